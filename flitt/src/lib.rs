@@ -1,0 +1,58 @@
+//! # flitt
+//!
+//! A typed SDK for the [Flitt](https://pay.flitt.com) card payment gateway (formerly Fondy /
+//! CloudIPSP).
+//!
+//! - [`api`]: one request struct per host-to-host endpoint and the responses they get,
+//!   generated at build time from the TOML spec in `spec/`. Required parameters are required
+//!   by the compiler (typed builders); every other rule (length, range, format) is checked by
+//!   `validate()` before any byte is sent.
+//! - [`signature`]: protocol 1.0 and 2.0 signing and verification, constant-time.
+//! - [`callback`]: verified server callbacks.
+//!
+//! ```
+//! use flitt::api::CheckoutUrlRequest;
+//! use flitt::request::ApiRequest;
+//! use flitt::types::{Amount, Currency};
+//!
+//! let request = CheckoutUrlRequest::builder()
+//!     .order_desc("Two coffees")
+//!     .amount(Amount::new(1020)?)
+//!     .currency(Currency::GEL)
+//!     .build();
+//! request.validate()?;
+//! assert_eq!(CheckoutUrlRequest::ENDPOINT.path, "/api/checkout/url");
+//! # Ok::<(), flitt::validate::InvalidInput>(())
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+// Generated code names everything as `::flitt::…`, inside this crate too.
+extern crate self as flitt;
+
+pub mod callback;
+pub mod request;
+pub mod signature;
+pub mod types;
+pub mod validate;
+#[doc(hidden)]
+pub mod wire;
+
+/// The Flitt API: request and response types, enums and response codes, generated from
+/// `spec/` at build time.
+#[allow(clippy::all, clippy::pedantic)]
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/api.rs"));
+}
+
+#[doc(hidden)]
+/// Re-exports for generated code. Not a public API.
+pub mod __private {
+    pub use crate::validate;
+    pub use crate::wire;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use typed_builder;
+}

@@ -1,0 +1,345 @@
+//! What every generated request knows about itself: its endpoint, how it is signed, which
+//! response it gets, and how its values go on the wire.
+//!
+//! The generated types in [`crate::api`] implement [`ApiRequest`], so one `send` serves every
+//! endpoint and the caller never picks a protocol or a signing key.
+
+use crate::signature::{SecretKey, Signature, Signer};
+use crate::types::{DateFormat, OrderId};
+use crate::validate::{Format, InvalidInput, Rule};
+
+/// The host an endpoint lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// The payment API, `https://pay.flitt.com`.
+    Pay,
+    /// The merchant portal (Reports API), `https://portal.flitt.com`.
+    Portal,
+}
+
+/// The protocol an endpoint speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// Flat parameters, signed value by value.
+    V1,
+    /// A base64 JSON envelope signed as a whole (needed for nested values).
+    V2,
+    /// Either; sent as 1.0 unless asked otherwise.
+    Either,
+}
+
+/// The key that signs an endpoint's requests and verifies its responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SigningKey {
+    /// The merchant's payment key.
+    Merchant,
+    /// The payout ("credit") key: `p2pcredit`, `ibancredit`.
+    Credit,
+    /// The Reports API application key (token request).
+    ReportsApp,
+    /// A Reports API token, sent as `Authorization: Token …`.
+    ReportsToken,
+}
+
+/// What sending a request does, which decides the retry policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// Reads only: safe to retry.
+    Read,
+    /// Changes state but moves no money.
+    Write,
+    /// Moves money: never retried blindly; an ambiguous outcome is resolved by a status lookup.
+    Money,
+}
+
+/// The shape of a response body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResponseShape {
+    /// One object.
+    Flat,
+    /// A list of objects.
+    Array,
+    /// A protocol 2.0 envelope holding `{"order": {…}}`.
+    Envelope,
+}
+
+/// The kind of value a parameter takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Text of at most this many characters.
+    Text {
+        /// The limit.
+        max_chars: u32,
+    },
+    /// A non-negative integer of at most this many digits.
+    Integer {
+        /// The limit.
+        max_digits: u32,
+    },
+    /// An amount in minor units.
+    Amount,
+    /// A currency code.
+    Currency,
+    /// An order id.
+    OrderId,
+    /// `Y` or `N`.
+    YesNo,
+    /// A date in this format.
+    Date(DateFormat),
+    /// One of these values.
+    Enum(&'static [&'static str]),
+    /// An object or list (protocol 2.0 only).
+    Nested,
+}
+
+/// One parameter of an endpoint, from the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// Wire name.
+    pub name: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+    /// Kind of value.
+    pub kind: ParamKind,
+    /// Whether the gateway rejects the request without it.
+    pub required: bool,
+    /// Filled in by the client (`merchant_id`, `signature`, `version`).
+    pub client_supplied: bool,
+    /// A fixed value always sent.
+    pub fixed: Option<&'static str>,
+    /// Redacted in logs.
+    pub sensitive: bool,
+    /// Extra format rule on text.
+    pub format: Option<Format>,
+    /// Inclusive minimum.
+    pub min: Option<u64>,
+    /// Inclusive maximum.
+    pub max: Option<u64>,
+}
+
+/// An endpoint, from the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Spec name (`checkout_url`).
+    pub name: &'static str,
+    /// The path as Flitt documents it (`checkout/url`, `status/order_id`).
+    pub call_path: &'static str,
+    /// The HTTP path (`/api/checkout/url`).
+    pub path: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+    /// Host.
+    pub host: Host,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Signing key.
+    pub signing_key: SigningKey,
+    /// Effect, for the retry policy.
+    pub effect: Effect,
+    /// Response shape.
+    pub response_shape: ResponseShape,
+    /// Whether a success response carries a signature.
+    pub response_signed: bool,
+    /// Parameters, in spec order.
+    pub params: &'static [ParamInfo],
+}
+
+impl Endpoint {
+    /// The parameter called `name`.
+    pub fn param(&self, name: &str) -> Option<&'static ParamInfo> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Checks raw text parameters (as a command line or a sandbox receives them) against the
+    /// spec: unknown names, missing required ones, and each value's kind and rules.
+    /// Client-supplied parameters (`merchant_id`, `signature`, `version`) are allowed but not
+    /// required.
+    ///
+    /// # Errors
+    /// The first parameter that breaks a rule.
+    pub fn validate_raw<'a>(
+        &self,
+        params: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> Result<(), InvalidInput> {
+        for (name, value) in params.clone() {
+            let Some(info) = self.param(name) else {
+                return Err(InvalidInput::new(name.to_owned(), Rule::Unknown));
+            };
+            info.validate_text(value)
+                .map_err(|rule| InvalidInput::new(info.name, rule))?;
+        }
+        for info in self.params {
+            if info.required
+                && !info.client_supplied
+                && info.fixed.is_none()
+                && !params.clone().into_iter().any(|(n, _)| n == info.name)
+            {
+                return Err(InvalidInput::new(info.name, Rule::Required));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ParamInfo {
+    /// Checks one value given as text.
+    ///
+    /// # Errors
+    /// The rule broken.
+    pub fn validate_text(&self, value: &str) -> Result<(), Rule> {
+        use crate::validate as v;
+        if let Some(fixed) = self.fixed {
+            if value != fixed {
+                return Err(Rule::Other(format!("must be `{fixed}`").into()));
+            }
+        }
+        if self.required && !self.client_supplied {
+            v::non_empty(value)?;
+        }
+        if value.contains('|') {
+            return Err(Rule::Separator);
+        }
+        let number = |value: &str| -> Result<u64, Rule> {
+            value
+                .parse::<u64>()
+                .map_err(|_| Rule::Format("a whole number"))
+        };
+        match self.kind {
+            ParamKind::Text { max_chars } => {
+                v::max_chars(value, max_chars)?;
+                if let Some(f) = self.format {
+                    if !value.is_empty() {
+                        v::format(value, f)?;
+                    }
+                }
+            }
+            ParamKind::Integer { max_digits } => {
+                let n = number(value)?;
+                v::max_digits(n, max_digits)?;
+                v::range(n, self.min, self.max)?;
+            }
+            ParamKind::Amount => {
+                let n = number(value)?;
+                crate::types::Amount::new(n).map_err(|e| e.rule)?;
+                v::range(n, self.min, self.max)?;
+            }
+            ParamKind::Currency => {
+                crate::types::Currency::new(value).map_err(|e| e.rule)?;
+            }
+            ParamKind::OrderId => {
+                OrderId::new(value).map_err(|e| e.rule)?;
+            }
+            ParamKind::YesNo => {
+                if value != "Y" && value != "N" {
+                    return Err(Rule::OneOf(&["Y", "N"]));
+                }
+            }
+            ParamKind::Date(format) => {
+                if !crate::__private::wire::date_text_matches(value, format) {
+                    return Err(Rule::Format(match format {
+                        DateFormat::DmyHms => "a date as DD.MM.YYYY HH:MM:SS",
+                        DateFormat::Dmy => "a date as DD.MM.YYYY",
+                        DateFormat::Ymd => "a date as YYYY-MM-DD",
+                        DateFormat::YmdHms => "a date as YYYY-MM-DD HH:MM:SS",
+                    }));
+                }
+            }
+            ParamKind::Enum(values) => {
+                if !values.contains(&value) {
+                    return Err(Rule::OneOf(values));
+                }
+            }
+            ParamKind::Nested => return Err(Rule::Nested),
+        }
+        Ok(())
+    }
+}
+
+/// A request the client can send. Implemented by every generated `…Request`.
+pub trait ApiRequest: serde::Serialize {
+    /// What a success decodes into.
+    type Response: serde::de::DeserializeOwned;
+
+    /// The endpoint, from the spec.
+    const ENDPOINT: Endpoint;
+
+    /// Checks every spec rule (length, range, format) of the values set.
+    ///
+    /// # Errors
+    /// The first parameter that breaks a rule, by name.
+    fn validate(&self) -> Result<(), InvalidInput>;
+
+    /// Visits the flat (protocol 1.0) wire values in key byte order, the order they are signed
+    /// in: `merchant_id` is `merchant_id`; absent optional values are skipped; nested values
+    /// (protocol 2.0 only) are not visited.
+    fn visit_wire<V: FnMut(&'static str, &str)>(&self, merchant_id: &str, visit: &mut V);
+
+    /// The request's order id, when it has one.
+    fn order_id(&self) -> Option<&OrderId>;
+
+    /// The protocol 1.0 signature of this request for `merchant_id`, computed straight from
+    /// the typed values: no map, no sort, no joined string.
+    fn sign_v1(&self, merchant_id: &str, key: &SecretKey) -> Signature {
+        let mut signer = Signer::new(key);
+        self.visit_wire(merchant_id, &mut |_, value| signer.push(value));
+        signer.finish()
+    }
+
+    /// The flat wire parameters as `(name, text)` pairs, in key order, without the signature.
+    fn wire_params(&self, merchant_id: &str) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        self.visit_wire(merchant_id, &mut |name, value| {
+            out.push((name, value.to_owned()))
+        });
+        out
+    }
+}
+
+/// The filter family of a Reports API field: it decides which operators the field allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FilterFamily {
+    /// `=`, `>`, `<`, `!=`, `isnull`, `notnull`.
+    Float,
+    /// As float, plus `any`.
+    Int,
+    /// `dateis`, `from`, `to`, `isnull`, `notnull`, `notdate`.
+    Date,
+    /// `=`, `!=`, `like`, `!like`, `start`, `empty`, `any`, `notnull`.
+    Text,
+    /// `istrue`.
+    Bool,
+    /// `=`, `!=`, `any`.
+    Select,
+    /// `in_array`.
+    Array,
+    /// `daterange`.
+    Daterange,
+}
+
+/// A field of a Reports API report, from the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReportFieldInfo {
+    /// Field name.
+    pub name: &'static str,
+    /// Filter family.
+    pub family: FilterFamily,
+    /// The wire type as documented (`decimal(19,2)`).
+    pub wire: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+/// A Reports API report, from the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReportInfo {
+    /// Report id.
+    pub id: u32,
+    /// Spec name.
+    pub name: &'static str,
+    /// One-line description.
+    pub doc: &'static str,
+    /// Fields.
+    pub fields: &'static [ReportFieldInfo],
+    /// At least one of these sets of fields must be filtered on.
+    pub mandatory_filters: &'static [&'static [&'static str]],
+}

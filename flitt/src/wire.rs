@@ -1,0 +1,468 @@
+//! Helpers the generated code calls: lenient decoding of gateway values, `Y`/`N` and date
+//! serialization, a stack buffer for number and date text, and schema fragments.
+//!
+//! Not a public API: reached through `flitt::__private::wire` by generated code only.
+
+use crate::types::{Date, DateFormat, DateTime, Decimal, JsonString, Sensitive, write_date};
+use schemars::{Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serializer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A value decoded leniently from whatever JSON the gateway sends for it.
+///
+/// `null` and `""` are absent; numbers may come as JSON numbers or numeric strings.
+pub trait Lenient: Sized {
+    /// Decodes; `Ok(None)` is absent.
+    ///
+    /// # Errors
+    /// A short description when the value cannot be this type.
+    fn from_json(value: Value) -> Result<Option<Self>, String>;
+}
+
+/// `deserialize_with` for every response field.
+///
+/// # Errors
+/// When the value is present and cannot be the field's type.
+pub fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<Option<T>, D::Error> {
+    let value = Value::deserialize(d)?;
+    T::from_json(value).map_err(serde::de::Error::custom)
+}
+
+/// The text of a scalar: strings as they are, numbers and booleans by their JSON text; `null`
+/// and `""` are `None`.
+///
+/// # Errors
+/// For objects and arrays.
+pub fn lenient_text(value: Value) -> Result<Option<String>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        Value::Array(_) | Value::Object(_) => Err("expected a scalar, found a nested value".into()),
+    }
+}
+
+/// Decodes a nested object or struct; `null` and `""` are absent.
+///
+/// # Errors
+/// When the value does not decode as `T`.
+pub fn lenient_struct<T: serde::de::DeserializeOwned>(value: Value) -> Result<Option<T>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.is_empty() => Ok(None),
+        other => serde_json::from_value(other)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+impl Lenient for String {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        lenient_text(value)
+    }
+}
+
+impl Lenient for Sensitive<String> {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        // The value is never echoed in the error.
+        lenient_text(value)
+            .map(|t| t.map(Sensitive::new))
+            .map_err(|_| "expected a scalar".into())
+    }
+}
+
+impl Lenient for i64 {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match lenient_text(value)? {
+            None => Ok(None),
+            Some(t) => t
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| format!("expected an integer, found {:?}", excerpt(&t))),
+        }
+    }
+}
+
+impl Lenient for u64 {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match lenient_text(value)? {
+            None => Ok(None),
+            Some(t) => t
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| format!("expected a whole amount, found {:?}", excerpt(&t))),
+        }
+    }
+}
+
+impl Lenient for bool {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match lenient_text(value)?.as_deref() {
+            None => Ok(None),
+            Some("Y" | "y" | "true" | "True" | "1") => Ok(Some(true)),
+            Some("N" | "n" | "false" | "False" | "0") => Ok(Some(false)),
+            Some(other) => Err(format!("expected Y/N or a boolean, found {:?}", excerpt(other))),
+        }
+    }
+}
+
+impl Lenient for Decimal {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match lenient_text(value)? {
+            None => Ok(None),
+            Some(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("expected a decimal, found {:?}", excerpt(&t))),
+        }
+    }
+}
+
+impl Lenient for crate::types::Currency {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match lenient_text(value)? {
+            None => Ok(None),
+            Some(t) => Self::new(&t)
+                .map(Some)
+                .map_err(|_| format!("expected a currency code, found {:?}", excerpt(&t))),
+        }
+    }
+}
+
+impl Lenient for JsonString {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.is_empty() => Ok(None),
+            Value::String(s) => Ok(Some(JsonString::new(s))),
+            // Some SDKs say it can come as an object: keep its text.
+            other => Ok(Some(JsonString::new(other.to_string()))),
+        }
+    }
+}
+
+impl Lenient for Value {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        Ok(match value {
+            Value::Null => None,
+            other => Some(other),
+        })
+    }
+}
+
+impl<T: Lenient> Lenient for Vec<T> {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.is_empty() => Ok(None),
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if let Some(v) = T::from_json(item)? {
+                        out.push(v);
+                    }
+                }
+                Ok(Some(out))
+            }
+            _ => Err("expected a list".into()),
+        }
+    }
+}
+
+impl<T: Lenient> Lenient for BTreeMap<String, T> {
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        match value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.is_empty() => Ok(None),
+            Value::Object(map) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in map {
+                    if let Some(v) = T::from_json(v)? {
+                        out.insert(k, v);
+                    }
+                }
+                Ok(Some(out))
+            }
+            _ => Err("expected an object".into()),
+        }
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+/// Deserializes a scalar as text (enums accept numbers: `eci` arrives as `5` or `"5"`).
+///
+/// # Errors
+/// For nested values.
+pub fn deserialize_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let value = Value::deserialize(d)?;
+    lenient_text(value)
+        .map(Option::unwrap_or_default)
+        .map_err(serde::de::Error::custom)
+}
+
+/// The JSON schema of an enum: a string, one of the known values.
+pub fn enum_schema(values: &[&str]) -> Schema {
+    json_schema!({ "type": "string", "enum": values })
+}
+
+/// `Y` or `N`.
+pub fn yes_no_text(value: bool) -> &'static str {
+    if value { "Y" } else { "N" }
+}
+
+/// Serializes a `bool` as `Y`/`N`.
+///
+/// # Errors
+/// The serializer's.
+pub fn ser_yes_no<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(yes_no_text(*value))
+}
+
+/// Serializes an `Option<bool>` as `Y`/`N`.
+///
+/// # Errors
+/// The serializer's.
+pub fn ser_yes_no_opt<S: Serializer>(value: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => ser_yes_no(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Schema of a `Y`/`N` flag.
+pub fn schema_yes_no(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["Y", "N"] })
+}
+
+/// A date-like value.
+pub trait DateParts {
+    /// The date and, if any, the time of day.
+    fn parts(&self) -> (Date, Option<(u8, u8, u8)>);
+}
+
+impl DateParts for Date {
+    fn parts(&self) -> (Date, Option<(u8, u8, u8)>) {
+        (*self, None)
+    }
+}
+
+impl DateParts for DateTime {
+    fn parts(&self) -> (Date, Option<(u8, u8, u8)>) {
+        (self.date(), Some(self.time()))
+    }
+}
+
+/// A small stack buffer for the wire text of numbers and dates: no allocation while signing.
+#[derive(Debug)]
+pub struct TextBuf {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl Default for TextBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TextBuf {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self {
+            bytes: [0; 24],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+
+    /// The decimal text of `n`.
+    pub fn int(&mut self, mut n: u64) -> &str {
+        let mut i = self.bytes.len();
+        loop {
+            i -= 1;
+            self.bytes[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.bytes.copy_within(i.., 0);
+        self.len = self.bytes.len() - i;
+        self.as_str()
+    }
+
+    /// The text of a date in `format`.
+    pub fn date(&mut self, value: &impl DateParts, format: DateFormat) -> &str {
+        let (date, time) = value.parts();
+        self.len = 0;
+        let _ = write_date(self, date, time, format);
+        self.as_str()
+    }
+}
+
+impl std::fmt::Write for TextBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.bytes.len() {
+            return Err(std::fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Whether `text` is a valid date in `format`.
+pub fn date_text_matches(text: &str, format: DateFormat) -> bool {
+    parse_date_text(text, format).is_some()
+}
+
+/// Parses date text in `format`.
+pub fn parse_date_text(text: &str, format: DateFormat) -> Option<(Date, Option<(u8, u8, u8)>)> {
+    let num = |s: &str| -> Option<u16> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (day_part, time_part) = match format {
+        DateFormat::DmyHms | DateFormat::YmdHms => {
+            let (d, t) = text.split_once(' ')?;
+            (d, Some(t))
+        }
+        DateFormat::Dmy | DateFormat::Ymd => (text, None),
+    };
+    let (y, m, d) = match format {
+        DateFormat::DmyHms | DateFormat::Dmy => {
+            let mut it = day_part.split('.');
+            let (d, m, y) = (it.next()?, it.next()?, it.next()?);
+            if it.next().is_some() || d.len() != 2 || m.len() != 2 || y.len() != 4 {
+                return None;
+            }
+            (num(y)?, num(m)?, num(d)?)
+        }
+        DateFormat::Ymd | DateFormat::YmdHms => {
+            let mut it = day_part.split('-');
+            let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+            if it.next().is_some() || d.len() != 2 || m.len() != 2 || y.len() != 4 {
+                return None;
+            }
+            (num(y)?, num(m)?, num(d)?)
+        }
+    };
+    let date = Date::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?).ok()?;
+    let time = match time_part {
+        None => None,
+        Some(t) => {
+            let mut it = t.split(':');
+            let (h, mi, s) = (it.next()?, it.next()?, it.next()?);
+            if it.next().is_some() || h.len() != 2 || mi.len() != 2 || s.len() != 2 {
+                return None;
+            }
+            let hms = (
+                u8::try_from(num(h)?).ok()?,
+                u8::try_from(num(mi)?).ok()?,
+                u8::try_from(num(s)?).ok()?,
+            );
+            DateTime::new(date, hms.0, hms.1, hms.2).ok()?;
+            Some(hms)
+        }
+    };
+    Some((date, time))
+}
+
+macro_rules! date_serializers {
+    ($($ser:ident, $ser_opt:ident, $schema:ident, $ty:ty, $format:ident, $pattern:literal;)*) => {$(
+        /// Serializes a date in its wire format.
+        ///
+        /// # Errors
+        /// The serializer's.
+        pub fn $ser<S: Serializer>(value: &$ty, s: S) -> Result<S::Ok, S::Error> {
+            let mut buf = TextBuf::new();
+            s.serialize_str(buf.date(value, DateFormat::$format))
+        }
+
+        /// Serializes an optional date in its wire format.
+        ///
+        /// # Errors
+        /// The serializer's.
+        pub fn $ser_opt<S: Serializer>(value: &Option<$ty>, s: S) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(v) => $ser(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Schema of a date in this wire format.
+        pub fn $schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": "string", "pattern": $pattern })
+        }
+    )*};
+}
+
+date_serializers! {
+    ser_date_dmyhms, ser_date_dmyhms_opt, schema_date_dmyhms, DateTime, DmyHms, "^\\d{2}\\.\\d{2}\\.\\d{4} \\d{2}:\\d{2}:\\d{2}$";
+    ser_date_dmy, ser_date_dmy_opt, schema_date_dmy, Date, Dmy, "^\\d{2}\\.\\d{2}\\.\\d{4}$";
+    ser_date_ymd, ser_date_ymd_opt, schema_date_ymd, Date, Ymd, "^\\d{4}-\\d{2}-\\d{2}$";
+    ser_date_ymdhms, ser_date_ymdhms_opt, schema_date_ymdhms, DateTime, YmdHms, "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_buf_writes_numbers_and_dates() {
+        let mut b = TextBuf::new();
+        assert_eq!(b.int(0), "0");
+        assert_eq!(b.int(u64::MAX), "18446744073709551615");
+        let d = DateTime::new(Date::new(2026, 1, 2).unwrap(), 3, 4, 5).unwrap();
+        assert_eq!(b.date(&d, DateFormat::DmyHms), "02.01.2026 03:04:05");
+        assert_eq!(b.date(&d.date(), DateFormat::Ymd), "2026-01-02");
+    }
+
+    #[test]
+    fn dates_parse_only_in_their_format() {
+        assert!(date_text_matches("02.01.2026 03:04:05", DateFormat::DmyHms));
+        assert!(!date_text_matches("2026-01-02 03:04:05", DateFormat::DmyHms));
+        assert!(!date_text_matches("31.02.2026 03:04:05", DateFormat::DmyHms));
+        assert!(!date_text_matches("02.01.2026 24:00:00", DateFormat::DmyHms));
+        assert!(date_text_matches("2026-01-02", DateFormat::Ymd));
+        assert!(!date_text_matches("2026-1-02", DateFormat::Ymd));
+    }
+
+    #[test]
+    fn lenient_scalars() {
+        use serde_json::json;
+        assert_eq!(i64::from_json(json!("")), Ok(None));
+        assert_eq!(i64::from_json(json!(null)), Ok(None));
+        assert_eq!(i64::from_json(json!("1000")), Ok(Some(1000)));
+        assert_eq!(i64::from_json(json!(1000)), Ok(Some(1000)));
+        assert!(i64::from_json(json!("abc")).is_err());
+        assert!(i64::from_json(json!({"a": 1})).is_err());
+        assert_eq!(bool::from_json(json!("Y")), Ok(Some(true)));
+        assert_eq!(bool::from_json(json!(false)), Ok(Some(false)));
+        assert_eq!(
+            Decimal::from_json(json!(0.0)).unwrap().unwrap().as_str(),
+            "0.0"
+        );
+        assert_eq!(
+            JsonString::from_json(json!("{\"a\": 1}"))
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "{\"a\": 1}"
+        );
+    }
+}
