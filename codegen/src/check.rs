@@ -594,10 +594,11 @@ fn add_included(
             return Err(err(file, key, format!("unknown {kind} `{inc}`")));
         };
         visiting.push(inc.clone());
+        let start = out.len();
         add_included(file, kind, inner, siblings, visiting, out)?;
         visiting.pop();
-        for (j, field) in inner.field.iter().enumerate() {
-            out.push((format!("{key}→{inc}.field[{j}]"), field.clone()));
+        for (k, _) in &mut out[start..] {
+            *k = format!("{key}→{inc}.{k}");
         }
     }
     for (j, field) in f.field.iter().enumerate() {

@@ -611,6 +611,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     let effect = format_ident!("{}", camel(&e.effect));
     let shape = format_ident!("{}", camel(&e.response_shape));
     let signed = e.response_signed;
+    let creates_order = e.params.iter().any(|p| p.name == "order_id" && p.generated);
     let doc_text = &e.doc;
     quote! {
         #doc
@@ -635,6 +636,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
                 effect: ::flitt::request::Effect::#effect,
                 response_shape: ::flitt::request::ResponseShape::#shape,
                 response_signed: #signed,
+                creates_order: #creates_order,
                 params: &[#(#params),*],
             };
             fn validate(&self) -> ::std::result::Result<(), ::flitt::validate::InvalidInput> {

@@ -32,12 +32,18 @@
 extern crate self as flitt;
 
 pub mod callback;
+pub mod client;
+pub mod error;
+pub mod flows;
 pub mod request;
 pub mod signature;
 pub mod types;
 pub mod validate;
 #[doc(hidden)]
 pub mod wire;
+
+pub use client::Client;
+pub use error::Error;
 
 /// The Flitt API: request and response types, enums and response codes, generated from
 /// `spec/` at build time.

@@ -140,6 +140,9 @@ pub struct Endpoint {
     pub response_shape: ResponseShape,
     /// Whether a success response carries a signature.
     pub response_signed: bool,
+    /// Whether the request creates the order named by its `order_id` (so a status lookup of
+    /// that id tells its outcome).
+    pub creates_order: bool,
     /// Parameters, in spec order.
     pub params: &'static [ParamInfo],
 }

@@ -14,18 +14,30 @@ pub enum OrderStatus {
     Approved,
     /// Refused.
     Declined,
+    /// Its lifetime passed.
+    Expired,
+    /// Fully refunded.
+    Reversed,
     /// A value this version of the SDK does not know, kept as received.
     Unknown(::std::string::String),
 }
 impl OrderStatus {
     /// Every value this version of the SDK knows, as written on the wire.
-    pub const KNOWN: &'static [&'static str] = &["created", "approved", "declined"];
+    pub const KNOWN: &'static [&'static str] = &[
+        "created",
+        "approved",
+        "declined",
+        "expired",
+        "reversed",
+    ];
     /// The value as written on the wire.
     pub fn as_str(&self) -> &str {
         match self {
             Self::Created => "created",
             Self::Approved => "approved",
             Self::Declined => "declined",
+            Self::Expired => "expired",
+            Self::Reversed => "reversed",
             Self::Unknown(other) => other,
         }
     }
@@ -35,6 +47,8 @@ impl OrderStatus {
             "created" => Self::Created,
             "approved" => Self::Approved,
             "declined" => Self::Declined,
+            "expired" => Self::Expired,
+            "reversed" => Self::Reversed,
             other => Self::Unknown(::std::borrow::ToOwned::to_owned(other)),
         }
     }
@@ -443,6 +457,7 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         effect: ::flitt::request::Effect::Write,
         response_shape: ::flitt::request::ResponseShape::Flat,
         response_signed: false,
+        creates_order: true,
         params: &[
             ::flitt::request::ParamInfo {
                 name: "order_id",
@@ -709,6 +724,7 @@ impl ::flitt::request::ApiRequest for StatusRequest {
         effect: ::flitt::request::Effect::Read,
         response_shape: ::flitt::request::ResponseShape::Flat,
         response_signed: true,
+        creates_order: false,
         params: &[
             ::flitt::request::ParamInfo {
                 name: "order_id",
@@ -866,6 +882,7 @@ impl ::flitt::request::ApiRequest for SubscribeRequest {
         effect: ::flitt::request::Effect::Write,
         response_shape: ::flitt::request::ResponseShape::Envelope,
         response_signed: true,
+        creates_order: true,
         params: &[
             ::flitt::request::ParamInfo {
                 name: "order_id",

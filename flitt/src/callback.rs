@@ -1,0 +1,146 @@
+//! Server callbacks (`server_callback_url`): verified before anything reads them.
+//!
+//! [`Callback::verify`] takes the raw body bytes and content type exactly as received and
+//! returns a [`VerifiedCallback`], a type that only verification can produce. Flat JSON (what
+//! Flitt sends), JSON wrapped in `"response"`, form-urlencoded, and 2.0 envelopes are accepted.
+//!
+//! Flitt may send several callbacks for one order (one per attempt with `delayed=Y`) and
+//! retries until it gets HTTP 200: make your handler idempotent and never let a late
+//! `declined` overwrite an `approved`.
+//!
+//! ```
+//! use flitt::callback::Callback;
+//! use flitt::signature::SecretKey;
+//!
+//! let key = SecretKey::new("test");
+//! let body = br#"{"order_id":"test_subscription11","merchant_id":1549901,"action":"start","signature":"a7adf395dae783a4676abbafe7f2479b2f6cfbca"}"#;
+//! let callback = Callback::verify(body, Some("application/json"), &key)?;
+//! assert_eq!(callback.order_id(), Some("test_subscription11"));
+//!
+//! let tampered = br#"{"order_id":"test_subscription11","merchant_id":1549902,"action":"start","signature":"a7adf395dae783a4676abbafe7f2479b2f6cfbca"}"#;
+//! assert!(Callback::verify(tampered, Some("application/json"), &key).is_err());
+//! # Ok::<(), flitt::callback::CallbackError>(())
+//! ```
+
+use crate::api::OrderResponse;
+use crate::signature::{self, BodyProtocol, SecretKey, VerifyError};
+use serde_json::{Map, Value};
+
+/// Entry point for verifying callbacks.
+#[derive(Debug)]
+pub struct Callback;
+
+/// A callback whose signature verified. Only [`Callback::verify`] makes one.
+#[derive(Clone, Debug)]
+pub struct VerifiedCallback {
+    fields: Map<String, Value>,
+    protocol: BodyProtocol,
+}
+
+/// Why a callback was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// The signature is missing, wrong, or the body malformed.
+    #[error("callback refused: {0}")]
+    Verify(#[from] VerifyError),
+    /// It verified but is not the expected shape.
+    #[error("callback decodes badly: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+impl Callback {
+    /// Verifies a callback body as received.
+    ///
+    /// # Errors
+    /// [`CallbackError::Verify`]; never a panic, whatever the bytes.
+    pub fn verify(
+        body: &[u8],
+        content_type: Option<&str>,
+        key: &SecretKey,
+    ) -> Result<VerifiedCallback, CallbackError> {
+        let verified = signature::verify_body(key, body, content_type)?;
+        Ok(VerifiedCallback {
+            fields: verified.fields,
+            protocol: verified.protocol,
+        })
+    }
+}
+
+impl VerifiedCallback {
+    /// The verified fields.
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+
+    /// Whether it came as a 2.0 envelope.
+    pub fn protocol(&self) -> BodyProtocol {
+        self.protocol
+    }
+
+    /// A field as text (numbers by their text).
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        match self.fields.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The order id.
+    pub fn order_id(&self) -> Option<&str> {
+        self.fields.get("order_id").and_then(Value::as_str)
+    }
+
+    /// Decodes the verified fields into a type.
+    ///
+    /// # Errors
+    /// When they do not have its shape.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, CallbackError> {
+        Ok(serde_json::from_value(Value::Object(self.fields.clone()))?)
+    }
+
+    /// The order, decoded leniently.
+    ///
+    /// # Errors
+    /// When a field has a value its type cannot take.
+    pub fn order(&self) -> Result<OrderResponse, CallbackError> {
+        self.decode()
+    }
+}
+
+/// Signs callback bodies, so you can test your own handler against [`Callback::verify`].
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util {
+    use crate::signature::{SecretKey, SignError, sign_v1};
+    use serde_json::{Map, Value};
+
+    /// A flat JSON callback body with its signature, as Flitt sends it.
+    ///
+    /// # Errors
+    /// When the fields cannot be signed (nested values, `|`).
+    pub fn sign_callback_json(key: &SecretKey, fields: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+        let mut fields = fields.clone();
+        let sig = sign_v1(key, &fields)?;
+        fields.insert("signature".into(), Value::String(sig.as_str().to_owned()));
+        Ok(Value::Object(fields).to_string().into_bytes())
+    }
+
+    /// The same as a form-urlencoded body.
+    ///
+    /// # Errors
+    /// When the fields cannot be signed.
+    pub fn sign_callback_form(key: &SecretKey, fields: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+        let sig = sign_v1(key, fields)?;
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in fields {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            ser.append_pair(k, &text);
+        }
+        ser.append_pair("signature", sig.as_str());
+        Ok(ser.finish().into_bytes())
+    }
+}

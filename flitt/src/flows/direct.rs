@@ -1,0 +1,296 @@
+//! Direct card payments (`3dsecure_step1`), 3-D Secure completion (`3dsecure_step2`), and
+//! recurring charges by token (`recurring`).
+
+use super::payment::{Approved, AwaitingThreeDs, Payment, Preauthorized, RecToken};
+use crate::api::{
+    OrderResponse, OrderStatus, RecurringRequest, ThreeDsStep1Request, ThreeDsStep1Response,
+    ThreeDsStep2Request,
+};
+use crate::types::{Amount, Currency, OrderId, Sensitive};
+use crate::{Client, Error};
+use std::fmt;
+
+/// A payment waiting for the customer's 3-D Secure authentication. It cannot be captured,
+/// refunded or treated as paid: [`ThreeDsPending::complete`] it first.
+pub type ThreeDsPending = Payment<AwaitingThreeDs>;
+
+/// A refused payment: not an error, an outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declined {
+    /// The order.
+    pub order_id: OrderId,
+    /// Flitt's response code, when given.
+    pub code: Option<i64>,
+    /// Flitt's description.
+    pub description: Option<String>,
+    /// The whole reply.
+    pub reply: Box<OrderResponse>,
+}
+
+impl fmt::Display for Declined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "order {} declined: {} {}",
+            self.order_id,
+            self.code.map_or_else(String::new, |c| c.to_string()),
+            self.description.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// The first step of a direct card payment.
+#[derive(Debug)]
+pub enum StepOne {
+    /// Paid in one step.
+    Approved(Payment<Approved>),
+    /// Funds held (`preauth` was asked).
+    Preauthorized(Payment<Preauthorized>),
+    /// The card needs 3-D Secure: send the customer to the ACS.
+    ThreeDs(ThreeDsPending),
+    /// Refused.
+    Declined(Declined),
+}
+
+/// A finished payment: after 3-D Secure, or a recurring charge.
+#[derive(Debug)]
+pub enum Completed {
+    /// Paid in one step.
+    Approved(Payment<Approved>),
+    /// Funds held (`preauth` was asked).
+    Preauthorized(Payment<Preauthorized>),
+    /// Refused.
+    Declined(Declined),
+}
+
+/// Starts a direct card payment (PCI DSS merchants).
+///
+/// # Errors
+/// Any [`Error`] of [`Client::send`]; a decline is `Ok(StepOne::Declined)`, and a reply with a
+/// status that is neither final nor a 3-D Secure challenge is [`Error::OutcomeUnknown`].
+pub async fn pay_direct(client: &Client, request: &ThreeDsStep1Request) -> Result<StepOne, Error> {
+    let reply = client.send(request).await?;
+    let preauth = request.preauth.unwrap_or(false);
+    let wants_token = request.required_rectoken.unwrap_or(false);
+    step_one(reply, request.order_id.clone(), request.currency, preauth, wants_token)
+}
+
+fn step_one(
+    reply: ThreeDsStep1Response,
+    order_id: OrderId,
+    currency: Currency,
+    preauth: bool,
+    wants_token: bool,
+) -> Result<StepOne, Error> {
+    if let Some(acs_url) = reply.acs_url.clone() {
+        let pareq = reply.pareq.clone().unwrap_or_default();
+        let md = reply.md.clone().unwrap_or_default();
+        let order: OrderResponse = to_order(&reply)?;
+        return Ok(StepOne::ThreeDs(Payment {
+            order_id,
+            currency,
+            amount: order.amount.unwrap_or(0),
+            captured: None,
+            refunded: 0,
+            rectoken: None,
+            last: Box::new(order),
+            state: AwaitingThreeDs {
+                acs_url,
+                pareq,
+                md,
+                preauth,
+            },
+        }));
+    }
+    let order = to_order(&reply)?;
+    Ok(match outcome(order, order_id, currency, preauth, wants_token)? {
+        Completed::Approved(p) => StepOne::Approved(p),
+        Completed::Preauthorized(p) => StepOne::Preauthorized(p),
+        Completed::Declined(d) => StepOne::Declined(d),
+    })
+}
+
+fn to_order<T: serde::Serialize>(reply: &T) -> Result<OrderResponse, Error> {
+    serde_json::to_value(reply)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::Decode {
+            reason: e.to_string(),
+            excerpt: String::new(),
+        })
+}
+
+/// Turns a final order reply into an outcome.
+pub(crate) fn outcome(
+    order: OrderResponse,
+    order_id: OrderId,
+    currency: Currency,
+    preauth: bool,
+    wants_token: bool,
+) -> Result<Completed, Error> {
+    match order.order_status.clone() {
+        Some(OrderStatus::Approved) => {
+            let amount = order.actual_amount.or(order.amount).unwrap_or(0);
+            let rectoken = if wants_token {
+                order.rectoken.clone().filter(|t| !t.is_empty()).map(RecToken)
+            } else {
+                None
+            };
+            let payment = Payment {
+                order_id,
+                currency: order.currency.unwrap_or(currency),
+                amount,
+                captured: None,
+                refunded: order.reversal_amount.unwrap_or(0),
+                rectoken,
+                last: Box::new(order),
+                state: Approved { _private: () },
+            };
+            Ok(if preauth {
+                Completed::Preauthorized(payment.into_state(Preauthorized { _private: () }))
+            } else {
+                Completed::Approved(payment)
+            })
+        }
+        Some(OrderStatus::Declined | OrderStatus::Expired) => Ok(Completed::Declined(Declined {
+            order_id,
+            code: order.response_code,
+            description: order.response_description.clone(),
+            reply: Box::new(order),
+        })),
+        other => Err(Error::OutcomeUnknown(Box::new(crate::error::UnknownOutcome {
+            order_id: Some(order_id),
+            endpoint: "payment",
+            cause: format!(
+                "the payment is not final (order_status {})",
+                other.map_or_else(|| "missing".to_owned(), |s| s.to_string())
+            ),
+            status: Some(order),
+        }))),
+    }
+}
+
+impl Payment<AwaitingThreeDs> {
+    /// The ACS URL to send the customer to.
+    pub fn acs_url(&self) -> &str {
+        &self.state.acs_url
+    }
+
+    /// The `PaReq` to post to the ACS. Keep it out of logs.
+    pub fn pareq(&self) -> &str {
+        self.state.pareq.expose()
+    }
+
+    /// The `MD` to post to the ACS.
+    pub fn md(&self) -> &str {
+        self.state.md.expose()
+    }
+
+    /// An HTML page that posts `PaReq`, `MD` and `TermUrl` to the ACS as soon as it loads, with a
+    /// button for browsers without JavaScript. Values are HTML-escaped.
+    pub fn acs_form(&self, term_url: &str) -> String {
+        let e = html_escape;
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>3-D Secure</title></head>\
+             <body onload=\"document.forms[0].submit()\">\
+             <form method=\"POST\" action=\"{}\">\
+             <input type=\"hidden\" name=\"PaReq\" value=\"{}\">\
+             <input type=\"hidden\" name=\"MD\" value=\"{}\">\
+             <input type=\"hidden\" name=\"TermUrl\" value=\"{}\">\
+             <noscript><button type=\"submit\">Continue</button></noscript>\
+             </form></body></html>\n",
+            e(self.acs_url()),
+            e(self.pareq()),
+            e(self.md()),
+            e(term_url)
+        )
+    }
+
+    /// Completes the payment with what the ACS posted back to the `TermUrl`: give the posted
+    /// form fields, and `PaRes`/`pares` and `MD`/`md` are found whatever their case.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when `PaRes` or `MD` is missing (the payment is handed back);
+    /// otherwise as [`Client::send`].
+    pub async fn complete<'a>(
+        self,
+        client: &Client,
+        posted: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Completed, super::Failed<Self>> {
+        let mut pares = None;
+        let mut md = None;
+        for (k, v) in posted {
+            if k.eq_ignore_ascii_case("pares") {
+                pares = Some(v.trim().to_owned());
+            } else if k.eq_ignore_ascii_case("md") {
+                md = Some(v.trim().to_owned());
+            }
+        }
+        let missing = |name: &'static str| {
+            Error::InvalidInput(crate::validate::InvalidInput::new(
+                name,
+                crate::validate::Rule::Required,
+            ))
+        };
+        let Some(pares) = pares.filter(|p| !p.is_empty()) else {
+            return Err(super::Failed {
+                error: missing("pares"),
+                payment: Some(self),
+            });
+        };
+        let md = md.unwrap_or_else(|| self.state.md.expose().clone());
+        let request = ThreeDsStep2Request::builder()
+            .order_id(self.order_id.clone())
+            .pares(Sensitive::new(pares))
+            .md(Sensitive::new(md))
+            .build();
+        let reply = match client.send(&request).await {
+            Ok(r) => r,
+            Err(error) => {
+                let payment = match error {
+                    Error::OutcomeUnknown(_) => None,
+                    _ => Some(self),
+                };
+                return Err(super::Failed { error, payment });
+            }
+        };
+        let preauth = self.state.preauth;
+        outcome(reply, self.order_id, self.currency, preauth, true)
+            .map_err(|error| super::Failed { error, payment: None })
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Charges a saved card by its token: a new payment with no 3-D Secure and no redirect.
+///
+/// # Errors
+/// As [`Client::send`]; a decline is `Ok(Completed::Declined)`.
+pub async fn charge(
+    client: &Client,
+    token: &RecToken,
+    order_desc: impl Into<String>,
+    amount: Amount,
+    currency: Currency,
+) -> Result<Completed, Error> {
+    let request = RecurringRequest::builder()
+        .order_desc(order_desc)
+        .amount(amount)
+        .currency(currency)
+        .rectoken(token.0.clone())
+        .build();
+    let reply = client.send(&request).await?;
+    outcome(reply, request.order_id.clone(), currency, false, false)
+}

@@ -1,0 +1,569 @@
+//! The wire protocol: parse a request as Flitt does (JSON or form, 1.0 or 2.0), check the
+//! merchant, the signature and the parameters against the spec, run it on the ledger, and
+//! answer in the request's format, signed, with any injected fault applied.
+
+use crate::faults::Fault;
+use crate::ledger::{NewOrder, Order, Refusal, Status, order_fields};
+use crate::{Clock, State, lock, pages, sign};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use flitt::request::{Endpoint, ParamKind, Protocol, SigningKey};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+pub(crate) fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/api/{*path}", post(api))
+        .route("/sandbox/acs", post(pages::acs))
+        .route("/sandbox/checkout/{token}", get(pages::checkout_page))
+        .route("/sandbox/checkout/{token}/pay", post(pages::checkout_pay))
+        .with_state(state)
+}
+
+/// How the request came, so the reply goes back the same way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Form,
+    V2,
+}
+
+struct Incoming {
+    format: Format,
+    fields: Map<String, Value>,
+    /// The 2.0 `data` and `signature` as received.
+    v2: Option<(String, String)>,
+}
+
+/// What a handler answers.
+pub(crate) struct Reply {
+    body: Value,
+    /// Sign the (object) reply with this key.
+    sign_with: Option<&'static str>,
+}
+
+fn refuse(code: u32, message: impl Into<String>) -> Refusal {
+    Refusal::new(code, message)
+}
+
+fn request_id() -> String {
+    let mut rng = fastrand::Rng::new();
+    (0..13).map(|_| rng.alphanumeric()).collect()
+}
+
+fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Incoming, Refusal> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(refuse(1010, "Request is empty"));
+    }
+    if content_type.contains("json") || body.first() == Some(&b'{') {
+        let value: Value = serde_json::from_slice(body).map_err(|_| refuse(1005, "Invalid format"))?;
+        let Some(Value::Object(request)) = value.get("request").cloned() else {
+            return Err(refuse(1010, "Request is empty"));
+        };
+        if request.get("version").and_then(Value::as_str) == Some("2.0") {
+            let data = request.get("data").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let signature = request.get("signature").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let decoded = B64.decode(data.as_bytes()).map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
+            let inner: Value = serde_json::from_slice(&decoded).map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
+            let Some(Value::Object(order)) = inner.get("order").cloned() else {
+                return Err(refuse(1011, "Parameter `order` is missing"));
+            };
+            return Ok(Incoming {
+                format: Format::V2,
+                fields: order,
+                v2: Some((data, signature)),
+            });
+        }
+        return Ok(Incoming {
+            format: Format::Json,
+            fields: request,
+            v2: None,
+        });
+    }
+    if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
+        let fields: Map<String, Value> = form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Ok(Incoming {
+            format: Format::Form,
+            fields,
+            v2: None,
+        });
+    }
+    Err(refuse(1021, "Unsupported Content-Type"))
+}
+
+fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
+    match fields.get(key)? {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn number(fields: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
+    text(fields, key)
+        .ok_or_else(|| refuse(1011, format!("Parameter `{key}` is missing")))?
+        .parse()
+        .map_err(|_| refuse(1007, format!("Parameter `{key}` is incorrect")))
+}
+
+fn find_endpoint(path: &str, fields: &Map<String, Value>, v2: bool) -> Option<&'static Endpoint> {
+    let path = path.trim_end_matches('/');
+    let mut candidates = flitt::api::ENDPOINTS
+        .iter()
+        .filter(|e| e.path.trim_end_matches('/') == path);
+    let all: Vec<&Endpoint> = candidates.by_ref().collect();
+    if all.len() <= 1 {
+        return all.first().copied();
+    }
+    let flag = |k: &str| text(fields, k).as_deref() == Some("Y");
+    let name = if flag("subscription") || (v2 && fields.contains_key("recurring_data")) {
+        "checkout_subscription"
+    } else if flag("verification") {
+        "checkout_verification"
+    } else {
+        "checkout_url"
+    };
+    all.into_iter().find(|e| e.name == name)
+}
+
+/// Parameter checks from the spec: 1011 missing, 1009 empty, 1007 incorrect. Unknown
+/// parameters are ignored, as the gateway does.
+fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), Refusal> {
+    for p in endpoint.params {
+        if p.client_supplied || p.fixed.is_some() {
+            continue;
+        }
+        let Some(value) = fields.get(p.name) else {
+            if p.required {
+                return Err(refuse(1011, format!("Parameter `{}` is missing", p.name)));
+            }
+            continue;
+        };
+        if p.kind == ParamKind::Nested {
+            if !(value.is_object() || value.is_array()) {
+                return Err(refuse(1007, format!("Parameter `{}` is incorrect", p.name)));
+            }
+            continue;
+        }
+        let Some(t) = text(fields, p.name) else {
+            if p.required {
+                return Err(refuse(1009, format!("Parameter `{}` is empty", p.name)));
+            }
+            continue;
+        };
+        if t.contains('|') {
+            return Err(refuse(1034, "Please do not use symbol `|` in parameters"));
+        }
+        if p.validate_text(&t).is_err() {
+            return Err(refuse(1007, format!("Parameter `{}` is incorrect", p.name)));
+        }
+    }
+    Ok(())
+}
+
+async fn api(
+    AxumState(state): AxumState<Arc<State>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let incoming = match parse(&headers, &body) {
+        Ok(i) => i,
+        Err(r) => return encode_error(Format::Json, &r),
+    };
+    let format = incoming.format;
+    let path = uri.path().to_owned();
+    let order_id = text(&incoming.fields, "order_id");
+    let fault = lock(&state.faults).take(&path, order_id.as_deref());
+    if fault == Some(Fault::ErrorBeforeLedger) {
+        return html(StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error");
+    }
+    let result = handle(&state, &path, incoming);
+    let mut response = match result {
+        Ok(reply) => encode(format, reply, fault == Some(Fault::BadSignature)),
+        Err(r) => encode_error(format, &r),
+    };
+    match fault {
+        Some(Fault::ErrorAfterLedger) => {
+            response = html(StatusCode::BAD_GATEWAY, "502 Bad Gateway");
+        }
+        Some(Fault::HtmlBody) => {
+            response = html(StatusCode::OK, "Service temporarily unavailable");
+        }
+        Some(Fault::Hold(d)) => {
+            tokio::time::sleep(d).await;
+        }
+        Some(Fault::DropConnection) => {
+            let stream = futures_stream(Vec::new());
+            response = Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap_or_default();
+        }
+        Some(Fault::TruncatedBody) => {
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            let cut = bytes.slice(..bytes.len() / 2);
+            response = Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(futures_stream(cut.to_vec())))
+                .unwrap_or_default();
+        }
+        _ => {}
+    }
+    response
+}
+
+/// A body that sends `bytes` and then fails, so the connection is cut mid-reply.
+fn futures_stream(
+    bytes: Vec<u8>,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    struct Cut(Option<Vec<u8>>);
+    impl futures_core::Stream for Cut {
+        type Item = Result<Bytes, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(Some(match self.0.take() {
+                Some(b) if !b.is_empty() => Ok(Bytes::from(b)),
+                _ => Err(std::io::Error::other("connection cut by the sandbox")),
+            }))
+        }
+    }
+    Cut(Some(bytes))
+}
+
+fn html(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!("<html><head><title>{text}</title></head><body><h1>{text}</h1></body></html>"),
+    )
+        .into_response()
+}
+
+fn encode_error(format: Format, r: &Refusal) -> Response {
+    let fields = json!({
+        "error_code": r.code,
+        "error_message": r.message,
+        "request_id": request_id(),
+        "response_status": "failure",
+    });
+    encode(
+        format,
+        Reply {
+            body: fields,
+            sign_with: None,
+        },
+        false,
+    )
+}
+
+fn encode(format: Format, reply: Reply, corrupt: bool) -> Response {
+    let mut body = reply.body;
+    if let (Some(secret), Value::Object(map)) = (reply.sign_with, &mut body) {
+        if format == Format::V2 {
+            let data = B64.encode(json!({ "order": map }).to_string());
+            let mut signature = sign::v2(secret, &data);
+            if corrupt {
+                signature = corrupt_hex(&signature);
+            }
+            let envelope = json!({"response": {"version": "2.0", "data": data, "signature": signature}});
+            return json_response(&envelope);
+        }
+        sign::sign_reply(secret, map);
+        if corrupt {
+            if let Some(Value::String(s)) = map.get_mut("signature") {
+                *s = corrupt_hex(s);
+            }
+        }
+    }
+    match format {
+        Format::Form => {
+            let Value::Object(map) = &body else {
+                return json_response(&json!({ "response": body }));
+            };
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in map {
+                let t = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                ser.append_pair(k, &t);
+            }
+            (
+                [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")],
+                ser.finish(),
+            )
+                .into_response()
+        }
+        Format::Json | Format::V2 => json_response(&json!({ "response": body })),
+    }
+}
+
+fn corrupt_hex(s: &str) -> String {
+    let mut c: Vec<char> = s.chars().collect();
+    if let Some(first) = c.first_mut() {
+        *first = if *first == '0' { '1' } else { '0' };
+    }
+    c.into_iter().collect()
+}
+
+fn json_response(v: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
+    let fields = &incoming.fields;
+    let endpoint = find_endpoint(path, fields, incoming.format == Format::V2)
+        .ok_or_else(|| refuse(1002, format!("Application error: no endpoint {path}")))?;
+    let merchant_id = number(fields, "merchant_id")?;
+    let credit = endpoint.signing_key == SigningKey::Credit;
+    let secret = State::secret(merchant_id, credit)
+        .ok_or_else(|| refuse(1016, format!("Merchant {merchant_id} not found")))?;
+    // Signature first, as the gateway does.
+    match &incoming.v2 {
+        Some((data, signature)) => {
+            if endpoint.protocol == Protocol::V1 {
+                return Err(refuse(1007, "Parameter `version` is incorrect"));
+            }
+            if sign::v2(secret, data) != signature.to_ascii_lowercase() {
+                return Err(refuse(1014, "Invalid signature"));
+            }
+        }
+        None => {
+            if endpoint.protocol == Protocol::V2 {
+                return Err(refuse(1007, "Parameter `version` is incorrect: protocol 2.0 required"));
+            }
+            let given = text(fields, "signature")
+                .ok_or_else(|| refuse(1011, "Parameter `signature` is missing"))?;
+            let mut signed = fields.clone();
+            if endpoint.name == "transaction_list" {
+                // The documented vector signs transaction_list without `version`.
+                signed.remove("version");
+            }
+            if sign::v1(secret, &signed) != given.to_ascii_lowercase() {
+                return Err(refuse(1014, "Invalid signature"));
+            }
+        }
+    }
+    check_params(endpoint, fields)?;
+    let now = state.clock.now();
+    let time = Clock::order_time(now);
+    let mut ledger = lock(&state.ledger);
+    ledger.expire(now);
+    let new_order = || -> Result<NewOrder, Refusal> {
+        Ok(NewOrder {
+            order_id: text(fields, "order_id").unwrap_or_default(),
+            merchant_id,
+            amount: text(fields, "amount").map_or(Ok(0), |_| number(fields, "amount"))?,
+            currency: text(fields, "currency").unwrap_or_default(),
+            order_desc: text(fields, "order_desc").unwrap_or_default(),
+            preauth: text(fields, "preauth").as_deref() == Some("Y"),
+            wants_token: text(fields, "required_rectoken").as_deref() == Some("Y"),
+            lifetime: text(fields, "lifetime").and_then(|l| l.parse().ok()),
+            server_callback_url: text(fields, "server_callback_url"),
+            response_url: text(fields, "response_url"),
+            merchant_data: text(fields, "merchant_data").unwrap_or_default(),
+            tran_type: None,
+        })
+    };
+    let order_id = || text(fields, "order_id").unwrap_or_default();
+    let signed = |body: Value| Reply {
+        body,
+        sign_with: Some(secret),
+    };
+    let callback = |o: &Order| -> Option<(String, Map<String, Value>)> {
+        o.server_callback_url
+            .clone()
+            .map(|url| (url, order_fields(o, &time)))
+    };
+    let (reply, owed) = match endpoint.name {
+        "checkout_url" | "checkout_verification" | "checkout_subscription" | "checkout_token" => {
+            let mut new = new_order()?;
+            if endpoint.name == "checkout_verification" {
+                new.tran_type = Some("verification");
+            }
+            let o = ledger.create(new, now)?;
+            let token = format!("{:x}", o.payment_id * 7919);
+            let payment_id = o.payment_id;
+            if endpoint.name == "checkout_subscription" {
+                let id = order_id();
+                ledger.make_subscription(merchant_id, &id)?;
+            }
+            let url = format!("{}/sandbox/checkout/{token}", state.base_url);
+            let body = if endpoint.name == "checkout_token" {
+                json!({"token": token, "response_status": "success"})
+            } else {
+                json!({"checkout_url": url, "payment_id": payment_id.to_string(), "response_status": "success"})
+            };
+            let reply = if incoming.format == Format::V2 { signed(body) } else { Reply { body, sign_with: None } };
+            (reply, None)
+        }
+        "status" => {
+            let o = ledger.get(merchant_id, &order_id())?;
+            (signed(Value::Object(order_fields(o, &time))), None)
+        }
+        "capture" => {
+            let amount = number(fields, "amount")?;
+            let currency = text(fields, "currency").unwrap_or_default();
+            let o = ledger.capture(merchant_id, &order_id(), amount, &currency)?;
+            let body = json!({
+                "order_id": o.order_id,
+                "merchant_id": o.merchant_id,
+                "capture_status": o.capture_status.unwrap_or(""),
+                "capture_amount": o.capture_amount.map(|c| c.to_string()).unwrap_or_default(),
+                "response_code": "",
+                "response_description": "",
+                "response_status": "success",
+            });
+            (Reply { body, sign_with: None }, None)
+        }
+        "reverse" => {
+            let amount = number(fields, "amount")?;
+            let currency = text(fields, "currency").unwrap_or_default();
+            let reverse_id = text(fields, "reverse_id");
+            let (o, reversed) = ledger.reverse(merchant_id, &order_id(), amount, &currency, reverse_id.as_deref())?;
+            let body = json!({
+                "order_id": o.order_id,
+                "merchant_id": o.merchant_id,
+                "reverse_status": "approved",
+                "reversal_amount": reversed.to_string(),
+                "reverse_id": reverse_id.unwrap_or_default(),
+                "transaction_id": o.transactions.last().map(|t| t.id).unwrap_or(0),
+                "response_code": "",
+                "response_description": "",
+                "response_status": "success",
+            });
+            let owed = callback(o);
+            (signed(body), owed)
+        }
+        "transaction_list" => {
+            let o = ledger.get(merchant_id, &order_id())?;
+            let list: Vec<Value> = o
+                .transactions
+                .iter()
+                .map(|t| {
+                    json!({
+                        "id": t.id,
+                        "payment_id": o.payment_id,
+                        "parent_tran_id": t.parent.map_or(json!(""), |p| json!(p)),
+                        "tran_type": t.tran_type,
+                        "amount": format!("{:.2}", t.amount as f64 / 100.0),
+                        "actual_amount": format!("{:.2}", t.amount as f64 / 100.0),
+                        "currency": o.currency,
+                        "transaction_status": t.status,
+                        "preauth": if o.preauth { "Y" } else { "N" },
+                        "protocol": "",
+                        "istest": true,
+                    })
+                })
+                .collect();
+            (Reply { body: Value::Array(list), sign_with: None }, None)
+        }
+        "recurring" => {
+            let token = text(fields, "rectoken").unwrap_or_default();
+            let o = ledger.charge_token(new_order()?, &token, now)?;
+            (signed(Value::Object(order_fields(o, &time))), callback(o))
+        }
+        "three_ds_step1" => {
+            let new = new_order()?;
+            let id = new.order_id.clone();
+            ledger.create(new, now)?;
+            let card = text(fields, "card_number").unwrap_or_default();
+            let o = ledger.pay_with_card(merchant_id, &id, &card)?;
+            match &o.three_ds {
+                Some(pending) => {
+                    let body = json!({
+                        "response_status": "success",
+                        "acs_url": format!("{}/sandbox/acs", state.base_url),
+                        "pareq": pending.pareq,
+                        "md": pending.md,
+                    });
+                    (Reply { body, sign_with: None }, None)
+                }
+                None => (signed(Value::Object(order_fields(o, &time))), callback(o)),
+            }
+        }
+        "three_ds_step2" => {
+            let pares = text(fields, "pares").unwrap_or_default();
+            let md = text(fields, "md").unwrap_or_default();
+            let o = ledger.complete_three_ds(merchant_id, &order_id(), &md, &pares)?;
+            (signed(Value::Object(order_fields(o, &time))), callback(o))
+        }
+        "p2p_credit" | "iban_credit" => {
+            let token = text(fields, "receiver_rectoken");
+            let iban = text(fields, "receiver_iban");
+            if endpoint.name == "p2p_credit" && token.is_none() && text(fields, "receiver_card_number").is_none() && text(fields, "external_rectoken").is_none() {
+                return Err(refuse(1011, "Parameter `receiver_rectoken` is missing"));
+            }
+            let o = ledger.payout(new_order()?, token.as_deref(), iban.as_deref(), now)?;
+            let mut body = order_fields(o, &time);
+            if let Some(i) = &o.receiver_iban {
+                body.insert("receiver_iban".into(), json!(i));
+            }
+            (signed(Value::Object(body)), callback(o))
+        }
+        "settlement" => {
+            let operation = text(fields, "operation_id").unwrap_or_default();
+            let o = ledger.settle(new_order()?, &operation, now)?;
+            (signed(Value::Object(order_fields(o, &time))), None)
+        }
+        "subscription" => {
+            let action = text(fields, "action").unwrap_or_default();
+            let o = ledger.subscription_action(merchant_id, &order_id(), &action)?;
+            let body = json!({
+                "order_id": o.order_id,
+                "merchant_id": o.merchant_id,
+                "status": o.subscription.unwrap_or(""),
+                "response_status": "success",
+            });
+            (signed(body), None)
+        }
+        "fiscal_data" => {
+            let o = ledger.get(merchant_id, &order_id())?;
+            if o.status != Status::Approved {
+                return Err(refuse(1019, "Order is not paid"));
+            }
+            let body = json!({"order_id": o.order_id, "fiscalisation_data": {}, "response_status": "success"});
+            (Reply { body, sign_with: None }, None)
+        }
+        "legacy_reports" => {
+            let list: Vec<Value> = ledger
+                .orders()
+                .filter(|o| o.merchant_id == merchant_id)
+                .map(|o| Value::Object(order_fields(o, &Clock::order_time(o.created_at))))
+                .collect();
+            (Reply { body: Value::Array(list), sign_with: None }, None)
+        }
+        other => return Err(refuse(1002, format!("Application error: `{other}` is not served by the sandbox"))),
+    };
+    drop(ledger);
+    if let Some((url, fields)) = owed {
+        let key = State::secret(merchant_id, credit).unwrap_or(secret);
+        state.queue_callback(&url, fields, key);
+    }
+    Ok(reply)
+}

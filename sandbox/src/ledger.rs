@@ -1,0 +1,769 @@
+//! The in-memory ledger: orders with Flitt's statuses and transitions, holds, the single
+//! capture, partial refunds with idempotent `reverse_id`, saved-card tokens, payouts,
+//! settlements and subscriptions. Pure logic, no HTTP: every refusal is a Flitt response code.
+
+use crate::cards::{self, TestCard};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// A refusal: a Flitt error code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The code (1013, 1018, 1084, 1109, …).
+    pub code: u32,
+    /// The message.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal.
+    pub fn new(code: u32, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Flitt's order statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for payment details.
+    Created,
+    /// Being processed (here: waiting for 3-D Secure).
+    Processing,
+    /// Paid or held.
+    Approved,
+    /// Refused.
+    Declined,
+    /// Lifetime passed.
+    Expired,
+    /// Fully reversed.
+    Reversed,
+}
+
+impl Status {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Processing => "processing",
+            Status::Approved => "approved",
+            Status::Declined => "declined",
+            Status::Expired => "expired",
+            Status::Reversed => "reversed",
+        }
+    }
+}
+
+/// One transaction of an order (`transaction_list`).
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    /// Transaction id.
+    pub id: u64,
+    /// `purchase`, `reverse`, `p2p credit`, `settlement`, `verification`.
+    pub tran_type: &'static str,
+    /// Minor units.
+    pub amount: u64,
+    /// `approved` or `declined`.
+    pub status: &'static str,
+    /// The parent transaction for reversals.
+    pub parent: Option<u64>,
+}
+
+/// A pending 3-D Secure authentication.
+#[derive(Clone, Debug)]
+pub struct ThreeDs {
+    /// The `MD` handed to the ACS.
+    pub md: String,
+    /// The `PaReq` handed to the ACS.
+    pub pareq: String,
+    /// The card being authenticated.
+    pub card: TestCard,
+}
+
+/// An order in the ledger.
+#[derive(Clone, Debug)]
+pub struct Order {
+    /// Merchant order id.
+    pub order_id: String,
+    /// Merchant id.
+    pub merchant_id: u64,
+    /// Minor units.
+    pub amount: u64,
+    /// Currency.
+    pub currency: String,
+    /// Description.
+    pub order_desc: String,
+    /// Status.
+    pub status: Status,
+    /// `purchase`, `verification`, `p2p credit`, `settlement`.
+    pub tran_type: &'static str,
+    /// Hold only.
+    pub preauth: bool,
+    /// Whether a saved-card token was asked for.
+    pub wants_token: bool,
+    /// `hold` or `captured`, for approved holds.
+    pub capture_status: Option<&'static str>,
+    /// Captured amount, minor units.
+    pub capture_amount: Option<u64>,
+    /// Refunded so far, minor units.
+    pub reversal_amount: u64,
+    /// `reverse_id` → amount, for idempotent refunds.
+    pub reverse_ids: BTreeMap<String, u64>,
+    /// Flitt's payment id.
+    pub payment_id: u64,
+    /// The card used, when paid by card.
+    pub card: Option<TestCard>,
+    /// The token issued.
+    pub rectoken: Option<String>,
+    /// Decline code.
+    pub response_code: Option<u32>,
+    /// Decline text.
+    pub response_description: String,
+    /// Virtual time of creation, seconds.
+    pub created_at: u64,
+    /// Lifetime, seconds.
+    pub lifetime: u64,
+    /// Callback URL.
+    pub server_callback_url: Option<String>,
+    /// Browser return URL.
+    pub response_url: Option<String>,
+    /// Merchant data echoed back.
+    pub merchant_data: String,
+    /// Pending 3-D Secure.
+    pub three_ds: Option<ThreeDs>,
+    /// Transactions.
+    pub transactions: Vec<Transaction>,
+    /// The order this one settles or was charged from.
+    pub parent_order_id: String,
+    /// Subscription state, for subscription orders.
+    pub subscription: Option<&'static str>,
+    /// Receiver IBAN for IBAN payouts.
+    pub receiver_iban: Option<String>,
+}
+
+/// The sandbox's ledger.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    orders: BTreeMap<(u64, String), Order>,
+    tokens: BTreeMap<String, TestCard>,
+    next_id: u64,
+}
+
+/// What a new order is.
+#[derive(Clone, Debug, Default)]
+pub struct NewOrder {
+    /// Merchant order id.
+    pub order_id: String,
+    /// Merchant id.
+    pub merchant_id: u64,
+    /// Minor units.
+    pub amount: u64,
+    /// Currency.
+    pub currency: String,
+    /// Description.
+    pub order_desc: String,
+    /// Hold only.
+    pub preauth: bool,
+    /// Ask for a token.
+    pub wants_token: bool,
+    /// Lifetime, seconds (default 36000).
+    pub lifetime: Option<u64>,
+    /// Callback URL.
+    pub server_callback_url: Option<String>,
+    /// Browser return URL.
+    pub response_url: Option<String>,
+    /// Merchant data.
+    pub merchant_data: String,
+    /// Transaction type.
+    pub tran_type: Option<&'static str>,
+}
+
+impl Ledger {
+    fn next(&mut self) -> u64 {
+        self.next_id += 1;
+        800_000_000 + self.next_id
+    }
+
+    /// Every order, for inspection.
+    pub fn orders(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values()
+    }
+
+    /// An order.
+    ///
+    /// # Errors
+    /// 1018 when it does not exist.
+    pub fn get(&self, merchant_id: u64, order_id: &str) -> Result<&Order, Refusal> {
+        self.orders
+            .get(&(merchant_id, order_id.to_owned()))
+            .ok_or_else(|| Refusal::new(1018, "Order not found"))
+    }
+
+    fn get_mut(&mut self, merchant_id: u64, order_id: &str) -> Result<&mut Order, Refusal> {
+        self.orders
+            .get_mut(&(merchant_id, order_id.to_owned()))
+            .ok_or_else(|| Refusal::new(1018, "Order not found"))
+    }
+
+    /// An order and the token vault, borrowed apart.
+    fn order_and_tokens(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+    ) -> Result<(&mut Order, &mut BTreeMap<String, TestCard>), Refusal> {
+        let order = self
+            .orders
+            .get_mut(&(merchant_id, order_id.to_owned()))
+            .ok_or_else(|| Refusal::new(1018, "Order not found"))?;
+        Ok((order, &mut self.tokens))
+    }
+
+    /// Creates an order.
+    ///
+    /// # Errors
+    /// 1013 for a duplicate order id.
+    pub fn create(&mut self, new: NewOrder, now: u64) -> Result<&mut Order, Refusal> {
+        let key = (new.merchant_id, new.order_id.clone());
+        if self.orders.contains_key(&key) {
+            return Err(Refusal::new(
+                1013,
+                format!("Duplicate order_id for this merchant: {}", new.order_id),
+            ));
+        }
+        let payment_id = self.next();
+        let order = Order {
+            order_id: new.order_id,
+            merchant_id: new.merchant_id,
+            amount: new.amount,
+            currency: new.currency,
+            order_desc: new.order_desc,
+            status: Status::Created,
+            tran_type: new.tran_type.unwrap_or("purchase"),
+            preauth: new.preauth,
+            wants_token: new.wants_token,
+            capture_status: None,
+            capture_amount: None,
+            reversal_amount: 0,
+            reverse_ids: BTreeMap::new(),
+            payment_id,
+            card: None,
+            rectoken: None,
+            response_code: None,
+            response_description: String::new(),
+            created_at: now,
+            lifetime: new.lifetime.unwrap_or(36_000),
+            server_callback_url: new.server_callback_url,
+            response_url: new.response_url,
+            merchant_data: new.merchant_data,
+            three_ds: None,
+            transactions: Vec::new(),
+            parent_order_id: String::new(),
+            subscription: None,
+            receiver_iban: None,
+        };
+        Ok(self.orders.entry(key).or_insert(order))
+    }
+
+    /// Expires orders whose lifetime passed while unpaid.
+    pub fn expire(&mut self, now: u64) -> Vec<(u64, String)> {
+        let mut expired = Vec::new();
+        for (key, o) in &mut self.orders {
+            if matches!(o.status, Status::Created | Status::Processing)
+                && now >= o.created_at.saturating_add(o.lifetime)
+            {
+                o.status = Status::Expired;
+                o.three_ds = None;
+                expired.push(key.clone());
+            }
+        }
+        expired
+    }
+
+    /// Pays an order with a card. A 3-D Secure card leaves it `processing` with a pending
+    /// authentication; others approve or decline at once.
+    ///
+    /// # Errors
+    /// 1015 for a card that is not a test card; 1019 when the order is not payable; 1052 when
+    /// it expired.
+    pub fn pay_with_card(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        card_number: &str,
+    ) -> Result<&Order, Refusal> {
+        let card = cards::lookup(card_number)
+            .ok_or_else(|| Refusal::new(1015, "Invalid card number: use a test card"))?;
+        let md_seed = self.next();
+        let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
+        match order.status {
+            Status::Created | Status::Processing => {}
+            Status::Expired => return Err(Refusal::new(1052, "Order has expired")),
+            _ => return Err(Refusal::new(1019, "Order already has been completed")),
+        }
+        order.card = Some(card);
+        if card.three_ds {
+            order.status = Status::Processing;
+            order.three_ds = Some(ThreeDs {
+                md: format!("md{md_seed}"),
+                pareq: format!("pareq-{}-{md_seed}", order.payment_id),
+                card,
+            });
+            return Ok(order);
+        }
+        Ok(Self::settle_card(order, card, tokens, md_seed))
+    }
+
+    /// Completes 3-D Secure with what the ACS posted back.
+    ///
+    /// # Errors
+    /// 1018 for an unknown order, 1024 when no authentication is pending or the `MD` or
+    /// `PaRes` do not match.
+    pub fn complete_three_ds(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        md: &str,
+        pares: &str,
+    ) -> Result<&Order, Refusal> {
+        let seed = self.next();
+        let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
+        let Some(pending) = order.three_ds.clone() else {
+            return Err(Refusal::new(1024, "3DSecure authentication failed: nothing pending"));
+        };
+        if pending.md != md || pares != expected_pares(&pending) {
+            return Err(Refusal::new(1024, "3DSecure authentication failed"));
+        }
+        order.three_ds = None;
+        Ok(Self::settle_card(order, pending.card, tokens, seed))
+    }
+
+    fn settle_card<'a>(
+        order: &'a mut Order,
+        card: TestCard,
+        tokens: &mut BTreeMap<String, TestCard>,
+        seed: u64,
+    ) -> &'a Order {
+        let tran = Transaction {
+            id: seed,
+            tran_type: order.tran_type,
+            amount: order.amount,
+            status: if card.approves { "approved" } else { "declined" },
+            parent: None,
+        };
+        order.transactions.push(tran);
+        if card.approves {
+            order.status = Status::Approved;
+            order.capture_status = order.preauth.then_some("hold");
+            if order.wants_token {
+                let token = format!("{:040x}", u128::from(seed) * 0x9E37_79B9_7F4A_7C15);
+                tokens.insert(token.clone(), card);
+                order.rectoken = Some(token);
+            }
+        } else {
+            order.status = Status::Declined;
+            order.response_code = Some(1000);
+            order.response_description = "General decline".into();
+        }
+        order
+    }
+
+    /// A recurring charge by token: a new order, approved or declined by the token's card.
+    ///
+    /// # Errors
+    /// 1035 for an unknown token; 1013 for a duplicate order id.
+    pub fn charge_token(
+        &mut self,
+        new: NewOrder,
+        rectoken: &str,
+        now: u64,
+    ) -> Result<&Order, Refusal> {
+        let card = *self
+            .tokens
+            .get(rectoken)
+            .ok_or_else(|| Refusal::new(1035, "Token not found"))?;
+        let seed = self.next();
+        let order = self.create(new, now)?;
+        order.card = Some(card);
+        let mut no_tokens = BTreeMap::new();
+        Ok(Self::settle_card(order, card, &mut no_tokens, seed))
+    }
+
+    /// Captures a hold. Exactly one capture: the same amount again is answered as before; a
+    /// different amount is 1109.
+    ///
+    /// # Errors
+    /// 1018, 1027 (not a hold), 1109, 1023 (more than held), 1012 (another currency).
+    pub fn capture(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        amount: u64,
+        currency: &str,
+    ) -> Result<&Order, Refusal> {
+        let seed = self.next();
+        let order = self.get_mut(merchant_id, order_id)?;
+        if order.currency != currency {
+            return Err(Refusal::new(1012, format!("Currency {currency} not available")));
+        }
+        if order.status != Status::Approved || !order.preauth {
+            return Err(Refusal::new(1027, "Preauth not allowed: the order is not a hold"));
+        }
+        if let Some(captured) = order.capture_amount {
+            return if captured == amount {
+                Ok(order)
+            } else {
+                Err(Refusal::new(1109, "Order already captured with different amount"))
+            };
+        }
+        if amount == 0 || amount > order.amount {
+            return Err(Refusal::new(1023, "Invalid amount"));
+        }
+        order.capture_status = Some("captured");
+        order.capture_amount = Some(amount);
+        order.transactions.push(Transaction {
+            id: seed,
+            tran_type: "capture",
+            amount,
+            status: "approved",
+            parent: order.transactions.first().map(|t| t.id),
+        });
+        Ok(order)
+    }
+
+    /// Reverses (refunds or voids). A `reverse_id` seen before is answered as before and
+    /// refunds nothing more.
+    ///
+    /// # Errors
+    /// 1018; 1084 for a partial reverse of an uncaptured hold; 1023 for more than remains or a
+    /// `reverse_id` reused with another amount; 1019 when nothing can be reversed.
+    pub fn reverse(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        amount: u64,
+        currency: &str,
+        reverse_id: Option<&str>,
+    ) -> Result<(&Order, u64), Refusal> {
+        let seed = self.next();
+        let order = self.get_mut(merchant_id, order_id)?;
+        if let Some(id) = reverse_id {
+            if let Some(&done) = order.reverse_ids.get(id) {
+                return if done == amount {
+                    Ok((order, done))
+                } else {
+                    Err(Refusal::new(1023, "Invalid amount: reverse_id already used with another amount"))
+                };
+            }
+        }
+        if order.currency != currency {
+            return Err(Refusal::new(1012, format!("Currency {currency} not available")));
+        }
+        if order.status != Status::Approved {
+            return Err(Refusal::new(1019, "Order already has been completed or is not paid"));
+        }
+        let base = if order.preauth {
+            match order.capture_amount {
+                Some(c) => c,
+                None => {
+                    if amount != order.amount {
+                        return Err(Refusal::new(1084, "Only full refund allowed"));
+                    }
+                    order.amount
+                }
+            }
+        } else {
+            order.amount
+        };
+        let remaining = base.saturating_sub(order.reversal_amount);
+        if amount == 0 || amount > remaining {
+            return Err(Refusal::new(1023, "Invalid amount"));
+        }
+        order.reversal_amount += amount;
+        if order.reversal_amount == base {
+            order.status = Status::Reversed;
+        }
+        if let Some(id) = reverse_id {
+            order.reverse_ids.insert(id.to_owned(), amount);
+        }
+        order.transactions.push(Transaction {
+            id: seed,
+            tran_type: "reverse",
+            amount,
+            status: "approved",
+            parent: order.transactions.first().map(|t| t.id),
+        });
+        Ok((order, amount))
+    }
+
+    /// A payout (card or IBAN): a new approved order of type `p2p credit`.
+    ///
+    /// # Errors
+    /// 1013, 1035 (unknown receiver token), 1076 (invalid IBAN).
+    pub fn payout(
+        &mut self,
+        mut new: NewOrder,
+        receiver_token: Option<&str>,
+        receiver_iban: Option<&str>,
+        now: u64,
+    ) -> Result<&Order, Refusal> {
+        if let Some(token) = receiver_token {
+            if !self.tokens.contains_key(token) {
+                return Err(Refusal::new(1035, "Token not found"));
+            }
+        }
+        if let Some(iban) = receiver_iban {
+            if !iban.starts_with("GE") || iban.len() != 22 {
+                return Err(Refusal::new(1076, "Invalid IBAN"));
+            }
+        }
+        new.tran_type = Some("p2p credit");
+        let seed = self.next();
+        let order = self.create(new, now)?;
+        order.status = Status::Approved;
+        order.receiver_iban = receiver_iban.map(str::to_owned);
+        order.transactions.push(Transaction {
+            id: seed,
+            tran_type: "p2p credit",
+            amount: order.amount,
+            status: "approved",
+            parent: None,
+        });
+        Ok(order)
+    }
+
+    /// A settlement (split) of an approved order.
+    ///
+    /// # Errors
+    /// 1018 (no such original), 1114 (a hold not captured yet), 1013.
+    pub fn settle(&mut self, new: NewOrder, operation_id: &str, now: u64) -> Result<&Order, Refusal> {
+        let original = self.get(new.merchant_id, operation_id)?;
+        if original.preauth && original.capture_amount.is_none() {
+            return Err(Refusal::new(1114, "Settlement not allowed until captured"));
+        }
+        if original.status != Status::Approved {
+            return Err(Refusal::new(1019, "Order already has been completed or is not paid"));
+        }
+        let mut new = new;
+        new.tran_type = Some("settlement");
+        let order = self.create(new, now)?;
+        order.parent_order_id = operation_id.to_owned();
+        Ok(order)
+    }
+
+    /// Marks an order as a subscription (`active`).
+    ///
+    /// # Errors
+    /// 1018.
+    pub fn make_subscription(&mut self, merchant_id: u64, order_id: &str) -> Result<(), Refusal> {
+        self.get_mut(merchant_id, order_id)?.subscription = Some("active");
+        Ok(())
+    }
+
+    /// Stops or starts a subscription.
+    ///
+    /// # Errors
+    /// 1018 for an unknown order or one that is not a subscription.
+    pub fn subscription_action(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        action: &str,
+    ) -> Result<&Order, Refusal> {
+        let order = self.get_mut(merchant_id, order_id)?;
+        if order.subscription.is_none() {
+            return Err(Refusal::new(1018, "Order not found: not a subscription"));
+        }
+        order.subscription = Some(if action == "stop" { "disabled" } else { "active" });
+        Ok(order)
+    }
+}
+
+/// The `PaRes` the sandbox's ACS produces for a pending authentication.
+pub fn expected_pares(pending: &ThreeDs) -> String {
+    format!("pares-for-{}", pending.md)
+}
+
+/// The order as Flitt reports it (status lookups, payments, callbacks): every value a string
+/// or a number, as the gateway sends them.
+pub fn order_fields(o: &Order, order_time: &str) -> Map<String, Value> {
+    let actual = if matches!(o.status, Status::Approved | Status::Reversed) {
+        o.amount.to_string()
+    } else {
+        String::new()
+    };
+    let card = o.card;
+    let additional = json!({
+        "capture_status": o.capture_status,
+        "capture_amount": o.capture_amount.map(|c| c as f64 / 100.0),
+        "reservation_data": null,
+        "transaction_id": o.transactions.first().map(|t| t.id),
+        "client_fee": 0.0,
+        "settlement_fee": 0.0,
+        "card_type": card.map(|c| c.brand),
+        "payment_method": "card",
+        "is_test": true,
+    });
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_owned(), v);
+    };
+    put("order_id", json!(o.order_id));
+    put("merchant_id", json!(o.merchant_id));
+    put("amount", json!(o.amount.to_string()));
+    put("currency", json!(o.currency));
+    put("order_status", json!(o.status.as_str()));
+    put("response_status", json!("success"));
+    put("tran_type", json!(o.tran_type));
+    put("sender_cell_phone", json!(""));
+    put("sender_account", json!(""));
+    put("masked_card", json!(card.map(|c| cards::mask(c.number)).unwrap_or_default()));
+    put(
+        "card_bin",
+        card.map_or(json!(""), |c| json!(c.number[..6].parse::<u64>().unwrap_or(0))),
+    );
+    put("card_type", json!(card.map(|c| c.brand).unwrap_or("")));
+    put("rrn", json!(if o.status == Status::Approved { format!("{}", o.payment_id % 1_000_000_000_000) } else { String::new() }));
+    put("approval_code", json!(if matches!(o.status, Status::Approved | Status::Reversed) { format!("{:06}", o.payment_id % 1_000_000) } else { String::new() }));
+    put("response_code", o.response_code.map_or(json!(""), |c| json!(c)));
+    put("response_description", json!(o.response_description));
+    put("reversal_amount", json!(o.reversal_amount.to_string()));
+    put("settlement_amount", json!("0"));
+    put("settlement_currency", json!(""));
+    put("order_time", json!(order_time));
+    put("settlement_date", json!(""));
+    put("eci", json!(if card.is_some_and(|c| c.three_ds) { "5" } else if card.is_some() { "7" } else { "" }));
+    put("fee", json!(""));
+    put("payment_system", json!("card"));
+    put("sender_email", json!(""));
+    put("payment_id", json!(o.payment_id));
+    put("actual_amount", json!(actual));
+    put("actual_currency", json!(if actual.is_empty() { "" } else { o.currency.as_str() }));
+    put("product_id", json!(""));
+    put("merchant_data", json!(o.merchant_data));
+    put("verification_status", json!(""));
+    put("rectoken", json!(o.rectoken.clone().unwrap_or_default()));
+    put("rectoken_lifetime", json!(""));
+    put("parent_order_id", json!(o.parent_order_id));
+    // Python-style JSON text, as Flitt sends it, signed as this exact string.
+    put("additional_info", json!(python_json(&additional)));
+    m
+}
+
+/// JSON text with Python's `json.dumps` spacing (`", "` and `": "`).
+pub fn python_json(v: &Value) -> String {
+    match v {
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(python_json).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: u64 = 1_549_901;
+
+    fn order(ledger: &mut Ledger, id: &str, preauth: bool) {
+        ledger
+            .create(
+                NewOrder {
+                    order_id: id.into(),
+                    merchant_id: M,
+                    amount: 1000,
+                    currency: "GEL".into(),
+                    order_desc: "t".into(),
+                    preauth,
+                    ..NewOrder::default()
+                },
+                0,
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn duplicate_orders_are_refused() {
+        let mut l = Ledger::default();
+        order(&mut l, "a", false);
+        let e = l.create(NewOrder { order_id: "a".into(), merchant_id: M, ..NewOrder::default() }, 0);
+        assert_eq!(e.unwrap_err().code, 1013);
+    }
+
+    #[test]
+    fn hold_capture_once_then_refund_in_parts() {
+        let mut l = Ledger::default();
+        order(&mut l, "h", true);
+        assert_eq!(l.pay_with_card(M, "h", "4444555511116666").unwrap().capture_status, Some("hold"));
+        assert_eq!(l.reverse(M, "h", 500, "GEL", None).unwrap_err().code, 1084);
+        l.capture(M, "h", 800, "GEL").unwrap();
+        assert_eq!(l.capture(M, "h", 800, "GEL").unwrap().capture_amount, Some(800));
+        assert_eq!(l.capture(M, "h", 700, "GEL").unwrap_err().code, 1109);
+        let (_, n) = l.reverse(M, "h", 300, "GEL", Some("r1")).unwrap();
+        assert_eq!(n, 300);
+        // The same reverse_id again refunds nothing more.
+        l.reverse(M, "h", 300, "GEL", Some("r1")).unwrap();
+        assert_eq!(l.get(M, "h").unwrap().reversal_amount, 300);
+        assert_eq!(l.reverse(M, "h", 600, "GEL", Some("r2")).unwrap_err().code, 1023);
+        l.reverse(M, "h", 500, "GEL", Some("r2")).unwrap();
+        assert_eq!(l.get(M, "h").unwrap().status, Status::Reversed);
+    }
+
+    #[test]
+    fn void_is_a_full_reverse_of_the_hold() {
+        let mut l = Ledger::default();
+        order(&mut l, "v", true);
+        l.pay_with_card(M, "v", "4444555511116666").unwrap();
+        l.reverse(M, "v", 1000, "GEL", Some("void")).unwrap();
+        assert_eq!(l.get(M, "v").unwrap().status, Status::Reversed);
+        assert_eq!(l.capture(M, "v", 1000, "GEL").unwrap_err().code, 1027);
+    }
+
+    #[test]
+    fn three_ds_needs_the_right_pares_and_md() {
+        let mut l = Ledger::default();
+        order(&mut l, "3", false);
+        let o = l.pay_with_card(M, "3", "4444555566661111").unwrap();
+        assert_eq!(o.status, Status::Processing);
+        let pending = o.three_ds.clone().unwrap();
+        assert_eq!(l.complete_three_ds(M, "3", &pending.md, "forged").unwrap_err().code, 1024);
+        let o = l.complete_three_ds(M, "3", &pending.md, &expected_pares(&pending)).unwrap();
+        assert_eq!(o.status, Status::Approved);
+    }
+
+    #[test]
+    fn tokens_charge_again_and_declines_decline() {
+        let mut l = Ledger::default();
+        l.create(NewOrder { order_id: "t".into(), merchant_id: M, amount: 100, currency: "GEL".into(), wants_token: true, ..NewOrder::default() }, 0).unwrap();
+        let token = l.pay_with_card(M, "t", "4444555511116666").unwrap().rectoken.clone().unwrap();
+        let o = l.charge_token(NewOrder { order_id: "t2".into(), merchant_id: M, amount: 50, currency: "GEL".into(), ..NewOrder::default() }, &token, 0).unwrap();
+        assert_eq!(o.status, Status::Approved);
+        assert_eq!(l.charge_token(NewOrder { order_id: "t3".into(), merchant_id: M, ..NewOrder::default() }, "nope", 0).unwrap_err().code, 1035);
+        order(&mut l, "d", false);
+        assert_eq!(l.pay_with_card(M, "d", "4444111155556666").unwrap().status, Status::Declined);
+    }
+
+    #[test]
+    fn unpaid_orders_expire() {
+        let mut l = Ledger::default();
+        order(&mut l, "e", false);
+        assert!(l.expire(35_999).is_empty());
+        assert_eq!(l.expire(36_000).len(), 1);
+        assert_eq!(l.pay_with_card(M, "e", "4444555511116666").unwrap_err().code, 1052);
+    }
+
+    #[test]
+    fn additional_info_uses_python_spacing() {
+        assert_eq!(python_json(&json!({"a": null, "b": [1, 2]})), r#"{"a": null, "b": [1, 2]}"#);
+    }
+}

@@ -1,0 +1,251 @@
+//! # flitt-sandbox
+//!
+//! An offline Flitt gateway on 127.0.0.1 that speaks the same wire protocol: JSON and form
+//! bodies, protocol 1.0 and 2.0, request signatures checked (1014), parameters checked against
+//! the same spec as the SDK (1011 missing, 1009 empty, 1007 incorrect), replies signed as Flitt
+//! signs them (with `response_signature_string`, the secret masked), payouts signed with the
+//! credit key.
+//!
+//! Behind it is a ledger with Flitt's order statuses: holds, exactly one capture (1109 for a
+//! different amount), partial refunds up to the captured amount (`reverse_id` idempotent, 1084
+//! for a partial refund of a hold), saved-card tokens, payouts, settlements, subscriptions and
+//! order expiry; the published test cards (approve or decline, with or without 3-D Secure); an
+//! ACS page that posts `PaRes` and `MD` back to the `TermUrl`; server callbacks on Flitt's retry
+//! schedule on a virtual clock; and scripted or random faults.
+//!
+//! ```no_run
+//! # async fn run() {
+//! let sandbox = flitt_sandbox::Sandbox::start().await.expect("bind 127.0.0.1");
+//! let client = flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+//!     .credit_key(flitt_sandbox::CREDIT_KEY)
+//!     .api_url(sandbox.url())
+//!     .build()
+//!     .unwrap();
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cards;
+mod clock;
+pub mod faults;
+mod http;
+pub mod ledger;
+mod pages;
+mod sign;
+
+pub use clock::Clock;
+pub use faults::{Fault, FaultRule};
+
+use ledger::Ledger;
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The test merchant.
+pub const MERCHANT_ID: &str = "1549901";
+/// The test merchant's payment key.
+pub const SECRET_KEY: &str = "test";
+/// The test merchant's payout key.
+pub const CREDIT_KEY: &str = "testcredit";
+/// The Reports API test application.
+pub const REPORTS_APP_ID: &str = "1019";
+/// The Reports API test application's key.
+pub const REPORTS_KEY: &str = "test";
+
+/// Flitt's callback retry delays, in seconds, after each failed delivery.
+pub const CALLBACK_RETRIES: [u64; 6] = [2, 60, 300, 600, 3600, 86_400];
+
+/// A server callback the sandbox owes a merchant.
+#[derive(Clone, Debug)]
+pub struct Callback {
+    /// Where it goes.
+    pub url: String,
+    /// The signed JSON body.
+    pub body: Vec<u8>,
+    /// Deliveries tried so far.
+    pub attempts: u32,
+    /// Virtual time of the next try.
+    pub due_at: u64,
+    /// HTTP status of the last try (0: none yet, or no reply).
+    pub last_status: u16,
+    /// Whether it was delivered (HTTP 200).
+    pub delivered: bool,
+}
+
+/// Shared state of a running sandbox.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) ledger: Mutex<Ledger>,
+    pub(crate) clock: Clock,
+    pub(crate) faults: Mutex<faults::Faults>,
+    pub(crate) callbacks: Mutex<Vec<Callback>>,
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking handler must not take the sandbox down with it.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl State {
+    /// The payment key of a merchant, if it exists.
+    pub(crate) fn secret(merchant_id: u64, credit: bool) -> Option<&'static str> {
+        (merchant_id.to_string() == MERCHANT_ID).then_some(if credit { CREDIT_KEY } else { SECRET_KEY })
+    }
+
+    /// Queues a signed 1.0 JSON callback and tries it at once.
+    pub(crate) fn queue_callback(self: &Arc<Self>, url: &str, mut fields: Map<String, Value>, secret: &str) {
+        sign::sign_reply(secret, &mut fields);
+        let cb = Callback {
+            url: url.to_owned(),
+            body: Value::Object(fields).to_string().into_bytes(),
+            attempts: 0,
+            due_at: self.clock.now(),
+            last_status: 0,
+            delivered: false,
+        };
+        lock(&self.callbacks).push(cb);
+        let state = self.clone();
+        tokio::spawn(async move { state.deliver_due().await });
+    }
+
+    /// Tries every callback that is due.
+    pub(crate) async fn deliver_due(&self) {
+        let now = self.clock.now();
+        let due: Vec<(usize, Callback)> = lock(&self.callbacks)
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.delivered && c.due_at <= now && (c.attempts as usize) <= CALLBACK_RETRIES.len())
+            .map(|(i, c)| (i, c.clone()))
+            .collect();
+        for (i, cb) in due {
+            let status = match self
+                .http
+                .post(&cb.url)
+                .header("content-type", "application/json; charset=UTF-8")
+                .body(cb.body.clone())
+                .send()
+                .await
+            {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0,
+            };
+            let mut all = lock(&self.callbacks);
+            let Some(c) = all.get_mut(i) else { continue };
+            c.attempts += 1;
+            c.last_status = status;
+            if status == 200 {
+                c.delivered = true;
+            } else if let Some(delay) = CALLBACK_RETRIES.get(c.attempts as usize - 1) {
+                c.due_at = now + delay;
+            }
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox on 127.0.0.1 on a free port.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_on(0).await
+    }
+
+    /// Starts a sandbox on 127.0.0.1 on `port` (0 for a free one).
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start_on(port: u16) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(std::io::Error::other)?;
+        let state = Arc::new(State {
+            ledger: Mutex::new(Ledger::default()),
+            clock: Clock::default(),
+            faults: Mutex::new(faults::Faults::default()),
+            callbacks: Mutex::new(Vec::new()),
+            base_url,
+            http,
+        });
+        let app = http::router(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { state, task })
+    }
+
+    /// The base URL (`http://127.0.0.1:PORT`), to pass to `ClientBuilder::api_url`.
+    pub fn url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// Adds a scripted fault.
+    pub fn inject(&self, rule: FaultRule) {
+        lock(&self.state.faults).add(rule);
+    }
+
+    /// Fires one of `kinds` on a `rate` share of requests, reproducibly from `seed`.
+    pub fn random_faults(&self, rate: f64, seed: u64, kinds: Vec<Fault>) {
+        lock(&self.state.faults).random(rate, seed, kinds);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// A copy of an order as the ledger has it.
+    pub fn order(&self, order_id: &str) -> Option<ledger::Order> {
+        let merchant = MERCHANT_ID.parse().unwrap_or(0);
+        lock(&self.state.ledger).get(merchant, order_id).ok().cloned()
+    }
+
+    /// A snapshot of every order.
+    pub fn orders(&self) -> Vec<ledger::Order> {
+        lock(&self.state.ledger).orders().cloned().collect()
+    }
+
+    /// The callbacks queued so far, delivered or not.
+    pub fn callbacks(&self) -> Vec<Callback> {
+        lock(&self.state.callbacks).clone()
+    }
+
+    /// Virtual seconds since start.
+    pub fn now(&self) -> u64 {
+        self.state.clock.now()
+    }
+
+    /// Moves the virtual clock forward, expires unpaid orders whose lifetime passed, and tries
+    /// every callback now due.
+    pub async fn advance(&self, by: Duration) {
+        let now = self.state.clock.advance(by.as_secs());
+        lock(&self.state.ledger).expire(now);
+        self.state.deliver_due().await;
+    }
+
+    /// Tries every callback due now (deliveries also start on their own right after events).
+    pub async fn deliver_callbacks(&self) {
+        self.state.deliver_due().await;
+    }
+}

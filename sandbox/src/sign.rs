@@ -1,0 +1,87 @@
+//! The sandbox's own signing, written apart from `flitt::signature` on purpose: tests that run
+//! the SDK against the sandbox then check the SDK's signatures against a second implementation
+//! instead of against itself.
+
+use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
+
+const MASK: &str = "**********";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The text a top-level value is signed by: strings as they are, numbers by their JSON text;
+/// `None` for values that contribute nothing (absent, null, empty) or cannot be signed.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
+        _ => None,
+    }
+}
+
+/// The pre-hash string: `secret|v1|v2|…` over non-empty values ordered by key.
+pub fn pre_hash(secret: &str, fields: &Map<String, Value>) -> String {
+    let mut keys: Vec<&String> = fields
+        .keys()
+        .filter(|k| *k != "signature" && *k != "response_signature_string")
+        .collect();
+    keys.sort();
+    let mut out = secret.to_owned();
+    for k in keys {
+        if let Some(t) = text(&fields[k]) {
+            out.push('|');
+            out.push_str(&t);
+        }
+    }
+    out
+}
+
+/// The protocol 1.0 signature of `fields`.
+pub fn v1(secret: &str, fields: &Map<String, Value>) -> String {
+    hex(&Sha1::digest(pre_hash(secret, fields).as_bytes()))
+}
+
+/// The protocol 2.0 signature of a `data` string.
+pub fn v2(secret: &str, data: &str) -> String {
+    hex(&Sha1::digest(format!("{secret}|{data}").as_bytes()))
+}
+
+/// Signs a reply in place: `signature`, and in test mode `response_signature_string` with
+/// every occurrence of the secret masked, as Flitt does.
+pub fn sign_reply(secret: &str, fields: &mut Map<String, Value>) {
+    let pre = pre_hash(secret, fields);
+    let signature = hex(&Sha1::digest(pre.as_bytes()));
+    let masked = if secret.is_empty() {
+        pre
+    } else {
+        pre.replace(secret, MASK)
+    };
+    fields.insert("response_signature_string".into(), Value::String(masked));
+    fields.insert("signature".into(), Value::String(signature));
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn published_vectors() {
+        let start = json!({"order_id":"test_subscription11","merchant_id":1549901,"action":"start"});
+        assert_eq!(v1("test", start.as_object().unwrap()), "a7adf395dae783a4676abbafe7f2479b2f6cfbca");
+        let p2p = json!({"order_id":"test_1234312142","merchant_id":"1549901","order_desc":"Test order","amount":1000,"currency":"GEL","receiver_rectoken":"I0wh7fBmFIdcY6K3Px2QugVrVR65sPafeZkPmRanOiRnXG","server_callback_url":"https://myserver.com/callback"});
+        assert_eq!(v1("testcredit", p2p.as_object().unwrap()), "51e59ffd263d071da8e1a1fc10b981f459dbe6f1");
+    }
+
+    #[test]
+    fn masks_the_secret_everywhere() {
+        let mut m = json!({"order_id": "test_1", "email": "test@test.com"}).as_object().unwrap().clone();
+        sign_reply("test", &mut m);
+        assert_eq!(m["response_signature_string"], "**********|**********@**********.com|**********_1");
+    }
+}

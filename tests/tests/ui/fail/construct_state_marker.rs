@@ -1,0 +1,3 @@
+fn main() {
+    let _forged = flitt::flows::Captured { _private: () };
+}

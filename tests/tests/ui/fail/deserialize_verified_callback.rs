@@ -1,0 +1,5 @@
+use flitt::callback::VerifiedCallback;
+
+fn main() {
+    let _forged: VerifiedCallback = serde_json::from_str("{\"order_status\":\"approved\"}").unwrap();
+}
