@@ -661,20 +661,27 @@ fn decode_error(reason: impl Into<String>, body: &[u8]) -> Error {
 /// Parses a 200 reply, maps a refusal to [`Error::Gateway`], unwraps and verifies it.
 fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Value, Error> {
     let body = reply.body.as_slice();
-    let is_form = reply
-        .content_type
-        .as_deref()
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
-        || !body
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| *b == b'{' || *b == b'[');
+    let content_type = reply.content_type.as_deref().unwrap_or("");
+    if content_type.starts_with("text/html") {
+        return Err(decode_error("the reply is an HTML page", body));
+    }
+    let looks_like_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == b'[');
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded")
+        || (!looks_like_json && !content_type.contains("json"));
     let (inner, wrapped) = if is_form {
         let map: Map<String, Value> = form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
-        if map.is_empty() {
-            return Err(decode_error("the reply is empty or not JSON", body));
+        // Every key of a form reply is a wire name; anything else (an HTML page, plain text)
+        // is not a reply at all.
+        let wire_name = |k: &String| {
+            !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        if map.is_empty() || !map.keys().all(wire_name) {
+            return Err(decode_error("the reply is neither JSON nor a form", body));
         }
         (Value::Object(map), false)
     } else {
