@@ -1,1 +1,236 @@
-fn main() {}
+//! `flitt`: sign and verify Flitt payloads, call the API, and run the offline sandbox.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use flitt::signature::{self, SecretKey, VerifyError};
+use serde_json::Value;
+use std::io::{BufRead, Read, Write};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "flitt", version, about = "Sign, verify and call the Flitt payment API", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    #[value(name = "1.0")]
+    V1,
+    #[value(name = "2.0")]
+    V2,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign a JSON object of request parameters read from stdin.
+    #[command(after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, `|` in a value).")]
+    Sign {
+        /// The signing key (payment key, or the credit key for payouts).
+        #[arg(long, env = "FLITT_SECRET_KEY", hide_env_values = true)]
+        secret: String,
+        /// Protocol: 1.0 prints the hex signature, 2.0 the request envelope.
+        #[arg(long, value_enum, default_value = "1.0")]
+        protocol: ProtocolArg,
+        /// One JSON object per input line, one output line each.
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Verify a response or callback body read from stdin, as received.
+    #[command(after_help = "Accepts flat JSON, {\"response\": …}, form-urlencoded, or a 2.0 envelope.\n\nExample:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\",\"signature\":\"a7adf395dae783a4676abbafe7f2479b2f6cfbca\"}' | flitt verify --secret test\n  valid\n\nExit status: 0 valid; 1 invalid signature; 2 malformed input or no signature.")]
+    Verify {
+        /// The key the body was signed with.
+        #[arg(long, env = "FLITT_SECRET_KEY", hide_env_values = true)]
+        secret: String,
+    },
+    /// Call an API endpoint with key=value parameters, checked against the spec first.
+    #[command(after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id and signature are added for you; order_id is generated when not given.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying).")]
+    Call {
+        /// The endpoint.
+        path: String,
+        /// Parameters as key=value.
+        params: Vec<String>,
+    },
+    /// Run the offline sandbox gateway on 127.0.0.1 until interrupted.
+    #[command(after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it.")]
+    Sandbox {
+        /// The port (default: a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sign {
+            secret,
+            protocol,
+            jsonl,
+        } => sign(&SecretKey::new(secret), protocol, jsonl),
+        Command::Verify { secret } => verify(&SecretKey::new(secret)),
+        Command::Call { path, params } => run_async(call(path, params)),
+        Command::Sandbox { port } => run_async(sandbox(port)),
+    }
+}
+
+fn run_async(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::from(5)
+        }
+    }
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+fn sign_one(key: &SecretKey, protocol: ProtocolArg, text: &str) -> Result<String, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(map) = value else {
+        return Err("the input must be a JSON object".into());
+    };
+    match protocol {
+        ProtocolArg::V1 => signature::sign_v1(key, &map)
+            .map(|s| s.as_str().to_owned())
+            .map_err(|e| e.to_string()),
+        ProtocolArg::V2 => signature::envelope_v2(key, &Value::Object(map))
+            .map_err(|e| e.to_string())
+            .and_then(|env| serde_json::to_string(&env).map_err(|e| e.to_string())),
+    }
+}
+
+fn sign(key: &SecretKey, protocol: ProtocolArg, jsonl: bool) -> ExitCode {
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    if jsonl {
+        for (n, line) in stdin.lock().lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => return fail(2, format!("cannot read stdin: {e}")),
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            match sign_one(key, protocol, &line) {
+                Ok(s) => {
+                    let _ = writeln!(out, "{s}");
+                }
+                Err(e) => return fail(2, format!("line {}: {e}", n + 1)),
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut text = String::new();
+    if let Err(e) = stdin.lock().read_to_string(&mut text) {
+        return fail(2, format!("cannot read stdin: {e}"));
+    }
+    match sign_one(key, protocol, &text) {
+        Ok(s) => {
+            let _ = writeln!(out, "{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(2, e),
+    }
+}
+
+fn verify(key: &SecretKey) -> ExitCode {
+    let mut body = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut body) {
+        return fail(2, format!("cannot read stdin: {e}"));
+    }
+    // Bodies are often piped with a trailing newline; it is not part of the payload.
+    while body.last().is_some_and(u8::is_ascii_whitespace) {
+        body.pop();
+    }
+    match signature::verify_body(key, &body, None) {
+        Ok(_) => {
+            println!("valid");
+            ExitCode::SUCCESS
+        }
+        Err(VerifyError::Mismatch) => {
+            println!("invalid signature");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(2, e),
+    }
+}
+
+fn find_endpoint(path: &str, params: &[(String, String)]) -> Option<&'static flitt::request::Endpoint> {
+    let wanted = path.trim_start_matches("/api/").trim_matches('/');
+    let matches: Vec<_> = flitt::api::ENDPOINTS
+        .iter()
+        .filter(|e| e.call_path == wanted || e.name == wanted)
+        .collect();
+    if matches.len() <= 1 {
+        return matches.first().copied();
+    }
+    let flag = |k: &str| params.iter().any(|(n, v)| n == k && v == "Y");
+    let name = if flag("verification") {
+        "checkout_verification"
+    } else if flag("subscription") {
+        "checkout_subscription"
+    } else {
+        "checkout_url"
+    };
+    matches.into_iter().find(|e| e.name == name)
+}
+
+async fn call(path: String, raw: Vec<String>) -> ExitCode {
+    let mut params = Vec::new();
+    for p in raw {
+        match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => params.push((k.to_owned(), v.to_owned())),
+            _ => return fail(2, format!("`{p}` is not key=value")),
+        }
+    }
+    let Some(endpoint) = find_endpoint(&path, &params) else {
+        let known: Vec<_> = flitt::api::ENDPOINTS.iter().map(|e| e.call_path).collect();
+        return fail(2, format!("unknown endpoint `{path}`; known: {}", known.join(", ")));
+    };
+    // Check before anything else, so bad input never needs credentials or the network.
+    if let Err(e) = endpoint.validate_raw(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        return fail(2, format!("{e} (nothing was sent)"));
+    }
+    let client = match flitt::Client::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    match client.send_raw(endpoint, &params).await {
+        Ok(reply) => {
+            println!("{}", serde_json::to_string_pretty(&reply).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let code = match &e {
+                flitt::Error::InvalidInput(_) | flitt::Error::Config(_) => 2,
+                flitt::Error::Gateway(_) => 3,
+                flitt::Error::Signature(_) => 4,
+                flitt::Error::OutcomeUnknown(_) => 6,
+                _ => 5,
+            };
+            fail(code, format!("{} ({})", e, e.kind()))
+        }
+    }
+}
+
+async fn sandbox(port: u16) -> ExitCode {
+    let sandbox = match flitt_sandbox::Sandbox::start_on(port).await {
+        Ok(s) => s,
+        Err(e) => return fail(1, format!("cannot start the sandbox: {e}")),
+    };
+    println!("Flitt sandbox listening on {}", sandbox.url());
+    println!("FLITT_API_URL={}", sandbox.url());
+    println!("FLITT_MERCHANT_ID={}", flitt_sandbox::MERCHANT_ID);
+    println!("FLITT_SECRET_KEY={}", flitt_sandbox::SECRET_KEY);
+    println!("FLITT_CREDIT_KEY={}", flitt_sandbox::CREDIT_KEY);
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}
