@@ -742,6 +742,10 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
             if endpoint.response_shape == ResponseShape::Array {
                 return Err(decode_error("expected a list, found an object", body));
             }
+            let mut map = map;
+            // Test mode echoes the whole pre-hash string (card data, tokens) for debugging
+            // signatures: once verified, it is only a leak waiting to be logged.
+            map.remove("response_signature_string");
             Ok(Value::Object(map))
         }
         _ => Err(decode_error("the reply is not an object", body)),
