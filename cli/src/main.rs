@@ -24,7 +24,9 @@ enum ProtocolArg {
 #[derive(Subcommand)]
 enum Command {
     /// Sign a JSON object of request parameters read from stdin.
-    #[command(after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, `|` in a value).")]
+    #[command(
+        after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, `|` in a value)."
+    )]
     Sign {
         /// The signing key (payment key, or the credit key for payouts).
         #[arg(long, env = "FLITT_SECRET_KEY", hide_env_values = true)]
@@ -37,14 +39,18 @@ enum Command {
         jsonl: bool,
     },
     /// Verify a response or callback body read from stdin, as received.
-    #[command(after_help = "Accepts flat JSON, {\"response\": …}, form-urlencoded, or a 2.0 envelope.\n\nExample:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\",\"signature\":\"a7adf395dae783a4676abbafe7f2479b2f6cfbca\"}' | flitt verify --secret test\n  valid\n\nExit status: 0 valid; 1 invalid signature; 2 malformed input or no signature.")]
+    #[command(
+        after_help = "Accepts flat JSON, {\"response\": …}, form-urlencoded, or a 2.0 envelope.\n\nExample:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\",\"signature\":\"a7adf395dae783a4676abbafe7f2479b2f6cfbca\"}' | flitt verify --secret test\n  valid\n\nExit status: 0 valid; 1 invalid signature; 2 malformed input or no signature."
+    )]
     Verify {
         /// The key the body was signed with.
         #[arg(long, env = "FLITT_SECRET_KEY", hide_env_values = true)]
         secret: String,
     },
     /// Call an API endpoint with key=value parameters, checked against the spec first.
-    #[command(after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id and signature are added for you; order_id is generated when not given.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying).")]
+    #[command(
+        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id and signature are added for you; order_id is generated when not given.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying)."
+    )]
     Call {
         /// The endpoint.
         path: String,
@@ -52,7 +58,9 @@ enum Command {
         params: Vec<String>,
     },
     /// Run the offline sandbox gateway on 127.0.0.1 until interrupted.
-    #[command(after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it.")]
+    #[command(
+        after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it."
+    )]
     Sandbox {
         /// The port (default: a free one).
         #[arg(long, default_value_t = 0)]
@@ -163,7 +171,10 @@ fn verify(key: &SecretKey) -> ExitCode {
     }
 }
 
-fn find_endpoint(path: &str, params: &[(String, String)]) -> Option<&'static flitt::request::Endpoint> {
+fn find_endpoint(
+    path: &str,
+    params: &[(String, String)],
+) -> Option<&'static flitt::request::Endpoint> {
     let wanted = path.trim_start_matches("/api/").trim_matches('/');
     let matches: Vec<_> = flitt::api::ENDPOINTS
         .iter()
@@ -193,7 +204,10 @@ async fn call(path: String, raw: Vec<String>) -> ExitCode {
     }
     let Some(endpoint) = find_endpoint(&path, &params) else {
         let known: Vec<_> = flitt::api::ENDPOINTS.iter().map(|e| e.call_path).collect();
-        return fail(2, format!("unknown endpoint `{path}`; known: {}", known.join(", ")));
+        return fail(
+            2,
+            format!("unknown endpoint `{path}`; known: {}", known.join(", ")),
+        );
     };
     // Check before anything else, so bad input never needs credentials or the network.
     if let Err(e) = endpoint.validate_raw(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
@@ -205,7 +219,10 @@ async fn call(path: String, raw: Vec<String>) -> ExitCode {
     };
     match client.send_raw(endpoint, &params).await {
         Ok(reply) => {
-            println!("{}", serde_json::to_string_pretty(&reply).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&reply).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

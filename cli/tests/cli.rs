@@ -31,25 +31,48 @@ const P2P: &str = r#"{"order_id":"test_1234312142","merchant_id":"1549901","orde
 #[test]
 fn sign_prints_the_published_vectors() {
     let o = flitt(&["sign", "--secret", "test"], START.as_bytes(), &[]);
-    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "a7adf395dae783a4676abbafe7f2479b2f6cfbca"));
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "a7adf395dae783a4676abbafe7f2479b2f6cfbca")
+    );
     let o = flitt(&["sign", "--secret", "testcredit"], P2P.as_bytes(), &[]);
     assert_eq!(stdout(&o), "51e59ffd263d071da8e1a1fc10b981f459dbe6f1");
-    let request: serde_json::Value = serde_json::from_slice(include_bytes!("../../flitt/tests/fixtures/recurring_request.json")).unwrap();
-    let o = flitt(&["sign", "--secret", "test"], request["request"].to_string().as_bytes(), &[]);
+    let request: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../flitt/tests/fixtures/recurring_request.json"
+    ))
+    .unwrap();
+    let o = flitt(
+        &["sign", "--secret", "test"],
+        request["request"].to_string().as_bytes(),
+        &[],
+    );
     assert_eq!(stdout(&o), "34cda2e7a60c5aee343515fde5deef5403f87f86");
 }
 
 #[test]
 fn sign_jsonl_gives_one_line_per_object() {
     let input = format!("{START}\n{START}\n");
-    let o = flitt(&["sign", "--secret", "test", "--jsonl"], input.as_bytes(), &[]);
+    let o = flitt(
+        &["sign", "--secret", "test", "--jsonl"],
+        input.as_bytes(),
+        &[],
+    );
     assert_eq!(stdout(&o).lines().count(), 2);
-    assert!(stdout(&o).lines().all(|l| l == "a7adf395dae783a4676abbafe7f2479b2f6cfbca"));
+    assert!(
+        stdout(&o)
+            .lines()
+            .all(|l| l == "a7adf395dae783a4676abbafe7f2479b2f6cfbca")
+    );
 }
 
 #[test]
 fn sign_refuses_what_cannot_be_signed_with_status_2() {
-    for bad in [&b"[1,2]"[..], b"{\"a\":{\"b\":1}}", b"{\"a\":\"x|y\"}", b"not json"] {
+    for bad in [
+        &b"[1,2]"[..],
+        b"{\"a\":{\"b\":1}}",
+        b"{\"a\":\"x|y\"}",
+        b"not json",
+    ] {
         let o = flitt(&["sign", "--secret", "test"], bad, &[]);
         assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(bad));
         assert!(!o.stderr.is_empty());
@@ -58,14 +81,21 @@ fn sign_refuses_what_cannot_be_signed_with_status_2() {
 
 #[test]
 fn a_two_point_zero_envelope_verifies_back() {
-    let o = flitt(&["sign", "--secret", "test", "--protocol", "2.0"], br#"{"order_id":"o","merchant_id":1549901}"#, &[]);
+    let o = flitt(
+        &["sign", "--secret", "test", "--protocol", "2.0"],
+        br#"{"order_id":"o","merchant_id":1549901}"#,
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0));
     let envelope = stdout(&o);
     assert!(envelope.contains("\"version\":\"2.0\""));
     let o = flitt(&["verify", "--secret", "test"], envelope.as_bytes(), &[]);
     assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "valid"));
     let o = flitt(&["verify", "--secret", "other"], envelope.as_bytes(), &[]);
-    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(1), "invalid signature"));
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(1), "invalid signature")
+    );
 }
 
 #[test]
@@ -73,42 +103,103 @@ fn verify_statuses() {
     let body = include_bytes!("../../flitt/tests/fixtures/recurring_response.json");
     let o = flitt(&["verify", "--secret", "test"], body, &[]);
     assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "valid"));
-    let tampered = String::from_utf8_lossy(body).replace("\"order_status\": \"approved\"", "\"order_status\": \"declined\"");
+    let tampered = String::from_utf8_lossy(body).replace(
+        "\"order_status\": \"approved\"",
+        "\"order_status\": \"declined\"",
+    );
     let o = flitt(&["verify", "--secret", "test"], tampered.as_bytes(), &[]);
-    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(1), "invalid signature"));
-    let o = flitt(&["verify", "--secret", "test"], b"order_id=1&merchant_id=2", &[]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(1), "invalid signature")
+    );
+    let o = flitt(
+        &["verify", "--secret", "test"],
+        b"order_id=1&merchant_id=2",
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2), "no signature");
-    for garbage in [&b""[..], b"\xff\xfe{", b"{\"response\":", b"<html>", b"{\"a\":[1]}"] {
+    for garbage in [
+        &b""[..],
+        b"\xff\xfe{",
+        b"{\"response\":",
+        b"<html>",
+        b"{\"a\":[1]}",
+    ] {
         let o = flitt(&["verify", "--secret", "test"], garbage, &[]);
-        assert_eq!(o.status.code(), Some(2), "{:?}", String::from_utf8_lossy(garbage));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{:?}",
+            String::from_utf8_lossy(garbage)
+        );
     }
 }
 
 #[test]
 fn call_refuses_bad_parameters_before_sending() {
     // Nothing listens there: a request would fail with status 5, not 2.
-    let env = [("FLITT_MERCHANT_ID", "1549901"), ("FLITT_SECRET_KEY", "test"), ("FLITT_API_URL", "http://127.0.0.1:9")];
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", "http://127.0.0.1:9"),
+    ];
     for args in [
         &["call", "status/order_id"][..],
         &["call", "status/order_id", "order_id=a|b"],
         &["call", "status/order_id", "order_id=x", "colour=red"],
-        &["call", "capture/order_id", "order_id=x", "amount=ten", "currency=GEL"],
+        &[
+            "call",
+            "capture/order_id",
+            "order_id=x",
+            "amount=ten",
+            "currency=GEL",
+        ],
         &["call", "no/such/path"],
     ] {
         let o = flitt(args, b"", &env);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let o = flitt(&["call", "status/order_id", "order_id=x"], b"", &env);
-    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
 fn call_against_the_sandbox() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sandbox = rt.block_on(flitt_sandbox::Sandbox::start()).unwrap();
-    let env = [("FLITT_MERCHANT_ID", "1549901"), ("FLITT_SECRET_KEY", "test"), ("FLITT_API_URL", sandbox.url())];
-    let o = flitt(&["call", "checkout/url", "order_id=cli-1", "order_desc=CLI", "amount=100", "currency=GEL"], b"", &env);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", sandbox.url()),
+    ];
+    let o = flitt(
+        &[
+            "call",
+            "checkout/url",
+            "order_id=cli-1",
+            "order_desc=CLI",
+            "amount=100",
+            "currency=GEL",
+        ],
+        b"",
+        &env,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout(&o).contains("checkout_url"));
     let o = flitt(&["call", "status/order_id", "order_id=cli-1"], b"", &env);
     let reply: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -194,7 +194,7 @@ pub fn load(dir: &Path) -> Result<Spec, SpecError> {
 
     // Which objects are reached from requests, and which from responses.
     let mut request_objects = BTreeSet::new();
-    for (rel, f) in raw_endpoints.values() {
+    for (_, f) in raw_endpoints.values() {
         let mut params: Vec<&model::Param> = f.param.iter().collect();
         for g in &f.endpoint.include {
             if let Some((_, gf)) = raw_groups.get(g) {
@@ -203,7 +203,7 @@ pub fn load(dir: &Path) -> Result<Spec, SpecError> {
         }
         for p in params {
             if let Ok(ty) = WireType::parse(&p.ty) {
-                collect_objects(&ty, &raw_objects, &mut request_objects, rel)?;
+                collect_objects(&ty, &raw_objects, &mut request_objects);
             }
         }
     }
@@ -219,7 +219,14 @@ pub fn load(dir: &Path) -> Result<Spec, SpecError> {
     }
     // A response-direction object used from a request was caught above; now the reverse.
     for (stem, (rel, f)) in &raw_responses {
-        let s = check_struct(rel, "response", f, &raw_responses, &spec, Direction::Response)?;
+        let s = check_struct(
+            rel,
+            "response",
+            f,
+            &raw_responses,
+            &spec,
+            Direction::Response,
+        )?;
         for (i, field) in s.fields.iter().enumerate() {
             if let Some(obj) = field.ty.object_name() {
                 if spec.objects[obj].direction == Direction::Request {
@@ -347,7 +354,7 @@ fn check_doc(file: &str, key: &str, doc: &str, source: &str) -> Result<(), SpecE
 
 /// `snake_case` or free text (`p2p credit`) to `UpperCamelCase`.
 pub fn camel(s: &str) -> String {
-    s.split(|c: char| c == '_' || c == ' ' || c == '-' || c == '/' || c == '.')
+    s.split(['_', ' ', '-', '/', '.'])
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut cs = p.chars();
@@ -392,7 +399,9 @@ fn check_enum(file: &str, name: &str, def: model::EnumDef) -> Result<Enum, SpecE
             return Err(err(
                 file,
                 format!("{vkey}.rust"),
-                format!("`{rust}` is not a usable variant name; set `rust` to an UpperCamelCase name"),
+                format!(
+                    "`{rust}` is not a usable variant name; set `rust` to an UpperCamelCase name"
+                ),
             ));
         }
         if !rusts.insert(rust.clone()) {
@@ -469,20 +478,18 @@ fn collect_objects(
     ty: &WireType,
     raw: &BTreeMap<String, (String, model::StructFile)>,
     out: &mut BTreeSet<String>,
-    file: &str,
-) -> Result<(), SpecError> {
+) {
     if let Some(name) = ty.object_name() {
         if out.insert(name.to_owned()) {
             if let Some((_, f)) = raw.get(name) {
                 for field in &f.field {
                     if let Ok(t) = WireType::parse(&field.ty) {
-                        collect_objects(&t, raw, out, file)?;
+                        collect_objects(&t, raw, out);
                     }
                 }
             }
         }
     }
-    Ok(())
 }
 
 fn parse_type(file: &str, key: &str, ty: &str) -> Result<WireType, SpecError> {
@@ -536,7 +543,8 @@ fn check_struct(
             ty.check_response().map_err(|rule| err(file, &tkey, rule))?;
         }
         if let Some(o) = ty.object_name() {
-            let known = spec.objects.contains_key(o) || (kind == "object" && siblings.contains_key(o));
+            let known =
+                spec.objects.contains_key(o) || (kind == "object" && siblings.contains_key(o));
             if !known {
                 return Err(err(file, &tkey, format!("unknown object `{o}`")));
             }
@@ -676,7 +684,11 @@ fn check_endpoint(
         &["merchant", "credit", "reports_app", "reports_token"],
     )?;
     one_of("effect", &h.effect, &["read", "write", "money"])?;
-    one_of("response_shape", &h.response_shape, &["flat", "array", "envelope"])?;
+    one_of(
+        "response_shape",
+        &h.response_shape,
+        &["flat", "array", "envelope"],
+    )?;
     if !h.path.starts_with('/') || h.path.contains(char::is_whitespace) {
         return Err(err(
             file,

@@ -14,7 +14,10 @@ use quote::{format_ident, quote};
 pub fn spec(spec: &Spec) -> TokenStream {
     let enums = spec.enums.values().map(enum_def);
     let objects = spec.objects.values().map(|s| struct_def(s, "", spec));
-    let responses = spec.responses.values().map(|s| struct_def(s, "Response", spec));
+    let responses = spec
+        .responses
+        .values()
+        .map(|s| struct_def(s, "Response", spec));
     let endpoints = spec.endpoints.values().map(|e| endpoint(e, spec));
     let codes = response_codes(&spec.codes);
     let reports = reports(spec.reports.values());

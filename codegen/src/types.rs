@@ -174,9 +174,9 @@ impl WireType {
             Self::Str(None) | Self::Int(None) => Err(format!(
                 "`{name}`: request params need a bound, e.g. string(1024) or integer(12)"
             )),
-            Self::Decimal | Self::Bool | Self::Map(_) | Self::JsonString => Err(format!(
-                "`{name}`: this type is for responses only"
-            )),
+            Self::Decimal | Self::Bool | Self::Map(_) | Self::JsonString => {
+                Err(format!("`{name}`: this type is for responses only"))
+            }
             _ => Ok(()),
         }
     }

@@ -13,7 +13,10 @@ impl SpecCopy {
             std::thread::current().id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample_spec"), &dir);
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sample_spec"),
+            &dir,
+        );
         Self(dir)
     }
 
@@ -72,44 +75,89 @@ fn the_sample_spec_is_valid() {
 #[test]
 fn unknown_key_is_refused_with_its_line() {
     let s = SpecCopy::new("unknown-key");
-    s.edit("api/status.toml", "response_signed = true", "response_signed = true\nretries = 3");
+    s.edit(
+        "api/status.toml",
+        "response_signed = true",
+        "response_signed = true\nretries = 3",
+    );
     assert_error(&s, "api/status.toml", "line 10", "unknown field `retries`");
 }
 
 #[test]
 fn unknown_type() {
     let s = SpecCopy::new("unknown-type");
-    s.edit("api/status.toml", "type = \"string(19)\"", "type = \"strin(19)\"");
-    assert_error(&s, "api/status.toml", "param[2].type", "unknown type `strin(19)`");
+    s.edit(
+        "api/status.toml",
+        "type = \"string(19)\"",
+        "type = \"strin(19)\"",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "param[2].type",
+        "unknown type `strin(19)`",
+    );
 }
 
 #[test]
 fn zero_length_string() {
     let s = SpecCopy::new("zero");
     s.edit("api/status.toml", "string(19)", "string(0)");
-    assert_error(&s, "api/status.toml", "param[2].type", "the bound must be at least 1");
+    assert_error(
+        &s,
+        "api/status.toml",
+        "param[2].type",
+        "the bound must be at least 1",
+    );
 }
 
 #[test]
 fn unknown_enum() {
     let s = SpecCopy::new("unknown-enum");
-    s.edit("responses/order.toml", "enum(order_status)", "enum(order_state)");
-    assert_error(&s, "responses/order.toml", "field[1].type", "unknown enum `order_state`");
+    s.edit(
+        "responses/order.toml",
+        "enum(order_status)",
+        "enum(order_state)",
+    );
+    assert_error(
+        &s,
+        "responses/order.toml",
+        "field[1].type",
+        "unknown enum `order_state`",
+    );
 }
 
 #[test]
 fn unknown_date_format() {
     let s = SpecCopy::new("date");
     s.edit("api/status.toml", "DD.MM.YYYY HH:MM:SS", "MM/DD/YYYY");
-    assert_error(&s, "api/status.toml", "param[3].type", "unknown date format `MM/DD/YYYY`");
+    assert_error(
+        &s,
+        "api/status.toml",
+        "param[3].type",
+        "unknown date format `MM/DD/YYYY`",
+    );
 }
 
 #[test]
 fn nested_type_needs_protocol_two() {
     let s = SpecCopy::new("nested");
-    s.edit("api/subscribe.toml", "protocol = \"2.0\"", "protocol = \"either\"");
-    s.edit("api/subscribe.toml", "response_shape = \"envelope\"", "response_shape = \"flat\"");
-    assert_error(&s, "api/subscribe.toml", "param[0].type", "needs protocol \"2.0\"");
+    s.edit(
+        "api/subscribe.toml",
+        "protocol = \"2.0\"",
+        "protocol = \"either\"",
+    );
+    s.edit(
+        "api/subscribe.toml",
+        "response_shape = \"envelope\"",
+        "response_shape = \"flat\"",
+    );
+    assert_error(
+        &s,
+        "api/subscribe.toml",
+        "param[0].type",
+        "needs protocol \"2.0\"",
+    );
 }
 
 #[test]
@@ -122,15 +170,33 @@ fn missing_doc() {
 #[test]
 fn missing_source_key() {
     let s = SpecCopy::new("source");
-    s.edit("objects/schedule.toml", "doc = \"The period.\"\nsource = \"sample\"", "doc = \"The period.\"");
-    assert_error(&s, "objects/schedule.toml", "line 14", "missing field `source`");
+    s.edit(
+        "objects/schedule.toml",
+        "doc = \"The period.\"\nsource = \"sample\"",
+        "doc = \"The period.\"",
+    );
+    assert_error(
+        &s,
+        "objects/schedule.toml",
+        "line 14",
+        "missing field `source`",
+    );
 }
 
 #[test]
 fn name_must_match_file() {
     let s = SpecCopy::new("stem");
-    s.edit("api/status.toml", "name = \"status\"", "name = \"order_status\"");
-    assert_error(&s, "api/status.toml", "endpoint.name", "must match the file name `status`");
+    s.edit(
+        "api/status.toml",
+        "name = \"status\"",
+        "name = \"order_status\"",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.name",
+        "must match the file name `status`",
+    );
 }
 
 #[test]
@@ -148,38 +214,84 @@ fn duplicate_param() {
         "\n[[param]]\nname = \"card_number\"\ntype = \"string(19)\"\ndoc = \"Again.\"\nsource = \"sample\"\n",
     );
     // An endpoint's own param may replace a group's, but not repeat its own.
-    assert_error(&s, "api/status.toml", "param[4].name", "duplicate param `card_number`");
+    assert_error(
+        &s,
+        "api/status.toml",
+        "param[4].name",
+        "duplicate param `card_number`",
+    );
 }
 
 #[test]
 fn value_with_required() {
     let s = SpecCopy::new("value");
-    s.edit("api/checkout.toml", "value = \"Y\"", "value = \"Y\"\nrequired = true");
-    assert_error(&s, "api/checkout.toml", "param[3].value", "do not also mark it `required`");
+    s.edit(
+        "api/checkout.toml",
+        "value = \"Y\"",
+        "value = \"Y\"\nrequired = true",
+    );
+    assert_error(
+        &s,
+        "api/checkout.toml",
+        "param[3].value",
+        "do not also mark it `required`",
+    );
 }
 
 #[test]
 fn generated_only_on_order_id() {
     let s = SpecCopy::new("generated");
-    s.edit("api/checkout.toml", "default = \"N\"", "default = \"N\"\ngenerated = true");
-    assert_error(&s, "api/checkout.toml", "param[0].generated", "only an `order_id` can be generated");
+    s.edit(
+        "api/checkout.toml",
+        "default = \"N\"",
+        "default = \"N\"\ngenerated = true",
+    );
+    assert_error(
+        &s,
+        "api/checkout.toml",
+        "param[0].generated",
+        "only an `order_id` can be generated",
+    );
 }
 
 #[test]
 fn unknown_response_and_group() {
     let s = SpecCopy::new("refs");
-    s.edit("api/status.toml", "response = \"order\"", "response = \"orders\"");
-    assert_error(&s, "api/status.toml", "endpoint.response", "unknown response `orders`");
+    s.edit(
+        "api/status.toml",
+        "response = \"order\"",
+        "response = \"orders\"",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.response",
+        "unknown response `orders`",
+    );
     let s = SpecCopy::new("group");
-    s.edit("api/checkout.toml", "[\"order_basics\"]", "[\"order_base\"]");
-    assert_error(&s, "api/checkout.toml", "endpoint.include[0]", "unknown group `order_base`");
+    s.edit(
+        "api/checkout.toml",
+        "[\"order_basics\"]",
+        "[\"order_base\"]",
+    );
+    assert_error(
+        &s,
+        "api/checkout.toml",
+        "endpoint.include[0]",
+        "unknown group `order_base`",
+    );
 }
 
 #[test]
 fn bad_enum_values() {
     let s = SpecCopy::new("enum-dup");
     s.edit("enums.toml", "{ wire = \"month\"", "{ wire = \"day\"");
-    assert_error(&s, "enums.toml", "enum.period.values[1].wire", "duplicate value `day`");
+    assert_error(
+        &s,
+        "enums.toml",
+        "enum.period.values[1].wire",
+        "duplicate value `day`",
+    );
     let s = SpecCopy::new("enum-name");
     s.edit("enums.toml", "{ wire = \"month\"", "{ wire = \"5\"");
     assert_error(&s, "enums.toml", "enum.period.values[1].rust", "set `rust`");
@@ -189,34 +301,80 @@ fn bad_enum_values() {
 fn duplicate_response_code() {
     let s = SpecCopy::new("codes");
     s.edit("response_codes.toml", "code = 1014", "code = 1000");
-    assert_error(&s, "response_codes.toml", "code[1].code", "duplicate code 1000");
+    assert_error(
+        &s,
+        "response_codes.toml",
+        "code[1].code",
+        "duplicate code 1000",
+    );
 }
 
 #[test]
 fn bad_enumerated_settings() {
     let s = SpecCopy::new("protocol");
-    s.edit("api/status.toml", "protocol = \"1.0\"", "protocol = \"3.0\"");
-    assert_error(&s, "api/status.toml", "endpoint.protocol", "`3.0` must be one of 1.0, 2.0, either");
+    s.edit(
+        "api/status.toml",
+        "protocol = \"1.0\"",
+        "protocol = \"3.0\"",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.protocol",
+        "`3.0` must be one of 1.0, 2.0, either",
+    );
     let s = SpecCopy::new("effect");
-    s.edit("api/status.toml", "effect = \"read\"", "effect = \"idempotent\"");
-    assert_error(&s, "api/status.toml", "endpoint.effect", "must be one of read, write, money");
+    s.edit(
+        "api/status.toml",
+        "effect = \"read\"",
+        "effect = \"idempotent\"",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.effect",
+        "must be one of read, write, money",
+    );
 }
 
 #[test]
 fn format_only_on_strings_and_range_only_on_numbers() {
     let s = SpecCopy::new("format");
-    s.edit("api/checkout.toml", "default = \"N\"", "default = \"N\"\nformat = \"url\"");
-    assert_error(&s, "api/checkout.toml", "param[0].format", "only to string types");
+    s.edit(
+        "api/checkout.toml",
+        "default = \"N\"",
+        "default = \"N\"\nformat = \"url\"",
+    );
+    assert_error(
+        &s,
+        "api/checkout.toml",
+        "param[0].format",
+        "only to string types",
+    );
     let s = SpecCopy::new("range");
-    s.edit("api/checkout.toml", "format = \"url\"", "format = \"url\"\nmax = 3");
-    assert_error(&s, "api/checkout.toml", "param[2].min", "only to integer and amount types");
+    s.edit(
+        "api/checkout.toml",
+        "format = \"url\"",
+        "format = \"url\"\nmax = 3",
+    );
+    assert_error(
+        &s,
+        "api/checkout.toml",
+        "param[2].min",
+        "only to integer and amount types",
+    );
 }
 
 #[test]
 fn report_mandatory_filter_must_be_a_field() {
     let s = SpecCopy::new("report");
     s.edit("reports/745.toml", "[\"payment_id\"], ", "[\"payment\"], ");
-    assert_error(&s, "reports/745.toml", "report.mandatory_filters[0]", "`payment` is not a field");
+    assert_error(
+        &s,
+        "reports/745.toml",
+        "report.mandatory_filters[0]",
+        "`payment` is not a field",
+    );
 }
 
 #[test]

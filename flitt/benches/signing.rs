@@ -68,7 +68,11 @@ fn bench(c: &mut Criterion) {
     signature::verify_v1_json(&key, body).expect("the fixture verifies");
     let value: serde_json::Value = serde_json::from_slice(body).unwrap();
     let fields = value["response"].as_object().unwrap();
-    assert_eq!(fields.len(), 37, "35 signed fields plus signature and its debug string");
+    assert_eq!(
+        fields.len(),
+        37,
+        "35 signed fields plus signature and its debug string"
+    );
     let mut pre_hash = String::from("test");
     for (k, v) in fields {
         if k == "signature" || k == "response_signature_string" {

@@ -42,18 +42,30 @@ async fn main() -> Result<(), Error> {
             .build(),
     )
     .await?;
-    println!("   order {} created; pay at {}", order.order_id(), order.checkout_url());
+    println!(
+        "   order {} created; pay at {}",
+        order.order_id(),
+        order.checkout_url()
+    );
     let pending = order.lookup(&client).await?;
     println!("   before paying, the order is {}", pending.state_name());
     // The customer fills the card form on the hosted page.
     browser_post(
         &format!("{}/pay", order.checkout_url()),
-        &[("card_number", "4444555511116666"), ("expiry_date", "1230"), ("cvv2", "123")],
+        &[
+            ("card_number", "4444555511116666"),
+            ("expiry_date", "1230"),
+            ("cvv2", "123"),
+        ],
     )
     .await?;
     let callback = wait_for(&received).await?;
     let paid = AnyPayment::from_callback(&callback)?;
-    println!("   verified callback: order {} is {}", paid.order_id(), paid.state_name());
+    println!(
+        "   verified callback: order {} is {}",
+        paid.order_id(),
+        paid.state_name()
+    );
 
     // 2. Direct payment: hold, capture part, refund part.
     println!("\n2. direct payment with a hold");
@@ -72,7 +84,10 @@ async fn main() -> Result<(), Error> {
     println!("   held {} on order {}", hold.amount(), hold.order_id());
     let captured = hold.capture(&client, Amount::new(42_000)?).await?;
     println!("   captured 42000; the rest of the hold is released");
-    match captured.refund(&client, Amount::new(2_000)?, "refund-minibar").await? {
+    match captured
+        .refund(&client, Amount::new(2_000)?, "refund-minibar")
+        .await?
+    {
         Refund::Partial(p) => println!("   refunded 2000; {} still refundable", p.refundable()),
         Refund::Full(_) => return Err("a partial refund should leave a balance".into()),
     }
@@ -90,16 +105,29 @@ async fn main() -> Result<(), Error> {
     let StepOne::ThreeDs(pending) = flows::pay_direct(&client, &request).await? else {
         return Err("the test card should ask for 3-D Secure".into());
     };
-    println!("   the card needs 3-D Secure: the customer goes to {}", pending.acs_url());
+    println!(
+        "   the card needs 3-D Secure: the customer goes to {}",
+        pending.acs_url()
+    );
     // The customer's browser posts PaReq, MD and TermUrl to the ACS, authenticates there, and
     // the ACS posts PaRes and MD back to our TermUrl.
     let acs_page = browser_post(
         pending.acs_url(),
-        &[("PaReq", pending.pareq()), ("MD", pending.md()), ("TermUrl", "https://shop.example/3ds")],
+        &[
+            ("PaReq", pending.pareq()),
+            ("MD", pending.md()),
+            ("TermUrl", "https://shop.example/3ds"),
+        ],
     )
     .await?;
-    let posted_back = [("PaRes", hidden(&acs_page, "PaRes")?), ("MD", hidden(&acs_page, "MD")?)];
-    match pending.complete(&client, posted_back.iter().map(|(k, v)| (*k, v.as_str()))).await? {
+    let posted_back = [
+        ("PaRes", hidden(&acs_page, "PaRes")?),
+        ("MD", hidden(&acs_page, "MD")?),
+    ];
+    match pending
+        .complete(&client, posted_back.iter().map(|(k, v)| (*k, v.as_str())))
+        .await?
+    {
         Completed::Approved(p) => println!("   authenticated and paid: {}", p.amount()),
         other => return Err(format!("unexpected outcome {other:?}").into()),
     }
@@ -120,12 +148,24 @@ async fn main() -> Result<(), Error> {
     };
     let token = first.rectoken().ok_or("the payment asked for a token")?;
     println!("   card saved as {token:?}");
-    match flows::charge(&client, token, "Plan, second month", Amount::new(1_500)?, Currency::GEL).await? {
+    match flows::charge(
+        &client,
+        token,
+        "Plan, second month",
+        Amount::new(1_500)?,
+        Currency::GEL,
+    )
+    .await?
+    {
         Completed::Approved(p) => println!("   charged {} on order {}", p.amount(), p.order_id()),
         other => return Err(format!("unexpected outcome {other:?}").into()),
     }
 
-    println!("\nledger: {} orders, {} callbacks sent", sandbox.orders().len(), sandbox.callbacks().len());
+    println!(
+        "\nledger: {} orders, {} callbacks sent",
+        sandbox.orders().len(),
+        sandbox.callbacks().len()
+    );
     println!("done");
     Ok(())
 }
@@ -151,12 +191,15 @@ fn hidden(page: &str, name: &str) -> Result<String, Error> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page.find(&marker).ok_or("no such input")? + marker.len();
     let end = page[start..].find('"').ok_or("unterminated value")?;
-    Ok(page[start..start + end].replace("&quot;", "\"").replace("&amp;", "&"))
+    Ok(page[start..start + end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&"))
 }
 
 /// A minimal HTTP handler for server callbacks: it verifies each body and answers 200 only
 /// when the signature holds.
-async fn callback_handler() -> Result<(String, Arc<Mutex<Vec<flitt::callback::VerifiedCallback>>>), Error> {
+async fn callback_handler()
+-> Result<(String, Arc<Mutex<Vec<flitt::callback::VerifiedCallback>>>), Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/flitt/callback", listener.local_addr()?);
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -167,7 +210,9 @@ async fn callback_handler() -> Result<(String, Arc<Mutex<Vec<flitt::callback::Ve
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             let body = loop {
-                let Ok(n) = socket.read(&mut chunk).await else { break None };
+                let Ok(n) = socket.read(&mut chunk).await else {
+                    break None;
+                };
                 if n == 0 {
                     break None;
                 }
@@ -191,14 +236,17 @@ async fn callback_handler() -> Result<(String, Arc<Mutex<Vec<flitt::callback::Ve
                 }
                 _ => "400 Bad Request",
             };
-            let reply = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let reply =
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             let _ = socket.write_all(reply.as_bytes()).await;
         }
     });
     Ok((url, received))
 }
 
-async fn wait_for(received: &Mutex<Vec<flitt::callback::VerifiedCallback>>) -> Result<flitt::callback::VerifiedCallback, Error> {
+async fn wait_for(
+    received: &Mutex<Vec<flitt::callback::VerifiedCallback>>,
+) -> Result<flitt::callback::VerifiedCallback, Error> {
     for _ in 0..100 {
         if let Some(cb) = received.lock().map_err(|_| "poisoned")?.first().cloned() {
             return Ok(cb);

@@ -119,7 +119,10 @@ pub mod test_util {
     ///
     /// # Errors
     /// When the fields cannot be signed (nested values, `|`).
-    pub fn sign_callback_json(key: &SecretKey, fields: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+    pub fn sign_callback_json(
+        key: &SecretKey,
+        fields: &Map<String, Value>,
+    ) -> Result<Vec<u8>, SignError> {
         let mut fields = fields.clone();
         let sig = sign_v1(key, &fields)?;
         fields.insert("signature".into(), Value::String(sig.as_str().to_owned()));
@@ -130,7 +133,10 @@ pub mod test_util {
     ///
     /// # Errors
     /// When the fields cannot be signed.
-    pub fn sign_callback_form(key: &SecretKey, fields: &Map<String, Value>) -> Result<Vec<u8>, SignError> {
+    pub fn sign_callback_form(
+        key: &SecretKey,
+        fields: &Map<String, Value>,
+    ) -> Result<Vec<u8>, SignError> {
         let sig = sign_v1(key, fields)?;
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in fields {

@@ -123,7 +123,10 @@ impl std::fmt::Debug for Client {
             .field("api_url", &self.inner.api_url)
             .field("format", &self.inner.format)
             .field("secret", &"[redacted]")
-            .field("credit_key", &self.inner.credit_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "credit_key",
+                &self.inner.credit_key.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -273,9 +276,8 @@ impl Client {
         let merchant = var(&["FLITT_MERCHANT_ID", "CLOUDIPSP_MERCHANT_ID"]).ok_or_else(|| {
             Error::Config("set FLITT_MERCHANT_ID (or CLOUDIPSP_MERCHANT_ID)".into())
         })?;
-        let secret = var(&["FLITT_SECRET_KEY", "CLOUDIPSP_SECRETKEY"]).ok_or_else(|| {
-            Error::Config("set FLITT_SECRET_KEY (or CLOUDIPSP_SECRETKEY)".into())
-        })?;
+        let secret = var(&["FLITT_SECRET_KEY", "CLOUDIPSP_SECRETKEY"])
+            .ok_or_else(|| Error::Config("set FLITT_SECRET_KEY (or CLOUDIPSP_SECRETKEY)".into()))?;
         let mut builder = Self::builder(merchant, secret);
         if let Some(key) = var(&["FLITT_CREDIT_KEY"]) {
             builder = builder.credit_key(key);
@@ -331,8 +333,10 @@ impl Client {
         params: &[(String, String)],
     ) -> Result<Value, Error> {
         endpoint.validate_raw(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-        let mut map: std::collections::BTreeMap<&str, &str> =
-            params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut map: std::collections::BTreeMap<&str, &str> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         for p in endpoint.params {
             if let Some(fixed) = p.fixed {
                 map.insert(p.name, fixed);
@@ -346,7 +350,10 @@ impl Client {
                 .send_raw_map(endpoint, map_with(map, "order_id", &id))
                 .await;
         }
-        let owned = map.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        let owned = map
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         self.send_raw_map(endpoint, owned).await
     }
 
@@ -421,12 +428,18 @@ impl Client {
                     .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
                     .collect();
                 let body = serde_json::json!({ "request": map });
-                ("application/json; charset=utf-8", body.to_string().into_bytes())
+                (
+                    "application/json; charset=utf-8",
+                    body.to_string().into_bytes(),
+                )
             }
             BodyFormat::Form => {
                 let mut ser = form_urlencoded::Serializer::new(String::new());
                 ser.extend_pairs(pairs.iter());
-                ("application/x-www-form-urlencoded", ser.finish().into_bytes())
+                (
+                    "application/x-www-form-urlencoded",
+                    ser.finish().into_bytes(),
+                )
             }
         }
     }
@@ -439,7 +452,11 @@ impl Client {
             Protocol::V2 => {
                 let mut order = match serde_json::to_value(request) {
                     Ok(Value::Object(map)) => map,
-                    _ => return Err(Error::Config("a 2.0 request must serialize to an object".into())),
+                    _ => {
+                        return Err(Error::Config(
+                            "a 2.0 request must serialize to an object".into(),
+                        ));
+                    }
                 };
                 let id = merchant_id
                     .parse::<u64>()
@@ -558,7 +575,10 @@ impl Client {
         order_id: Option<OrderId>,
         cause: Error,
     ) -> Result<R::Response, Error> {
-        tracing::warn!(endpoint = endpoint.name, "outcome ambiguous; looking the order up");
+        tracing::warn!(
+            endpoint = endpoint.name,
+            "outcome ambiguous; looking the order up"
+        );
         let unknown = |cause: String, status: Option<OrderResponse>, order_id: Option<OrderId>| {
             Error::OutcomeUnknown(Box::new(UnknownOutcome {
                 order_id,
@@ -588,7 +608,12 @@ impl Client {
         let order: OrderResponse = decode(status_value.clone())?;
         let is_final = matches!(
             order.order_status,
-            Some(OrderStatus::Approved | OrderStatus::Declined | OrderStatus::Expired | OrderStatus::Reversed)
+            Some(
+                OrderStatus::Approved
+                    | OrderStatus::Declined
+                    | OrderStatus::Expired
+                    | OrderStatus::Reversed
+            )
         );
         if endpoint.creates_order && endpoint.response_shape == ResponseShape::Flat && is_final {
             // The order exists only because of this request: its final state is the outcome.
@@ -616,7 +641,10 @@ fn json_v2(key: &SecretKey, order: Map<String, Value>) -> Result<(&'static str, 
     let envelope = signature::envelope_v2(key, &Value::Object(order))
         .map_err(|e| Error::Config(format!("cannot build the 2.0 envelope: {e}")))?;
     let body = serde_json::json!({ "request": envelope });
-    Ok(("application/json; charset=utf-8", body.to_string().into_bytes()))
+    Ok((
+        "application/json; charset=utf-8",
+        body.to_string().into_bytes(),
+    ))
 }
 
 fn classify(e: reqwest::Error) -> Attempt {
@@ -677,9 +705,8 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
             .collect();
         // Every key of a form reply is a wire name; anything else (an HTML page, plain text)
         // is not a reply at all.
-        let wire_name = |k: &String| {
-            !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        };
+        let wire_name =
+            |k: &String| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if map.is_empty() || !map.keys().all(wire_name) {
             return Err(decode_error("the reply is neither JSON nor a form", body));
         }
@@ -707,9 +734,13 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
             if let Some(e) = gateway_error(&map) {
                 return Err(Error::Gateway(Box::new(e)));
             }
-            if map.get("version").and_then(Value::as_str) == Some("2.0") && map.contains_key("data") {
+            if map.get("version").and_then(Value::as_str) == Some("2.0") && map.contains_key("data")
+            {
                 let data = map.get("data").and_then(Value::as_str).unwrap_or_default();
-                let sig = map.get("signature").and_then(Value::as_str).unwrap_or_default();
+                let sig = map
+                    .get("signature")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let decoded = signature::verify_v2(key, data, sig)
                     .map_err(|e| Error::Signature(e.to_string()))?;
                 return match decoded {
@@ -803,8 +834,19 @@ mod tests {
         let m = |v: Value| v.as_object().cloned().unwrap();
         let e = gateway_error(&m(serde_json::json!({"error_code": "1008", "error_message": "x", "response_status": "failure"}))).unwrap();
         assert_eq!(e.code, Some(1008));
-        let e = gateway_error(&m(serde_json::json!({"error_code": 1014, "error_message": "Invalid signature"}))).unwrap();
-        assert_eq!(e.response_code().map(|c| c.name()), Some("invalid_signature"));
-        assert!(gateway_error(&m(serde_json::json!({"order_status": "declined", "response_status": "success"}))).is_none());
+        let e = gateway_error(&m(
+            serde_json::json!({"error_code": 1014, "error_message": "Invalid signature"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            e.response_code().map(|c| c.name()),
+            Some("invalid_signature")
+        );
+        assert!(
+            gateway_error(&m(
+                serde_json::json!({"order_status": "declined", "response_status": "success"})
+            ))
+            .is_none()
+        );
     }
 }

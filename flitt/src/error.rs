@@ -260,7 +260,10 @@ mod tests {
         assert!(!e.contains("tok123"), "{e}");
         assert!(!e.contains("4444555511116666"), "{e}");
         let html = b"<html><body>502 Bad Gateway</body></html>";
-        assert_eq!(redacted_excerpt(html), "<html><body>502 Bad Gateway</body></html>");
+        assert_eq!(
+            redacted_excerpt(html),
+            "<html><body>502 Bad Gateway</body></html>"
+        );
         assert!(redacted_excerpt(&[b'x'; 500]).chars().count() <= 121);
     }
 }

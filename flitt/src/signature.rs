@@ -293,7 +293,9 @@ fn verify_raw_fields(
     key: &SecretKey,
     fields: &BTreeMap<String, Box<RawValue>>,
 ) -> Result<(), VerifyError> {
-    let received = fields.get("signature").ok_or(VerifyError::MissingSignature)?;
+    let received = fields
+        .get("signature")
+        .ok_or(VerifyError::MissingSignature)?;
     let received: String = serde_json::from_str(received.get())
         .map_err(|_| VerifyError::Malformed("the signature is not a string"))?;
     let mut signer = Signer::new(key);
@@ -331,7 +333,9 @@ pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     if fields.is_empty() {
         return Err(VerifyError::Malformed("an empty form"));
     }
-    let received = fields.get("signature").ok_or(VerifyError::MissingSignature)?;
+    let received = fields
+        .get("signature")
+        .ok_or(VerifyError::MissingSignature)?;
     let mut signer = Signer::new(key);
     for (k, v) in &fields {
         if !excluded(k) {
@@ -415,7 +419,12 @@ pub fn reports_token_signature(key: &SecretKey, application_id: &str, date: &str
     hasher
         .finalize()
         .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char])
+        .flat_map(|b| {
+            [
+                HEX[usize::from(b >> 4)] as char,
+                HEX[usize::from(b & 15)] as char,
+            ]
+        })
         .collect()
 }
 
@@ -463,10 +472,8 @@ pub fn verify_body(
         });
     }
     let raw = raw_object(body)?;
-    let is_v2 = raw
-        .get("version")
-        .is_some_and(|v| v.get() == "\"2.0\"")
-        && raw.contains_key("data");
+    let is_v2 =
+        raw.get("version").is_some_and(|v| v.get() == "\"2.0\"") && raw.contains_key("data");
     if is_v2 {
         let text = |k: &str| -> Result<String, VerifyError> {
             raw.get(k)
@@ -492,7 +499,10 @@ pub fn verify_body(
     verify_raw_fields(key, &raw)?;
     let mut fields = Map::new();
     // The test-mode pre-hash echo carries every signed value (tokens, card data): dropped.
-    for (k, v) in raw.into_iter().filter(|(k, _)| k != "response_signature_string") {
+    for (k, v) in raw
+        .into_iter()
+        .filter(|(k, _)| k != "response_signature_string")
+    {
         let value: Value = serde_json::from_str(v.get())
             .map_err(|_| VerifyError::Malformed("a value is invalid"))?;
         fields.insert(k, value);
@@ -520,9 +530,18 @@ mod tests {
     fn refuses_what_cannot_be_signed() {
         let key = SecretKey::new("test");
         let m = |v: Value| v.as_object().unwrap().clone();
-        assert_eq!(sign_v1(&key, &m(json!({"a": {"b": 1}}))), Err(SignError::Nested("a".into())));
-        assert_eq!(sign_v1(&key, &m(json!({"a": "x|y"}))), Err(SignError::Separator("a".into())));
-        assert_eq!(sign_v1(&key, &m(json!({"a": true}))), Err(SignError::Boolean("a".into())));
+        assert_eq!(
+            sign_v1(&key, &m(json!({"a": {"b": 1}}))),
+            Err(SignError::Nested("a".into()))
+        );
+        assert_eq!(
+            sign_v1(&key, &m(json!({"a": "x|y"}))),
+            Err(SignError::Separator("a".into()))
+        );
+        assert_eq!(
+            sign_v1(&key, &m(json!({"a": true}))),
+            Err(SignError::Boolean("a".into()))
+        );
     }
 
     #[test]
@@ -536,6 +555,9 @@ mod tests {
         let env = envelope_v2(&key, &json!({"order_id": "x", "merchant_id": 1})).unwrap();
         let decoded = verify_v2(&key, &env.data, &env.signature).unwrap();
         assert_eq!(decoded["order"]["order_id"], "x");
-        assert_eq!(verify_v2(&SecretKey::new("other"), &env.data, &env.signature), Err(VerifyError::Mismatch));
+        assert_eq!(
+            verify_v2(&SecretKey::new("other"), &env.data, &env.signature),
+            Err(VerifyError::Mismatch)
+        );
     }
 }

@@ -114,9 +114,7 @@ impl Currency {
     /// [`Rule::Format`] unless `code` is three uppercase ASCII letters.
     pub fn new(code: &str) -> Result<Self, InvalidInput> {
         match code.as_bytes() {
-            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
-                Ok(Self([*a, *b, *c]))
-            }
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
             _ => Err(InvalidInput::new(
                 "currency",
                 Rule::Format("three uppercase letters (ISO 4217)"),
@@ -291,7 +289,10 @@ impl Date {
             || day == 0
             || day > days_in_month(year, month)
         {
-            return Err(InvalidInput::new("date", Rule::Format("a valid calendar date")));
+            return Err(InvalidInput::new(
+                "date",
+                Rule::Format("a valid calendar date"),
+            ));
         }
         Ok(Self { year, month, day })
     }
@@ -349,7 +350,10 @@ impl DateTime {
     /// [`Rule::Format`] when the time of day does not exist.
     pub fn new(date: Date, hour: u8, minute: u8, second: u8) -> Result<Self, InvalidInput> {
         if hour > 23 || minute > 59 || second > 59 {
-            return Err(InvalidInput::new("date", Rule::Format("a valid time of day")));
+            return Err(InvalidInput::new(
+                "date",
+                Rule::Format("a valid time of day"),
+            ));
         }
         Ok(Self {
             date,
@@ -440,7 +444,11 @@ impl Decimal {
             return None;
         }
         let scale = 10i64.checked_pow(exponent)?;
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
         let frac_value: i64 = if frac.is_empty() {
             0
         } else {
@@ -462,7 +470,10 @@ impl FromStr for Decimal {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(InvalidInput::new("decimal", Rule::Format("a decimal number")))
+            Err(InvalidInput::new(
+                "decimal",
+                Rule::Format("a decimal number"),
+            ))
         }
     }
 }

@@ -168,20 +168,21 @@ impl Format {
                 (15..=34).contains(&b.len())
                     && b[..2].iter().all(u8::is_ascii_uppercase)
                     && b[2..4].iter().all(u8::is_ascii_digit)
-                    && b[4..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                    && b[4..]
+                        .iter()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             }
             Format::ExpiryMmyy => {
-                text.len() == 4
-                    && digits(text)
-                    && matches!(text[..2].parse::<u8>(), Ok(1..=12))
+                text.len() == 4 && digits(text) && matches!(text[..2].parse::<u8>(), Ok(1..=12))
             }
             Format::CardNumber => digits(text) && (12..=19).contains(&text.len()),
             Format::Base64 => {
                 !text.is_empty()
                     && text.len() % 4 == 0
-                    && text.trim_end_matches('=').bytes().all(|b| {
-                        b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
-                    })
+                    && text
+                        .trim_end_matches('=')
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
                     && text.len() - text.trim_end_matches('=').len() <= 2
             }
             Format::Hex => !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit()),

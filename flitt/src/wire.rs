@@ -106,7 +106,10 @@ impl Lenient for bool {
             None => Ok(None),
             Some("Y" | "y" | "true" | "True" | "1") => Ok(Some(true)),
             Some("N" | "n" | "false" | "False" | "0") => Ok(Some(false)),
-            Some(other) => Err(format!("expected Y/N or a boolean, found {:?}", excerpt(other))),
+            Some(other) => Err(format!(
+                "expected Y/N or a boolean, found {:?}",
+                excerpt(other)
+            )),
         }
     }
 }
@@ -242,20 +245,23 @@ pub fn schema_yes_no(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "enum": ["Y", "N"] })
 }
 
+/// A time of day: `(hour, minute, second)`.
+pub type TimeOfDay = (u8, u8, u8);
+
 /// A date-like value.
 pub trait DateParts {
     /// The date and, if any, the time of day.
-    fn parts(&self) -> (Date, Option<(u8, u8, u8)>);
+    fn parts(&self) -> (Date, Option<TimeOfDay>);
 }
 
 impl DateParts for Date {
-    fn parts(&self) -> (Date, Option<(u8, u8, u8)>) {
+    fn parts(&self) -> (Date, Option<TimeOfDay>) {
         (*self, None)
     }
 }
 
 impl DateParts for DateTime {
-    fn parts(&self) -> (Date, Option<(u8, u8, u8)>) {
+    fn parts(&self) -> (Date, Option<TimeOfDay>) {
         (self.date(), Some(self.time()))
     }
 }
@@ -330,7 +336,7 @@ pub fn date_text_matches(text: &str, format: DateFormat) -> bool {
 }
 
 /// Parses date text in `format`.
-pub fn parse_date_text(text: &str, format: DateFormat) -> Option<(Date, Option<(u8, u8, u8)>)> {
+pub fn parse_date_text(text: &str, format: DateFormat) -> Option<(Date, Option<TimeOfDay>)> {
     let num = |s: &str| -> Option<u16> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse().ok())
@@ -435,9 +441,18 @@ mod tests {
     #[test]
     fn dates_parse_only_in_their_format() {
         assert!(date_text_matches("02.01.2026 03:04:05", DateFormat::DmyHms));
-        assert!(!date_text_matches("2026-01-02 03:04:05", DateFormat::DmyHms));
-        assert!(!date_text_matches("31.02.2026 03:04:05", DateFormat::DmyHms));
-        assert!(!date_text_matches("02.01.2026 24:00:00", DateFormat::DmyHms));
+        assert!(!date_text_matches(
+            "2026-01-02 03:04:05",
+            DateFormat::DmyHms
+        ));
+        assert!(!date_text_matches(
+            "31.02.2026 03:04:05",
+            DateFormat::DmyHms
+        ));
+        assert!(!date_text_matches(
+            "02.01.2026 24:00:00",
+            DateFormat::DmyHms
+        ));
         assert!(date_text_matches("2026-01-02", DateFormat::Ymd));
         assert!(!date_text_matches("2026-1-02", DateFormat::Ymd));
     }

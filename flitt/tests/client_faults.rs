@@ -28,7 +28,10 @@ fn signed(mut fields: Map<String, Value>) -> Value {
             pre.push_str(&text);
         }
     }
-    let sig: String = Sha1::digest(pre.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sig: String = Sha1::digest(pre.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     fields.insert("signature".into(), Value::String(sig));
     json!({ "response": fields })
 }
@@ -64,7 +67,9 @@ fn client(url: &str, timeout: Duration) -> Client {
 }
 
 fn status_request(id: &str) -> StatusRequest {
-    StatusRequest::builder().order_id(OrderId::new(id).unwrap()).build()
+    StatusRequest::builder()
+        .order_id(OrderId::new(id).unwrap())
+        .build()
 }
 
 fn recurring(id: &str) -> RecurringRequest {
@@ -92,14 +97,20 @@ async fn a_signed_reply_decodes_and_the_request_is_signed() {
     assert_eq!(request["order_id"], "o-1");
     assert_eq!(request["merchant_id"], "1549901");
     // sha1("test|1549901|o-1")
-    let expected: String = Sha1::digest(b"test|1549901|o-1").iter().map(|b| format!("{b:02x}")).collect();
+    let expected: String = Sha1::digest(b"test|1549901|o-1")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(request["signature"], expected);
 }
 
 #[tokio::test]
 async fn a_decline_is_an_outcome_not_an_error() {
     let server = ScriptServer::start([Action::json(signed(order("o-2", "declined")))]).await;
-    let reply = client(&server.url, Duration::from_secs(5)).send(&recurring("o-2")).await.unwrap();
+    let reply = client(&server.url, Duration::from_secs(5))
+        .send(&recurring("o-2"))
+        .await
+        .unwrap();
     assert_eq!(reply.order_status, Some(OrderStatus::Declined));
     assert_eq!(reply.response_code, Some(1000));
 }
@@ -110,14 +121,23 @@ async fn a_forged_signature_is_an_error() {
     forged["response"]["order_status"] = json!("approved");
     forged["response"]["amount"] = json!("999999");
     let server = ScriptServer::start([Action::json(forged)]).await;
-    let e = client(&server.url, Duration::from_secs(5)).send(&status_request("o-3")).await.unwrap_err();
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-3"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Signature(_)), "{e}");
 }
 
 #[tokio::test]
 async fn an_unsigned_payment_status_is_refused() {
-    let server = ScriptServer::start([Action::json(json!({ "response": order("o-4", "approved") }))]).await;
-    let e = client(&server.url, Duration::from_secs(5)).send(&status_request("o-4")).await.unwrap_err();
+    let server = ScriptServer::start([Action::json(
+        json!({ "response": order("o-4", "approved") }),
+    )])
+    .await;
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-4"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Signature(_)), "{e}");
 }
 
@@ -127,7 +147,10 @@ async fn a_gateway_error_names_its_code() {
         "error_code": 1018, "error_message": "Order not found", "request_id": "abc", "response_status": "failure"
     }}))])
     .await;
-    let e = client(&server.url, Duration::from_secs(5)).send(&status_request("nope")).await.unwrap_err();
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("nope"))
+        .await
+        .unwrap_err();
     let g = e.gateway().expect("a gateway error");
     assert_eq!(g.code, Some(1018));
     assert_eq!(g.request_id.as_deref(), Some("abc"));
@@ -143,7 +166,10 @@ async fn an_html_error_page_is_an_http_status_error() {
     };
     // A read is retried on 5xx: three attempts, then the error.
     let server = ScriptServer::start([page.clone(), page.clone(), page]).await;
-    let e = client(&server.url, Duration::from_secs(5)).send(&status_request("o-5")).await.unwrap_err();
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-5"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::HttpStatus { status: 502, .. }), "{e}");
     assert!(e.to_string().contains("Bad Gateway"));
     assert_eq!(server.received().len(), 3);
@@ -152,25 +178,38 @@ async fn an_html_error_page_is_an_http_status_error() {
 #[tokio::test]
 async fn reads_are_retried_until_they_succeed() {
     let server = ScriptServer::start([
-        Action::Reply { status: 503, content_type: "text/plain", body: b"busy".to_vec() },
+        Action::Reply {
+            status: 503,
+            content_type: "text/plain",
+            body: b"busy".to_vec(),
+        },
         Action::Drop,
         Action::json(signed(order("o-6", "approved"))),
     ])
     .await;
-    let reply = client(&server.url, Duration::from_secs(5)).send(&status_request("o-6")).await.unwrap();
+    let reply = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-6"))
+        .await
+        .unwrap();
     assert_eq!(reply.order_status, Some(OrderStatus::Approved));
     assert_eq!(server.received().len(), 3);
 }
 
 #[tokio::test]
 async fn a_truncated_or_malformed_body_is_a_typed_error() {
-    let server = ScriptServer::start([Action::Truncate(b"{\"response\": {\"order_".to_vec())]).await;
+    let server =
+        ScriptServer::start([Action::Truncate(b"{\"response\": {\"order_".to_vec())]).await;
     let c = client(&server.url, Duration::from_secs(5));
-    let e = c.send(&CaptureRequest::builder()
-        .order_id(OrderId::new("o-7").unwrap())
-        .amount(Amount::new(100).unwrap())
-        .currency(Currency::GEL)
-        .build()).await.unwrap_err();
+    let e = c
+        .send(
+            &CaptureRequest::builder()
+                .order_id(OrderId::new("o-7").unwrap())
+                .amount(Amount::new(100).unwrap())
+                .currency(Currency::GEL)
+                .build(),
+        )
+        .await
+        .unwrap_err();
     // A capture is never resent: its lost reply is settled by a status lookup, which the
     // exhausted script answers with 599, so the outcome stays unknown.
     assert!(matches!(e, Error::OutcomeUnknown(_)), "{e}");
@@ -181,7 +220,10 @@ async fn a_truncated_or_malformed_body_is_a_typed_error() {
         body: b"{\"response\": [1, 2".to_vec(),
     }])
     .await;
-    let e = client(&server.url, Duration::from_secs(5)).send(&status_request("o-8")).await.unwrap_err();
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-8"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e}");
 }
 
@@ -192,23 +234,42 @@ async fn a_money_call_that_times_out_is_settled_by_a_status_lookup_not_resent() 
         Action::json(signed(order("o-9", "approved"))),
     ])
     .await;
-    let reply = client(&server.url, Duration::from_millis(300)).send(&recurring("o-9")).await.unwrap();
+    let reply = client(&server.url, Duration::from_millis(300))
+        .send(&recurring("o-9"))
+        .await
+        .unwrap();
     assert_eq!(reply.order_status, Some(OrderStatus::Approved));
     let paths: Vec<_> = server.received().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, ["/api/recurring", "/api/status/order_id"], "sent once, then looked up");
+    assert_eq!(
+        paths,
+        ["/api/recurring", "/api/status/order_id"],
+        "sent once, then looked up"
+    );
 }
 
 #[tokio::test]
 async fn a_money_call_whose_order_is_not_final_is_outcome_unknown() {
     let server = ScriptServer::start([
-        Action::Reply { status: 500, content_type: "text/html", body: b"<h1>oops</h1>".to_vec() },
+        Action::Reply {
+            status: 500,
+            content_type: "text/html",
+            body: b"<h1>oops</h1>".to_vec(),
+        },
         Action::json(signed(order("o-10", "processing"))),
     ])
     .await;
-    let e = client(&server.url, Duration::from_secs(5)).send(&recurring("o-10")).await.unwrap_err();
-    let Error::OutcomeUnknown(u) = &e else { panic!("{e}") };
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&recurring("o-10"))
+        .await
+        .unwrap_err();
+    let Error::OutcomeUnknown(u) = &e else {
+        panic!("{e}")
+    };
     assert_eq!(u.order_id.as_ref().map(|o| o.as_str()), Some("o-10"));
-    assert_eq!(u.status.as_ref().and_then(|s| s.order_status.clone()), Some(OrderStatus::Processing));
+    assert_eq!(
+        u.status.as_ref().and_then(|s| s.order_status.clone()),
+        Some(OrderStatus::Processing)
+    );
     assert_eq!(server.received().len(), 2);
 }
 
@@ -220,7 +281,10 @@ async fn a_timeout_on_a_read_reports_is_timeout() {
         Action::Hang(Duration::from_secs(2)),
     ])
     .await;
-    let e = client(&server.url, Duration::from_millis(200)).send(&status_request("o-11")).await.unwrap_err();
+    let e = client(&server.url, Duration::from_millis(200))
+        .send(&status_request("o-11"))
+        .await
+        .unwrap_err();
     assert!(e.is_timeout(), "{e}");
 }
 
@@ -233,8 +297,13 @@ async fn bad_input_never_reaches_the_network() {
         .currency(Currency::GEL)
         .rectoken(Sensitive::from("t"))
         .build();
-    let e = client(&server.url, Duration::from_secs(5)).send(&too_long).await.unwrap_err();
-    let Error::InvalidInput(i) = &e else { panic!("{e}") };
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&too_long)
+        .await
+        .unwrap_err();
+    let Error::InvalidInput(i) = &e else {
+        panic!("{e}")
+    };
     assert_eq!(i.field, "order_desc");
     assert!(server.received().is_empty());
 }

@@ -102,9 +102,20 @@ fn upgrade_adds_a_setter_a_schema_property_and_a_wire_value() {
     let new = schema_of(schemars::schema_for!(upgraded::CheckoutRequest));
     assert!(old["properties"].get("merchant_data").is_none());
     let ty = &new["properties"]["merchant_data"]["type"];
-    assert!(ty == "string" || ty.as_array().is_some_and(|t| t.contains(&"string".into())), "{ty}");
-    let old_params: Vec<_> = sample::CheckoutRequest::ENDPOINT.params.iter().map(|p| p.name).collect();
-    let new_params: Vec<_> = upgraded::CheckoutRequest::ENDPOINT.params.iter().map(|p| p.name).collect();
+    assert!(
+        ty == "string" || ty.as_array().is_some_and(|t| t.contains(&"string".into())),
+        "{ty}"
+    );
+    let old_params: Vec<_> = sample::CheckoutRequest::ENDPOINT
+        .params
+        .iter()
+        .map(|p| p.name)
+        .collect();
+    let new_params: Vec<_> = upgraded::CheckoutRequest::ENDPOINT
+        .params
+        .iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(new_params.len(), old_params.len() + 1);
     assert_eq!(new_params.last(), Some(&"merchant_data"));
 }
@@ -144,7 +155,10 @@ fn validate_names_the_field_and_the_rule() {
         .currency(Currency::USD)
         .build();
     let e = too_long.validate().unwrap_err();
-    assert_eq!(e.to_string(), "invalid parameter `order_desc`: longer than 1024 characters");
+    assert_eq!(
+        e.to_string(),
+        "invalid parameter `order_desc`: longer than 1024 characters"
+    );
 
     let bad_url = sample::CheckoutRequest::builder()
         .order_desc("ok")
@@ -169,7 +183,12 @@ fn validate_names_the_field_and_the_rule() {
         .order_desc("ok")
         .amount(Amount::new(1).unwrap())
         .currency(Currency::USD)
-        .recurring_data(sample::Schedule::builder().every(0).period(sample::Period::Month).build())
+        .recurring_data(
+            sample::Schedule::builder()
+                .every(0)
+                .period(sample::Period::Month)
+                .build(),
+        )
         .build();
     assert_eq!(
         nested.validate().unwrap_err().to_string(),
@@ -210,15 +229,28 @@ fn responses_decode_leniently_and_keep_unknown_fields() {
         r.order_status,
         Some(sample::OrderStatus::Unknown("refunded_partially".into()))
     );
-    assert_eq!(r.additional_info.as_ref().unwrap().as_str(), "{\"client_fee\": 0.0}");
-    assert_eq!(r.fees.as_ref().unwrap()[0].amount.as_ref().unwrap().as_str(), "0.0");
+    assert_eq!(
+        r.additional_info.as_ref().unwrap().as_str(),
+        "{\"client_fee\": 0.0}"
+    );
+    assert_eq!(
+        r.fees.as_ref().unwrap()[0]
+            .amount
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "0.0"
+    );
     assert_eq!(r.extra["brand_new_field"], 7);
     assert!(!format!("{r:?}").contains("tok_secret"));
 
     let r: sample::OrderResponse =
         serde_json::from_value(serde_json::json!({"amount": 4600, "response_code": 1000})).unwrap();
     assert_eq!((r.amount, r.response_code), (Some(4600), Some(1000)));
-    assert!(serde_json::from_value::<sample::OrderResponse>(serde_json::json!({"amount": "lots"})).is_err());
+    assert!(
+        serde_json::from_value::<sample::OrderResponse>(serde_json::json!({"amount": "lots"}))
+            .is_err()
+    );
 }
 
 #[test]
@@ -228,7 +260,10 @@ fn requests_redact_sensitive_values_in_debug() {
         .card_number("4444555511116666")
         .build();
     assert!(!format!("{r:?}").contains("4444555511116666"));
-    assert!(r.wire_params("1").contains(&("card_number", "4444555511116666".to_owned())));
+    assert!(
+        r.wire_params("1")
+            .contains(&("card_number", "4444555511116666".to_owned()))
+    );
 }
 
 #[test]
@@ -236,7 +271,10 @@ fn response_codes_and_reports_come_from_the_spec() {
     let c = sample::ResponseCode::from_code(1014);
     assert_eq!((c.name(), c.is_decline()), ("invalid_signature", false));
     assert!(sample::ResponseCode::from_code(1000).is_decline());
-    assert_eq!(sample::ResponseCode::from_code(4242), sample::ResponseCode::Unknown(4242));
+    assert_eq!(
+        sample::ResponseCode::from_code(4242),
+        sample::ResponseCode::Unknown(4242)
+    );
     assert_eq!(sample::REPORTS[0].id, 745);
     assert_eq!(sample::ENDPOINTS.len(), 3);
 }

@@ -32,7 +32,12 @@ pub const TEST_CARDS: &[TestCard] = &[
     card("9860010088889992", "Humo", true, true),
 ];
 
-const fn card(number: &'static str, brand: &'static str, three_ds: bool, approves: bool) -> TestCard {
+const fn card(
+    number: &'static str,
+    brand: &'static str,
+    three_ds: bool,
+    approves: bool,
+) -> TestCard {
     TestCard {
         number,
         brand,

@@ -28,7 +28,12 @@ impl Clock {
         let days = EPOCH_DAYS + i64::try_from(at / 86_400).unwrap_or(0);
         let (y, m, d) = civil_from_days(days);
         let s = at % 86_400;
-        format!("{d:02}.{m:02}.{y:04} {:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+        format!(
+            "{d:02}.{m:02}.{y:04} {:02}:{:02}:{:02}",
+            s / 3600,
+            s % 3600 / 60,
+            s % 60
+        )
     }
 }
 
@@ -53,6 +58,9 @@ mod tests {
     #[test]
     fn order_times() {
         assert_eq!(Clock::order_time(0), "01.01.2026 00:00:00");
-        assert_eq!(Clock::order_time(59 * 86_400 + 3_661), "01.03.2026 01:01:01");
+        assert_eq!(
+            Clock::order_time(59 * 86_400 + 3_661),
+            "01.03.2026 01:01:01"
+        );
     }
 }

@@ -92,7 +92,9 @@ impl Faults {
         let normalized = path.trim_end_matches('/');
         if let Some(rule) = self.rules.iter_mut().find(|r| {
             r.times > 0
-                && r.path.as_deref().is_none_or(|p| p.trim_end_matches('/') == normalized)
+                && r.path
+                    .as_deref()
+                    .is_none_or(|p| p.trim_end_matches('/') == normalized)
                 && r.order_id.as_deref().is_none_or(|o| Some(o) == order_id)
         }) {
             rule.times -= 1;

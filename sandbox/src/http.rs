@@ -66,15 +66,27 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Incoming, Refusal> {
         return Err(refuse(1010, "Request is empty"));
     }
     if content_type.contains("json") || body.first() == Some(&b'{') {
-        let value: Value = serde_json::from_slice(body).map_err(|_| refuse(1005, "Invalid format"))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| refuse(1005, "Invalid format"))?;
         let Some(Value::Object(request)) = value.get("request").cloned() else {
             return Err(refuse(1010, "Request is empty"));
         };
         if request.get("version").and_then(Value::as_str) == Some("2.0") {
-            let data = request.get("data").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let signature = request.get("signature").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let decoded = B64.decode(data.as_bytes()).map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
-            let inner: Value = serde_json::from_slice(&decoded).map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
+            let data = request
+                .get("data")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let signature = request
+                .get("signature")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let decoded = B64
+                .decode(data.as_bytes())
+                .map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
+            let inner: Value = serde_json::from_slice(&decoded)
+                .map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
             let Some(Value::Object(order)) = inner.get("order").cloned() else {
                 return Err(refuse(1011, "Parameter `order` is missing"));
             };
@@ -190,7 +202,10 @@ async fn api(
     let order_id = text(&incoming.fields, "order_id");
     let fault = lock(&state.faults).take(&path, order_id.as_deref());
     if fault == Some(Fault::ErrorBeforeLedger) {
-        return html(StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error");
+        return html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        );
     }
     let result = handle(&state, &path, incoming);
     let mut response = match result {
@@ -286,7 +301,8 @@ fn encode(format: Format, reply: Reply, corrupt: bool) -> Response {
             if corrupt {
                 signature = corrupt_hex(&signature);
             }
-            let envelope = json!({"response": {"version": "2.0", "data": data, "signature": signature}});
+            let envelope =
+                json!({"response": {"version": "2.0", "data": data, "signature": signature}});
             return json_response(&envelope);
         }
         sign::sign_reply(secret, map);
@@ -355,7 +371,10 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
         }
         None => {
             if endpoint.protocol == Protocol::V2 {
-                return Err(refuse(1007, "Parameter `version` is incorrect: protocol 2.0 required"));
+                return Err(refuse(
+                    1007,
+                    "Parameter `version` is incorrect: protocol 2.0 required",
+                ));
             }
             let given = text(fields, "signature")
                 .ok_or_else(|| refuse(1011, "Parameter `signature` is missing"))?;
@@ -419,7 +438,14 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
             } else {
                 json!({"checkout_url": url, "payment_id": payment_id.to_string(), "response_status": "success"})
             };
-            let reply = if incoming.format == Format::V2 { signed(body) } else { Reply { body, sign_with: None } };
+            let reply = if incoming.format == Format::V2 {
+                signed(body)
+            } else {
+                Reply {
+                    body,
+                    sign_with: None,
+                }
+            };
             (reply, None)
         }
         "status" => {
@@ -439,13 +465,25 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                 "response_description": "",
                 "response_status": "success",
             });
-            (Reply { body, sign_with: None }, None)
+            (
+                Reply {
+                    body,
+                    sign_with: None,
+                },
+                None,
+            )
         }
         "reverse" => {
             let amount = number(fields, "amount")?;
             let currency = text(fields, "currency").unwrap_or_default();
             let reverse_id = text(fields, "reverse_id");
-            let (o, reversed) = ledger.reverse(merchant_id, &order_id(), amount, &currency, reverse_id.as_deref())?;
+            let (o, reversed) = ledger.reverse(
+                merchant_id,
+                &order_id(),
+                amount,
+                &currency,
+                reverse_id.as_deref(),
+            )?;
             let body = json!({
                 "order_id": o.order_id,
                 "merchant_id": o.merchant_id,
@@ -481,7 +519,13 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                     })
                 })
                 .collect();
-            (Reply { body: Value::Array(list), sign_with: None }, None)
+            (
+                Reply {
+                    body: Value::Array(list),
+                    sign_with: None,
+                },
+                None,
+            )
         }
         "recurring" => {
             let token = text(fields, "rectoken").unwrap_or_default();
@@ -502,7 +546,13 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                         "pareq": pending.pareq,
                         "md": pending.md,
                     });
-                    (Reply { body, sign_with: None }, None)
+                    (
+                        Reply {
+                            body,
+                            sign_with: None,
+                        },
+                        None,
+                    )
                 }
                 None => (signed(Value::Object(order_fields(o, &time))), callback(o)),
             }
@@ -516,7 +566,11 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
         "p2p_credit" | "iban_credit" => {
             let token = text(fields, "receiver_rectoken");
             let iban = text(fields, "receiver_iban");
-            if endpoint.name == "p2p_credit" && token.is_none() && text(fields, "receiver_card_number").is_none() && text(fields, "external_rectoken").is_none() {
+            if endpoint.name == "p2p_credit"
+                && token.is_none()
+                && text(fields, "receiver_card_number").is_none()
+                && text(fields, "external_rectoken").is_none()
+            {
                 return Err(refuse(1011, "Parameter `receiver_rectoken` is missing"));
             }
             let o = ledger.payout(new_order()?, token.as_deref(), iban.as_deref(), now)?;
@@ -548,7 +602,13 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                 return Err(refuse(1019, "Order is not paid"));
             }
             let body = json!({"order_id": o.order_id, "fiscalisation_data": {}, "response_status": "success"});
-            (Reply { body, sign_with: None }, None)
+            (
+                Reply {
+                    body,
+                    sign_with: None,
+                },
+                None,
+            )
         }
         "legacy_reports" => {
             let list: Vec<Value> = ledger
@@ -556,9 +616,20 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                 .filter(|o| o.merchant_id == merchant_id)
                 .map(|o| Value::Object(order_fields(o, &Clock::order_time(o.created_at))))
                 .collect();
-            (Reply { body: Value::Array(list), sign_with: None }, None)
+            (
+                Reply {
+                    body: Value::Array(list),
+                    sign_with: None,
+                },
+                None,
+            )
         }
-        other => return Err(refuse(1002, format!("Application error: `{other}` is not served by the sandbox"))),
+        other => {
+            return Err(refuse(
+                1002,
+                format!("Application error: `{other}` is not served by the sandbox"),
+            ));
+        }
     };
     drop(ledger);
     if let Some((url, fields)) = owed {

@@ -330,7 +330,10 @@ impl Ledger {
         let seed = self.next();
         let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
         let Some(pending) = order.three_ds.clone() else {
-            return Err(Refusal::new(1024, "3DSecure authentication failed: nothing pending"));
+            return Err(Refusal::new(
+                1024,
+                "3DSecure authentication failed: nothing pending",
+            ));
         };
         if pending.md != md || pares != expected_pares(&pending) {
             return Err(Refusal::new(1024, "3DSecure authentication failed"));
@@ -349,7 +352,11 @@ impl Ledger {
             id: seed,
             tran_type: order.tran_type,
             amount: order.amount,
-            status: if card.approves { "approved" } else { "declined" },
+            status: if card.approves {
+                "approved"
+            } else {
+                "declined"
+            },
             parent: None,
         };
         order.transactions.push(tran);
@@ -405,16 +412,25 @@ impl Ledger {
         let seed = self.next();
         let order = self.get_mut(merchant_id, order_id)?;
         if order.currency != currency {
-            return Err(Refusal::new(1012, format!("Currency {currency} not available")));
+            return Err(Refusal::new(
+                1012,
+                format!("Currency {currency} not available"),
+            ));
         }
         if order.status != Status::Approved || !order.preauth {
-            return Err(Refusal::new(1027, "Preauth not allowed: the order is not a hold"));
+            return Err(Refusal::new(
+                1027,
+                "Preauth not allowed: the order is not a hold",
+            ));
         }
         if let Some(captured) = order.capture_amount {
             return if captured == amount {
                 Ok(order)
             } else {
-                Err(Refusal::new(1109, "Order already captured with different amount"))
+                Err(Refusal::new(
+                    1109,
+                    "Order already captured with different amount",
+                ))
             };
         }
         if amount == 0 || amount > order.amount {
@@ -453,15 +469,24 @@ impl Ledger {
                 return if done == amount {
                     Ok((order, done))
                 } else {
-                    Err(Refusal::new(1023, "Invalid amount: reverse_id already used with another amount"))
+                    Err(Refusal::new(
+                        1023,
+                        "Invalid amount: reverse_id already used with another amount",
+                    ))
                 };
             }
         }
         if order.currency != currency {
-            return Err(Refusal::new(1012, format!("Currency {currency} not available")));
+            return Err(Refusal::new(
+                1012,
+                format!("Currency {currency} not available"),
+            ));
         }
         if order.status != Status::Approved {
-            return Err(Refusal::new(1019, "Order already has been completed or is not paid"));
+            return Err(Refusal::new(
+                1019,
+                "Order already has been completed or is not paid",
+            ));
         }
         let base = if order.preauth {
             match order.capture_amount {
@@ -537,13 +562,21 @@ impl Ledger {
     ///
     /// # Errors
     /// 1018 (no such original), 1114 (a hold not captured yet), 1013.
-    pub fn settle(&mut self, new: NewOrder, operation_id: &str, now: u64) -> Result<&Order, Refusal> {
+    pub fn settle(
+        &mut self,
+        new: NewOrder,
+        operation_id: &str,
+        now: u64,
+    ) -> Result<&Order, Refusal> {
         let original = self.get(new.merchant_id, operation_id)?;
         if original.preauth && original.capture_amount.is_none() {
             return Err(Refusal::new(1114, "Settlement not allowed until captured"));
         }
         if original.status != Status::Approved {
-            return Err(Refusal::new(1019, "Order already has been completed or is not paid"));
+            return Err(Refusal::new(
+                1019,
+                "Order already has been completed or is not paid",
+            ));
         }
         let mut new = new;
         new.tran_type = Some("settlement");
@@ -575,7 +608,11 @@ impl Ledger {
         if order.subscription.is_none() {
             return Err(Refusal::new(1018, "Order not found: not a subscription"));
         }
-        order.subscription = Some(if action == "stop" { "disabled" } else { "active" });
+        order.subscription = Some(if action == "stop" {
+            "disabled"
+        } else {
+            "active"
+        });
         Ok(order)
     }
 }
@@ -618,28 +655,66 @@ pub fn order_fields(o: &Order, order_time: &str) -> Map<String, Value> {
     put("tran_type", json!(o.tran_type));
     put("sender_cell_phone", json!(""));
     put("sender_account", json!(""));
-    put("masked_card", json!(card.map(|c| cards::mask(c.number)).unwrap_or_default()));
+    put(
+        "masked_card",
+        json!(card.map(|c| cards::mask(c.number)).unwrap_or_default()),
+    );
     put(
         "card_bin",
-        card.map_or(json!(""), |c| json!(c.number[..6].parse::<u64>().unwrap_or(0))),
+        card.map_or(json!(""), |c| {
+            json!(c.number[..6].parse::<u64>().unwrap_or(0))
+        }),
     );
     put("card_type", json!(card.map(|c| c.brand).unwrap_or("")));
-    put("rrn", json!(if o.status == Status::Approved { format!("{}", o.payment_id % 1_000_000_000_000) } else { String::new() }));
-    put("approval_code", json!(if matches!(o.status, Status::Approved | Status::Reversed) { format!("{:06}", o.payment_id % 1_000_000) } else { String::new() }));
-    put("response_code", o.response_code.map_or(json!(""), |c| json!(c)));
+    put(
+        "rrn",
+        json!(if o.status == Status::Approved {
+            format!("{}", o.payment_id % 1_000_000_000_000)
+        } else {
+            String::new()
+        }),
+    );
+    put(
+        "approval_code",
+        json!(if matches!(o.status, Status::Approved | Status::Reversed) {
+            format!("{:06}", o.payment_id % 1_000_000)
+        } else {
+            String::new()
+        }),
+    );
+    put(
+        "response_code",
+        o.response_code.map_or(json!(""), |c| json!(c)),
+    );
     put("response_description", json!(o.response_description));
     put("reversal_amount", json!(o.reversal_amount.to_string()));
     put("settlement_amount", json!("0"));
     put("settlement_currency", json!(""));
     put("order_time", json!(order_time));
     put("settlement_date", json!(""));
-    put("eci", json!(if card.is_some_and(|c| c.three_ds) { "5" } else if card.is_some() { "7" } else { "" }));
+    put(
+        "eci",
+        json!(if card.is_some_and(|c| c.three_ds) {
+            "5"
+        } else if card.is_some() {
+            "7"
+        } else {
+            ""
+        }),
+    );
     put("fee", json!(""));
     put("payment_system", json!("card"));
     put("sender_email", json!(""));
     put("payment_id", json!(o.payment_id));
     put("actual_amount", json!(actual));
-    put("actual_currency", json!(if actual.is_empty() { "" } else { o.currency.as_str() }));
+    put(
+        "actual_currency",
+        json!(if actual.is_empty() {
+            ""
+        } else {
+            o.currency.as_str()
+        }),
+    );
     put("product_id", json!(""));
     put("merchant_data", json!(o.merchant_data));
     put("verification_status", json!(""));
@@ -696,7 +771,14 @@ mod tests {
     fn duplicate_orders_are_refused() {
         let mut l = Ledger::default();
         order(&mut l, "a", false);
-        let e = l.create(NewOrder { order_id: "a".into(), merchant_id: M, ..NewOrder::default() }, 0);
+        let e = l.create(
+            NewOrder {
+                order_id: "a".into(),
+                merchant_id: M,
+                ..NewOrder::default()
+            },
+            0,
+        );
         assert_eq!(e.unwrap_err().code, 1013);
     }
 
@@ -704,17 +786,28 @@ mod tests {
     fn hold_capture_once_then_refund_in_parts() {
         let mut l = Ledger::default();
         order(&mut l, "h", true);
-        assert_eq!(l.pay_with_card(M, "h", "4444555511116666").unwrap().capture_status, Some("hold"));
+        assert_eq!(
+            l.pay_with_card(M, "h", "4444555511116666")
+                .unwrap()
+                .capture_status,
+            Some("hold")
+        );
         assert_eq!(l.reverse(M, "h", 500, "GEL", None).unwrap_err().code, 1084);
         l.capture(M, "h", 800, "GEL").unwrap();
-        assert_eq!(l.capture(M, "h", 800, "GEL").unwrap().capture_amount, Some(800));
+        assert_eq!(
+            l.capture(M, "h", 800, "GEL").unwrap().capture_amount,
+            Some(800)
+        );
         assert_eq!(l.capture(M, "h", 700, "GEL").unwrap_err().code, 1109);
         let (_, n) = l.reverse(M, "h", 300, "GEL", Some("r1")).unwrap();
         assert_eq!(n, 300);
         // The same reverse_id again refunds nothing more.
         l.reverse(M, "h", 300, "GEL", Some("r1")).unwrap();
         assert_eq!(l.get(M, "h").unwrap().reversal_amount, 300);
-        assert_eq!(l.reverse(M, "h", 600, "GEL", Some("r2")).unwrap_err().code, 1023);
+        assert_eq!(
+            l.reverse(M, "h", 600, "GEL", Some("r2")).unwrap_err().code,
+            1023
+        );
         l.reverse(M, "h", 500, "GEL", Some("r2")).unwrap();
         assert_eq!(l.get(M, "h").unwrap().status, Status::Reversed);
     }
@@ -736,21 +829,72 @@ mod tests {
         let o = l.pay_with_card(M, "3", "4444555566661111").unwrap();
         assert_eq!(o.status, Status::Processing);
         let pending = o.three_ds.clone().unwrap();
-        assert_eq!(l.complete_three_ds(M, "3", &pending.md, "forged").unwrap_err().code, 1024);
-        let o = l.complete_three_ds(M, "3", &pending.md, &expected_pares(&pending)).unwrap();
+        assert_eq!(
+            l.complete_three_ds(M, "3", &pending.md, "forged")
+                .unwrap_err()
+                .code,
+            1024
+        );
+        let o = l
+            .complete_three_ds(M, "3", &pending.md, &expected_pares(&pending))
+            .unwrap();
         assert_eq!(o.status, Status::Approved);
     }
 
     #[test]
     fn tokens_charge_again_and_declines_decline() {
         let mut l = Ledger::default();
-        l.create(NewOrder { order_id: "t".into(), merchant_id: M, amount: 100, currency: "GEL".into(), wants_token: true, ..NewOrder::default() }, 0).unwrap();
-        let token = l.pay_with_card(M, "t", "4444555511116666").unwrap().rectoken.clone().unwrap();
-        let o = l.charge_token(NewOrder { order_id: "t2".into(), merchant_id: M, amount: 50, currency: "GEL".into(), ..NewOrder::default() }, &token, 0).unwrap();
+        l.create(
+            NewOrder {
+                order_id: "t".into(),
+                merchant_id: M,
+                amount: 100,
+                currency: "GEL".into(),
+                wants_token: true,
+                ..NewOrder::default()
+            },
+            0,
+        )
+        .unwrap();
+        let token = l
+            .pay_with_card(M, "t", "4444555511116666")
+            .unwrap()
+            .rectoken
+            .clone()
+            .unwrap();
+        let o = l
+            .charge_token(
+                NewOrder {
+                    order_id: "t2".into(),
+                    merchant_id: M,
+                    amount: 50,
+                    currency: "GEL".into(),
+                    ..NewOrder::default()
+                },
+                &token,
+                0,
+            )
+            .unwrap();
         assert_eq!(o.status, Status::Approved);
-        assert_eq!(l.charge_token(NewOrder { order_id: "t3".into(), merchant_id: M, ..NewOrder::default() }, "nope", 0).unwrap_err().code, 1035);
+        assert_eq!(
+            l.charge_token(
+                NewOrder {
+                    order_id: "t3".into(),
+                    merchant_id: M,
+                    ..NewOrder::default()
+                },
+                "nope",
+                0
+            )
+            .unwrap_err()
+            .code,
+            1035
+        );
         order(&mut l, "d", false);
-        assert_eq!(l.pay_with_card(M, "d", "4444111155556666").unwrap().status, Status::Declined);
+        assert_eq!(
+            l.pay_with_card(M, "d", "4444111155556666").unwrap().status,
+            Status::Declined
+        );
     }
 
     #[test]
@@ -759,11 +903,19 @@ mod tests {
         order(&mut l, "e", false);
         assert!(l.expire(35_999).is_empty());
         assert_eq!(l.expire(36_000).len(), 1);
-        assert_eq!(l.pay_with_card(M, "e", "4444555511116666").unwrap_err().code, 1052);
+        assert_eq!(
+            l.pay_with_card(M, "e", "4444555511116666")
+                .unwrap_err()
+                .code,
+            1052
+        );
     }
 
     #[test]
     fn additional_info_uses_python_spacing() {
-        assert_eq!(python_json(&json!({"a": null, "b": [1, 2]})), r#"{"a": null, "b": [1, 2]}"#);
+        assert_eq!(
+            python_json(&json!({"a": null, "b": [1, 2]})),
+            r#"{"a": null, "b": [1, 2]}"#
+        );
     }
 }

@@ -93,11 +93,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl State {
     /// The payment key of a merchant, if it exists.
     pub(crate) fn secret(merchant_id: u64, credit: bool) -> Option<&'static str> {
-        (merchant_id.to_string() == MERCHANT_ID).then_some(if credit { CREDIT_KEY } else { SECRET_KEY })
+        (merchant_id.to_string() == MERCHANT_ID).then_some(if credit {
+            CREDIT_KEY
+        } else {
+            SECRET_KEY
+        })
     }
 
     /// Queues a signed 1.0 JSON callback and tries it at once.
-    pub(crate) fn queue_callback(self: &Arc<Self>, url: &str, mut fields: Map<String, Value>, secret: &str) {
+    pub(crate) fn queue_callback(
+        self: &Arc<Self>,
+        url: &str,
+        mut fields: Map<String, Value>,
+        secret: &str,
+    ) {
         sign::sign_reply(secret, &mut fields);
         let cb = Callback {
             url: url.to_owned(),
@@ -118,7 +127,9 @@ impl State {
         let due: Vec<(usize, Callback)> = lock(&self.callbacks)
             .iter()
             .enumerate()
-            .filter(|(_, c)| !c.delivered && c.due_at <= now && (c.attempts as usize) <= CALLBACK_RETRIES.len())
+            .filter(|(_, c)| {
+                !c.delivered && c.due_at <= now && (c.attempts as usize) <= CALLBACK_RETRIES.len()
+            })
             .map(|(i, c)| (i, c.clone()))
             .collect();
         for (i, cb) in due {
@@ -219,7 +230,10 @@ impl Sandbox {
     /// A copy of an order as the ledger has it.
     pub fn order(&self, order_id: &str) -> Option<ledger::Order> {
         let merchant = MERCHANT_ID.parse().unwrap_or(0);
-        lock(&self.state.ledger).get(merchant, order_id).ok().cloned()
+        lock(&self.state.ledger)
+            .get(merchant, order_id)
+            .ok()
+            .cloned()
     }
 
     /// A snapshot of every order.

@@ -16,7 +16,9 @@ async fn main() {
                 };
             }
             "-h" | "--help" => {
-                println!("flitt-sandbox [--port N]\n\nRuns an offline Flitt gateway on 127.0.0.1 (a free port unless --port is given).");
+                println!(
+                    "flitt-sandbox [--port N]\n\nRuns an offline Flitt gateway on 127.0.0.1 (a free port unless --port is given)."
+                );
                 return;
             }
             other => {
@@ -37,6 +39,10 @@ async fn main() {
     println!("FLITT_MERCHANT_ID={}", flitt_sandbox::MERCHANT_ID);
     println!("FLITT_SECRET_KEY={}", flitt_sandbox::SECRET_KEY);
     println!("FLITT_CREDIT_KEY={}", flitt_sandbox::CREDIT_KEY);
-    println!("Reports API: application {} key {}", flitt_sandbox::REPORTS_APP_ID, flitt_sandbox::REPORTS_KEY);
+    println!(
+        "Reports API: application {} key {}",
+        flitt_sandbox::REPORTS_APP_ID,
+        flitt_sandbox::REPORTS_KEY
+    );
     let _ = tokio::signal::ctrl_c().await;
 }

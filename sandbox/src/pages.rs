@@ -2,10 +2,10 @@
 
 use crate::ledger::{ThreeDs, expected_pares, order_fields};
 use crate::{Clock, MERCHANT_ID, State, lock, sign};
+use axum::body::Bytes;
 use axum::extract::{Path, State as AxumState};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::body::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -80,12 +80,20 @@ pub(crate) async fn checkout_page(
     Path(token): Path<String>,
 ) -> Response {
     let Some(order_id) = find_by_token(&state, &token) else {
-        return (axum::http::StatusCode::NOT_FOUND, Html("<h1>Order not found</h1>".to_owned())).into_response();
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            Html("<h1>Order not found</h1>".to_owned()),
+        )
+            .into_response();
     };
     let merchant = MERCHANT_ID.parse().unwrap_or(0);
     let ledger = lock(&state.ledger);
     let Ok(o) = ledger.get(merchant, &order_id) else {
-        return (axum::http::StatusCode::NOT_FOUND, Html("<h1>Order not found</h1>".to_owned())).into_response();
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            Html("<h1>Order not found</h1>".to_owned()),
+        )
+            .into_response();
     };
     Html(format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Flitt sandbox checkout</title></head><body>\
@@ -112,32 +120,58 @@ pub(crate) async fn checkout_pay(
 ) -> Response {
     let f = form_fields(&body);
     let Some(order_id) = find_by_token(&state, &token) else {
-        return (axum::http::StatusCode::NOT_FOUND, Html("<h1>Order not found</h1>".to_owned())).into_response();
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            Html("<h1>Order not found</h1>".to_owned()),
+        )
+            .into_response();
     };
     let merchant = MERCHANT_ID.parse().unwrap_or(0);
-    let card = f.get("card_number").map(|c| c.replace(' ', "")).unwrap_or_default();
+    let card = f
+        .get("card_number")
+        .map(|c| c.replace(' ', ""))
+        .unwrap_or_default();
     let time = Clock::order_time(state.clock.now());
     let (fields, callback_url, response_url) = {
         let mut ledger = lock(&state.ledger);
-        let paid = ledger.pay_with_card(merchant, &order_id, &card).map(|o| o.three_ds.clone());
+        let paid = ledger
+            .pay_with_card(merchant, &order_id, &card)
+            .map(|o| o.three_ds.clone());
         match paid {
             Ok(Some(pending)) => {
                 let pares = expected_pares(&pending);
                 if let Err(r) = ledger.complete_three_ds(merchant, &order_id, &pending.md, &pares) {
-                    return Html(format!("<h1>Payment failed</h1><p>{}</p>", escape(&r.message))).into_response();
+                    return Html(format!(
+                        "<h1>Payment failed</h1><p>{}</p>",
+                        escape(&r.message)
+                    ))
+                    .into_response();
                 }
             }
             Ok(None) => {}
             Err(r) => {
-                return Html(format!("<h1>Payment failed</h1><p>{} {}</p>", r.code, escape(&r.message))).into_response();
+                return Html(format!(
+                    "<h1>Payment failed</h1><p>{} {}</p>",
+                    r.code,
+                    escape(&r.message)
+                ))
+                .into_response();
             }
         }
         let Ok(o) = ledger.get(merchant, &order_id) else {
             return Html("<h1>Order not found</h1>".to_owned()).into_response();
         };
-        (order_fields(o, &time), o.server_callback_url.clone(), o.response_url.clone())
+        (
+            order_fields(o, &time),
+            o.server_callback_url.clone(),
+            o.response_url.clone(),
+        )
     };
-    let status = fields.get("order_status").and_then(|s| s.as_str()).unwrap_or("").to_owned();
+    let status = fields
+        .get("order_status")
+        .and_then(|s| s.as_str())
+        .unwrap_or("")
+        .to_owned();
     if let Some(url) = callback_url {
         state.queue_callback(&url, fields.clone(), crate::SECRET_KEY);
     }
@@ -153,7 +187,11 @@ pub(crate) async fn checkout_pay(
                         serde_json::Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(&v))
+                    format!(
+                        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                        escape(k),
+                        escape(&v)
+                    )
                 })
                 .collect();
             (

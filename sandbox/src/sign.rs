@@ -64,7 +64,6 @@ pub fn sign_reply(secret: &str, fields: &mut Map<String, Value>) {
     fields.insert("signature".into(), Value::String(signature));
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,16 +71,29 @@ mod tests {
 
     #[test]
     fn published_vectors() {
-        let start = json!({"order_id":"test_subscription11","merchant_id":1549901,"action":"start"});
-        assert_eq!(v1("test", start.as_object().unwrap()), "a7adf395dae783a4676abbafe7f2479b2f6cfbca");
+        let start =
+            json!({"order_id":"test_subscription11","merchant_id":1549901,"action":"start"});
+        assert_eq!(
+            v1("test", start.as_object().unwrap()),
+            "a7adf395dae783a4676abbafe7f2479b2f6cfbca"
+        );
         let p2p = json!({"order_id":"test_1234312142","merchant_id":"1549901","order_desc":"Test order","amount":1000,"currency":"GEL","receiver_rectoken":"I0wh7fBmFIdcY6K3Px2QugVrVR65sPafeZkPmRanOiRnXG","server_callback_url":"https://myserver.com/callback"});
-        assert_eq!(v1("testcredit", p2p.as_object().unwrap()), "51e59ffd263d071da8e1a1fc10b981f459dbe6f1");
+        assert_eq!(
+            v1("testcredit", p2p.as_object().unwrap()),
+            "51e59ffd263d071da8e1a1fc10b981f459dbe6f1"
+        );
     }
 
     #[test]
     fn masks_the_secret_everywhere() {
-        let mut m = json!({"order_id": "test_1", "email": "test@test.com"}).as_object().unwrap().clone();
+        let mut m = json!({"order_id": "test_1", "email": "test@test.com"})
+            .as_object()
+            .unwrap()
+            .clone();
         sign_reply("test", &mut m);
-        assert_eq!(m["response_signature_string"], "**********|**********@**********.com|**********_1");
+        assert_eq!(
+            m["response_signature_string"],
+            "**********|**********@**********.com|**********_1"
+        );
     }
 }

@@ -47,7 +47,10 @@ fn direct(card: &str, amount: u64, preauth: bool) -> ThreeDsStep1Request {
 }
 
 async fn hold(c: &Client, amount: u64) -> Payment<Preauthorized> {
-    match flows::pay_direct(c, &direct(APPROVE, amount, true)).await.unwrap() {
+    match flows::pay_direct(c, &direct(APPROVE, amount, true))
+        .await
+        .unwrap()
+    {
         StepOne::Preauthorized(p) => p,
         other => panic!("expected a hold, got {other:?}"),
     }
@@ -77,7 +80,10 @@ async fn hold_capture_refund_in_parts_until_reversed() {
     };
     assert_eq!(done.refunded(), 8_000);
     let order = sandbox.order(id.as_str()).unwrap();
-    assert_eq!((order.capture_amount, order.reversal_amount, order.status), (Some(8_000), 8_000, Status::Reversed));
+    assert_eq!(
+        (order.capture_amount, order.reversal_amount, order.status),
+        (Some(8_000), 8_000, Status::Reversed)
+    );
     let any = AnyPayment::lookup(&c, &id).await.unwrap();
     assert_eq!(any.state_name(), "reversed");
 }
@@ -90,20 +96,29 @@ async fn a_void_releases_the_whole_hold() {
     let id = h.order_id().clone();
     h.void(&c, "void-1").await.unwrap();
     let order = sandbox.order(id.as_str()).unwrap();
-    assert_eq!((order.status, order.reversal_amount, order.capture_amount), (Status::Reversed, 2_500, None));
+    assert_eq!(
+        (order.status, order.reversal_amount, order.capture_amount),
+        (Status::Reversed, 2_500, None)
+    );
 }
 
 #[tokio::test]
 async fn declines_are_outcomes() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    match flows::pay_direct(&c, &direct(DECLINE, 100, false)).await.unwrap() {
+    match flows::pay_direct(&c, &direct(DECLINE, 100, false))
+        .await
+        .unwrap()
+    {
         StepOne::Declined(d) => assert_eq!(d.code, Some(1000)),
         other => panic!("{other:?}"),
     }
 }
 
-async fn acs_round_trip(pending: &flitt::flows::ThreeDsPending, fail: bool) -> Vec<(String, String)> {
+async fn acs_round_trip(
+    pending: &flitt::flows::ThreeDsPending,
+    fail: bool,
+) -> Vec<(String, String)> {
     let body = format!(
         "PaReq={}&MD={}&TermUrl=https%3A%2F%2Fshop.example%2F3ds",
         pending.pareq(),
@@ -111,7 +126,13 @@ async fn acs_round_trip(pending: &flitt::flows::ThreeDsPending, fail: bool) -> V
     );
     let page = reqwest_post(pending.acs_url(), body).await;
     // The page has two forms: authenticate, then fail.
-    let form = if fail { page.split("<form").nth(2) } else { page.split("<form").nth(1) }.unwrap().to_owned();
+    let form = if fail {
+        page.split("<form").nth(2)
+    } else {
+        page.split("<form").nth(1)
+    }
+    .unwrap()
+    .to_owned();
     let value = |name: &str| {
         let marker = format!("name=\"{name}\" value=\"");
         let start = form.find(&marker).unwrap() + marker.len();
@@ -122,8 +143,15 @@ async fn acs_round_trip(pending: &flitt::flows::ThreeDsPending, fail: bool) -> V
 }
 
 async fn reqwest_post(url: &str, body: String) -> String {
-    let stream = tokio::net::TcpStream::connect(url.trim_start_matches("http://").split('/').next().unwrap()).await.unwrap();
-    let path = format!("/{}", url.trim_start_matches("http://").split_once('/').unwrap().1);
+    let stream = tokio::net::TcpStream::connect(
+        url.trim_start_matches("http://").split('/').next().unwrap(),
+    )
+    .await
+    .unwrap();
+    let path = format!(
+        "/{}",
+        url.trim_start_matches("http://").split_once('/').unwrap().1
+    );
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -140,19 +168,35 @@ async fn reqwest_post(url: &str, body: String) -> String {
 async fn three_ds_through_the_acs_page() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    let StepOne::ThreeDs(pending) = flows::pay_direct(&c, &direct(APPROVE_3DS, 700, false)).await.unwrap() else {
+    let StepOne::ThreeDs(pending) = flows::pay_direct(&c, &direct(APPROVE_3DS, 700, false))
+        .await
+        .unwrap()
+    else {
         panic!("3DS expected")
     };
-    assert!(pending.acs_form("https://shop.example/3ds").contains("name=\"PaReq\""));
+    assert!(
+        pending
+            .acs_form("https://shop.example/3ds")
+            .contains("name=\"PaReq\"")
+    );
     let posted = acs_round_trip(&pending, false).await;
-    let outcome = pending.complete(&c, posted.iter().map(|(k, v)| (k.as_str(), v.as_str()))).await.unwrap();
+    let outcome = pending
+        .complete(&c, posted.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Completed::Approved(_)), "{outcome:?}");
 
-    let StepOne::ThreeDs(pending) = flows::pay_direct(&c, &direct(DECLINE_3DS, 700, false)).await.unwrap() else {
+    let StepOne::ThreeDs(pending) = flows::pay_direct(&c, &direct(DECLINE_3DS, 700, false))
+        .await
+        .unwrap()
+    else {
         panic!("3DS expected")
     };
     let posted = acs_round_trip(&pending, false).await;
-    let outcome = pending.complete(&c, posted.iter().map(|(k, v)| (k.as_str(), v.as_str()))).await.unwrap();
+    let outcome = pending
+        .complete(&c, posted.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Completed::Declined(_)), "{outcome:?}");
 }
 
@@ -160,11 +204,17 @@ async fn three_ds_through_the_acs_page() {
 async fn failed_authentication_hands_the_pending_payment_back() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    let StepOne::ThreeDs(pending) = flows::pay_direct(&c, &direct(APPROVE_3DS, 700, false)).await.unwrap() else {
+    let StepOne::ThreeDs(pending) = flows::pay_direct(&c, &direct(APPROVE_3DS, 700, false))
+        .await
+        .unwrap()
+    else {
         panic!("3DS expected")
     };
     let posted = acs_round_trip(&pending, true).await;
-    let failed = pending.complete(&c, posted.iter().map(|(k, v)| (k.as_str(), v.as_str()))).await.unwrap_err();
+    let failed = pending
+        .complete(&c, posted.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .await
+        .unwrap_err();
     assert_eq!(failed.error.gateway().and_then(|g| g.code), Some(1024));
     let pending = failed.payment.expect("still pending");
     let missing = pending.complete(&c, [("MD", "x")]).await.unwrap_err();
@@ -177,15 +227,26 @@ async fn recurring_charges_by_token() {
     let c = client(&sandbox);
     let mut first = direct(APPROVE, 1_500, false);
     first.required_rectoken = Some(true);
-    let StepOne::Approved(paid) = flows::pay_direct(&c, &first).await.unwrap() else { panic!() };
-    let token = paid.rectoken().expect("token asked for").clone();
-    assert!(!format!("{token:?}").contains(token.expose()));
-    let Completed::Approved(again) = flows::charge(&c, &token, "month 2", amount(1_500), Currency::GEL).await.unwrap() else {
+    let StepOne::Approved(paid) = flows::pay_direct(&c, &first).await.unwrap() else {
         panic!()
     };
-    assert_eq!(sandbox.order(again.order_id().as_str()).unwrap().status, Status::Approved);
+    let token = paid.rectoken().expect("token asked for").clone();
+    assert!(!format!("{token:?}").contains(token.expose()));
+    let Completed::Approved(again) =
+        flows::charge(&c, &token, "month 2", amount(1_500), Currency::GEL)
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        sandbox.order(again.order_id().as_str()).unwrap().status,
+        Status::Approved
+    );
     let bad = flitt::flows::RecToken::from_trusted_storage("not-a-token");
-    let e = flows::charge(&c, &bad, "x", amount(1), Currency::GEL).await.unwrap_err();
+    let e = flows::charge(&c, &bad, "x", amount(1), Currency::GEL)
+        .await
+        .unwrap_err();
     assert_eq!(e.gateway().and_then(|g| g.code), Some(1035));
 }
 
@@ -205,10 +266,16 @@ async fn hosted_checkout_becomes_a_payment_only_by_callback_or_lookup() {
     .await
     .unwrap();
     assert_eq!(order.lookup(&c).await.unwrap().state_name(), "pending");
-    let page = reqwest_post(&format!("{}/pay", order.checkout_url()), format!("card_number={APPROVE}&expiry_date=1230&cvv2=123")).await;
+    let page = reqwest_post(
+        &format!("{}/pay", order.checkout_url()),
+        format!("card_number={APPROVE}&expiry_date=1230&cvv2=123"),
+    )
+    .await;
     assert!(page.contains("approved"), "{page}");
     let any = order.lookup(&c).await.unwrap();
-    let hold = any.try_into_preauthorized().expect("a hold after paying with preauth");
+    let hold = any
+        .try_into_preauthorized()
+        .expect("a hold after paying with preauth");
     hold.capture(&c, amount(990)).await.unwrap();
 }
 
@@ -216,7 +283,11 @@ async fn hosted_checkout_becomes_a_payment_only_by_callback_or_lookup() {
 async fn duplicate_order_ids_are_refused_with_1013() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    let r = CheckoutUrlRequest::builder().order_desc("a").amount(amount(1)).currency(Currency::GEL).build();
+    let r = CheckoutUrlRequest::builder()
+        .order_desc("a")
+        .amount(amount(1))
+        .currency(Currency::GEL)
+        .build();
     c.send(&r).await.unwrap();
     let e = c.send(&r).await.unwrap_err();
     assert_eq!(e.gateway().and_then(|g| g.code), Some(1013));
@@ -228,7 +299,9 @@ async fn payouts_are_signed_with_the_credit_key() {
     let c = client(&sandbox);
     let mut first = direct(APPROVE, 100, false);
     first.required_rectoken = Some(true);
-    let StepOne::Approved(paid) = flows::pay_direct(&c, &first).await.unwrap() else { panic!() };
+    let StepOne::Approved(paid) = flows::pay_direct(&c, &first).await.unwrap() else {
+        panic!()
+    };
     let token = paid.rectoken().unwrap().expose().to_owned();
     let payout = flitt::api::P2pCreditRequest::builder()
         .order_desc("withdrawal")
@@ -239,8 +312,14 @@ async fn payouts_are_signed_with_the_credit_key() {
     let reply = c.send(&payout).await.unwrap();
     assert_eq!(reply.order_status, Some(OrderStatus::Approved));
     // Without the credit key the client refuses before sending.
-    let no_credit = Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY).api_url(sandbox.url()).build().unwrap();
-    assert!(matches!(no_credit.send(&payout).await.unwrap_err(), Error::Config(_)));
+    let no_credit = Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .build()
+        .unwrap();
+    assert!(matches!(
+        no_credit.send(&payout).await.unwrap_err(),
+        Error::Config(_)
+    ));
 }
 
 #[tokio::test]
@@ -249,16 +328,37 @@ async fn a_capture_whose_reply_is_lost_is_never_resent_and_is_settled_by_lookup(
     let c = client(&sandbox);
     let h = hold(&c, 4_000).await;
     let id = h.order_id().clone();
-    sandbox.inject(FaultRule::on_path("/api/capture/order_id", Fault::ErrorAfterLedger));
+    sandbox.inject(FaultRule::on_path(
+        "/api/capture/order_id",
+        Fault::ErrorAfterLedger,
+    ));
     let failed = h.capture(&c, amount(4_000)).await.unwrap_err();
-    let Error::OutcomeUnknown(u) = &failed.error else { panic!("{}", failed.error) };
-    assert!(failed.payment.is_none(), "the state is unknown: no stale payment");
+    let Error::OutcomeUnknown(u) = &failed.error else {
+        panic!("{}", failed.error)
+    };
+    assert!(
+        failed.payment.is_none(),
+        "the state is unknown: no stale payment"
+    );
     let status = u.status.as_ref().expect("looked up");
     assert_eq!(status.order_status, Some(OrderStatus::Approved));
     // Resume: the lookup shows the capture happened, once.
-    let captured = AnyPayment::lookup(&c, &id).await.unwrap().try_into_captured().expect("captured");
+    let captured = AnyPayment::lookup(&c, &id)
+        .await
+        .unwrap()
+        .try_into_captured()
+        .expect("captured");
     assert_eq!(captured.refundable(), 4_000);
-    assert_eq!(sandbox.order(id.as_str()).unwrap().transactions.iter().filter(|t| t.tran_type == "capture").count(), 1);
+    assert_eq!(
+        sandbox
+            .order(id.as_str())
+            .unwrap()
+            .transactions
+            .iter()
+            .filter(|t| t.tran_type == "capture")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -266,7 +366,10 @@ async fn a_payment_whose_reply_times_out_is_resolved_by_status() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client_with_timeout(&sandbox, Duration::from_millis(400));
     let request = direct(APPROVE, 321, false);
-    sandbox.inject(FaultRule::on_path("/api/3dsecure_step1", Fault::Hold(Duration::from_secs(2))));
+    sandbox.inject(FaultRule::on_path(
+        "/api/3dsecure_step1",
+        Fault::Hold(Duration::from_secs(2)),
+    ));
     let outcome = flows::pay_direct(&c, &request).await.unwrap();
     assert!(matches!(outcome, StepOne::Approved(_)), "{outcome:?}");
     assert_eq!(sandbox.orders().len(), 1, "one order, not two");
@@ -277,13 +380,21 @@ async fn a_payment_refused_before_the_ledger_is_unknown_and_safe_to_retry() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
     let request = direct(APPROVE, 500, false);
-    sandbox.inject(FaultRule::on_path("/api/3dsecure_step1", Fault::ErrorBeforeLedger));
+    sandbox.inject(FaultRule::on_path(
+        "/api/3dsecure_step1",
+        Fault::ErrorBeforeLedger,
+    ));
     let e = flows::pay_direct(&c, &request).await.unwrap_err();
-    let Error::OutcomeUnknown(u) = &e else { panic!("{e}") };
+    let Error::OutcomeUnknown(u) = &e else {
+        panic!("{e}")
+    };
     assert!(u.status.is_none(), "the lookup found no such order");
     assert!(sandbox.orders().is_empty());
     // The same request (same order id) can now go again, and is applied once.
-    assert!(matches!(flows::pay_direct(&c, &request).await.unwrap(), StepOne::Approved(_)));
+    assert!(matches!(
+        flows::pay_direct(&c, &request).await.unwrap(),
+        StepOne::Approved(_)
+    ));
     assert_eq!(sandbox.orders().len(), 1);
 }
 
@@ -296,27 +407,63 @@ async fn every_fault_kind_is_a_typed_error_or_a_retried_read() {
     let status = || StatusRequest::builder().order_id(id.clone()).build();
 
     sandbox.inject(FaultRule::on_order(id.as_str(), Fault::BadSignature));
-    assert!(matches!(c.send(&status()).await.unwrap_err(), Error::Signature(_)));
+    assert!(matches!(
+        c.send(&status()).await.unwrap_err(),
+        Error::Signature(_)
+    ));
 
     sandbox.inject(FaultRule::on_order(id.as_str(), Fault::HtmlBody));
-    assert!(matches!(c.send(&status()).await.unwrap_err(), Error::Decode { .. }));
+    assert!(matches!(
+        c.send(&status()).await.unwrap_err(),
+        Error::Decode { .. }
+    ));
 
     // Reads survive a dropped connection, a truncated body, a 5xx and a hang by retrying.
-    for fault in [Fault::DropConnection, Fault::TruncatedBody, Fault::ErrorBeforeLedger, Fault::ErrorAfterLedger, Fault::Hold(Duration::from_secs(2))] {
+    for fault in [
+        Fault::DropConnection,
+        Fault::TruncatedBody,
+        Fault::ErrorBeforeLedger,
+        Fault::ErrorAfterLedger,
+        Fault::Hold(Duration::from_secs(2)),
+    ] {
         sandbox.inject(FaultRule::on_order(id.as_str(), fault.clone()));
-        let r = c.send(&status()).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        let r = c
+            .send(&status())
+            .await
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
         assert_eq!(r.order_status, Some(OrderStatus::Approved));
     }
 
     // A money call with a truncated reply: applied once, reported as unknown with the status.
     sandbox.inject(FaultRule::on_order(id.as_str(), Fault::TruncatedBody));
-    let capture = CaptureRequest::builder().order_id(id.clone()).amount(amount(1_000)).currency(Currency::GEL).build();
-    assert!(matches!(c.send(&capture).await.unwrap_err(), Error::OutcomeUnknown(_)));
-    assert_eq!(sandbox.order(id.as_str()).unwrap().capture_amount, Some(1_000));
+    let capture = CaptureRequest::builder()
+        .order_id(id.clone())
+        .amount(amount(1_000))
+        .currency(Currency::GEL)
+        .build();
+    assert!(matches!(
+        c.send(&capture).await.unwrap_err(),
+        Error::OutcomeUnknown(_)
+    ));
+    assert_eq!(
+        sandbox.order(id.as_str()).unwrap().capture_amount,
+        Some(1_000)
+    );
     // Repeating the same capture is safe: Flitt answers the same amount as before.
     c.send(&capture).await.unwrap();
-    let different = CaptureRequest::builder().order_id(id.clone()).amount(amount(900)).currency(Currency::GEL).build();
-    assert_eq!(c.send(&different).await.unwrap_err().gateway().and_then(|g| g.code), Some(1109));
+    let different = CaptureRequest::builder()
+        .order_id(id.clone())
+        .amount(amount(900))
+        .currency(Currency::GEL)
+        .build();
+    assert_eq!(
+        c.send(&different)
+            .await
+            .unwrap_err()
+            .gateway()
+            .and_then(|g| g.code),
+        Some(1109)
+    );
 }
 
 #[tokio::test]
@@ -326,7 +473,13 @@ async fn random_faults_never_double_money() {
     sandbox.random_faults(
         0.3,
         7,
-        vec![Fault::ErrorBeforeLedger, Fault::ErrorAfterLedger, Fault::DropConnection, Fault::TruncatedBody, Fault::Hold(Duration::from_millis(600))],
+        vec![
+            Fault::ErrorBeforeLedger,
+            Fault::ErrorAfterLedger,
+            Fault::DropConnection,
+            Fault::TruncatedBody,
+            Fault::Hold(Duration::from_millis(600)),
+        ],
     );
     let mut outcomes = 0;
     for i in 0..20u64 {
@@ -354,10 +507,18 @@ async fn random_faults_never_double_money() {
 async fn unpaid_orders_expire_on_the_virtual_clock() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    let r = CheckoutUrlRequest::builder().order_desc("a").amount(amount(1)).currency(Currency::GEL).lifetime(600).build();
+    let r = CheckoutUrlRequest::builder()
+        .order_desc("a")
+        .amount(amount(1))
+        .currency(Currency::GEL)
+        .lifetime(600)
+        .build();
     c.send(&r).await.unwrap();
     sandbox.advance(Duration::from_secs(601)).await;
     let any = AnyPayment::lookup(&c, &r.order_id).await.unwrap();
     assert_eq!(any.state_name(), "declined");
-    assert_eq!(sandbox.order(r.order_id.as_str()).unwrap().status, Status::Expired);
+    assert_eq!(
+        sandbox.order(r.order_id.as_str()).unwrap().status,
+        Status::Expired
+    );
 }

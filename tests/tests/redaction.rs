@@ -68,7 +68,9 @@ async fn nothing_sensitive_is_logged_or_printed() {
         .await
         .unwrap();
     printed.push(format!("{outcome:?}"));
-    let flitt::flows::Completed::Approved(paid) = outcome else { panic!() };
+    let flitt::flows::Completed::Approved(paid) = outcome else {
+        panic!()
+    };
     let token = paid.rectoken().unwrap().expose().to_owned();
     printed.push(format!("{:?}", paid.last_reply()));
 
@@ -88,11 +90,17 @@ async fn nothing_sensitive_is_logged_or_printed() {
     printed.push(format!("{env:?}"));
     let _ = client.send(&settlement).await; // refused (no receivers): the error is printed
     // Errors: an unknown outcome and a signature failure, with their Display and Debug.
-    sandbox.inject(FaultRule::on_path("/api/3dsecure_step1", Fault::ErrorAfterLedger));
+    sandbox.inject(FaultRule::on_path(
+        "/api/3dsecure_step1",
+        Fault::ErrorAfterLedger,
+    ));
     if let Err(e) = flows::pay_direct(&client, &request).await {
         printed.push(format!("{e} {e:?}"));
     }
-    sandbox.inject(FaultRule::on_path("/api/status/order_id", Fault::BadSignature));
+    sandbox.inject(FaultRule::on_path(
+        "/api/status/order_id",
+        Fault::BadSignature,
+    ));
     if let Err(e) = flitt::flows::AnyPayment::lookup(&client, paid.order_id()).await {
         printed.push(format!("{e} {e:?}"));
     }
@@ -113,8 +121,15 @@ async fn nothing_sensitive_is_logged_or_printed() {
         ("credit key", flitt_sandbox::CREDIT_KEY),
     ] {
         if let Some(at) = everything.find(secret) {
-            let from = everything[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
-            panic!("the {what} leaked: …{}…", &everything[from..(at + secret.len()).min(everything.len())]);
+            let from = everything[..at]
+                .char_indices()
+                .rev()
+                .nth(300)
+                .map_or(0, |(i, _)| i);
+            panic!(
+                "the {what} leaked: …{}…",
+                &everything[from..(at + secret.len()).min(everything.len())]
+            );
         }
     }
 }

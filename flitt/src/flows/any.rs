@@ -1,8 +1,8 @@
 //! `AnyPayment`: a payment in any state, for resuming an order from a status lookup or a
 //! verified callback, with checked narrowing into a typed state.
 
-use super::direct::{Declined, outcome, Completed};
-use super::payment::{Captured, Payment, Preauthorized, Approved, Reversed};
+use super::direct::{Completed, Declined, outcome};
+use super::payment::{Approved, Captured, Payment, Preauthorized, Reversed};
 use crate::api::{OrderResponse, OrderStatus, StatusRequest};
 use crate::callback::VerifiedCallback;
 use crate::types::{Currency, OrderId};

@@ -72,7 +72,13 @@ pub async fn pay_direct(client: &Client, request: &ThreeDsStep1Request) -> Resul
     let reply = client.send(request).await?;
     let preauth = request.preauth.unwrap_or(false);
     let wants_token = request.required_rectoken.unwrap_or(false);
-    step_one(reply, request.order_id.clone(), request.currency, preauth, wants_token)
+    step_one(
+        reply,
+        request.order_id.clone(),
+        request.currency,
+        preauth,
+        wants_token,
+    )
 }
 
 fn step_one(
@@ -103,11 +109,13 @@ fn step_one(
         }));
     }
     let order = to_order(&reply)?;
-    Ok(match outcome(order, order_id, currency, preauth, wants_token)? {
-        Completed::Approved(p) => StepOne::Approved(p),
-        Completed::Preauthorized(p) => StepOne::Preauthorized(p),
-        Completed::Declined(d) => StepOne::Declined(d),
-    })
+    Ok(
+        match outcome(order, order_id, currency, preauth, wants_token)? {
+            Completed::Approved(p) => StepOne::Approved(p),
+            Completed::Preauthorized(p) => StepOne::Preauthorized(p),
+            Completed::Declined(d) => StepOne::Declined(d),
+        },
+    )
 }
 
 fn to_order<T: serde::Serialize>(reply: &T) -> Result<OrderResponse, Error> {
@@ -131,7 +139,11 @@ pub(crate) fn outcome(
         Some(OrderStatus::Approved) => {
             let amount = order.actual_amount.or(order.amount).unwrap_or(0);
             let rectoken = if wants_token {
-                order.rectoken.clone().filter(|t| !t.is_empty()).map(RecToken)
+                order
+                    .rectoken
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .map(RecToken)
             } else {
                 None
             };
@@ -157,15 +169,17 @@ pub(crate) fn outcome(
             description: order.response_description.clone(),
             reply: Box::new(order),
         })),
-        other => Err(Error::OutcomeUnknown(Box::new(crate::error::UnknownOutcome {
-            order_id: Some(order_id),
-            endpoint: "payment",
-            cause: format!(
-                "the payment is not final (order_status {})",
-                other.map_or_else(|| "missing".to_owned(), |s| s.to_string())
-            ),
-            status: Some(order),
-        }))),
+        other => Err(Error::OutcomeUnknown(Box::new(
+            crate::error::UnknownOutcome {
+                order_id: Some(order_id),
+                endpoint: "payment",
+                cause: format!(
+                    "the payment is not final (order_status {})",
+                    other.map_or_else(|| "missing".to_owned(), |s| s.to_string())
+                ),
+                status: Some(order),
+            },
+        ))),
     }
 }
 
@@ -254,8 +268,10 @@ impl Payment<AwaitingThreeDs> {
             }
         };
         let preauth = self.state.preauth;
-        outcome(reply, self.order_id, self.currency, preauth, true)
-            .map_err(|error| super::Failed { error, payment: None })
+        outcome(reply, self.order_id, self.currency, preauth, true).map_err(|error| super::Failed {
+            error,
+            payment: None,
+        })
     }
 }
 

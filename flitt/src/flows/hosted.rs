@@ -111,7 +111,11 @@ impl Subscription {
         self.checkout_url.as_deref()
     }
 
-    async fn act(&self, client: &Client, action: SubscriptionAction) -> Result<SubscriptionResponse, Error> {
+    async fn act(
+        &self,
+        client: &Client,
+        action: SubscriptionAction,
+    ) -> Result<SubscriptionResponse, Error> {
         let request = SubscriptionRequest::builder()
             .order_id(self.order_id.clone())
             .action(action)

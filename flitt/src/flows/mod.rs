@@ -76,8 +76,8 @@ pub use any::AnyPayment;
 pub use direct::{Completed, Declined, StepOne, ThreeDsPending, charge, pay_direct};
 pub use hosted::{Order, OrderCreated, Subscription, create_checkout, subscribe};
 pub use payment::{
-    AwaitingThreeDs, Approved, Capturable, Captured, Failed, Payment, PaymentState,
-    Preauthorized, RecToken, Refund, Refundable, Reversed, Voidable,
+    Approved, AwaitingThreeDs, Capturable, Captured, Failed, Payment, PaymentState, Preauthorized,
+    RecToken, Refund, Refundable, Reversed, Voidable,
 };
 
 #[cfg(doc)]

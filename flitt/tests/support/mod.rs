@@ -145,7 +145,9 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
         head.lines()
             .find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
             })
             .unwrap_or_default()
     };
