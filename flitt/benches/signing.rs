@@ -62,6 +62,23 @@ fn bench(c: &mut Criterion) {
     group.bench_function("raw_sha1_hex", |b| {
         b.iter(|| raw_sha1_hex(black_box(joined.as_bytes())))
     });
+    let values: Vec<String> = request.wire_params(merchant).into_iter().map(|(_, v)| v).collect();
+    group.bench_function("signer_only", |b| {
+        b.iter(|| {
+            let mut s = signature::Signer::new(&key);
+            for v in black_box(&values) {
+                s.push(v);
+            }
+            s.finish()
+        })
+    });
+    group.bench_function("visit_only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            black_box(&request).visit_wire(merchant, &mut |_, v| n += v.len());
+            n
+        })
+    });
     group.finish();
 
     let body = include_bytes!("../tests/fixtures/recurring_response.json");

@@ -148,28 +148,87 @@ impl std::str::FromStr for Signature {
 /// ```
 #[derive(Clone)]
 pub struct Signer {
-    hasher: Sha1,
+    // SHA-1 driven block by block through the `sha1` crate's compression function: the values
+    // are short, and a hasher's per-`update` bookkeeping cost more than the hashing itself.
+    state: [u32; 5],
+    block: [u8; 64],
+    filled: usize,
+    total: u64,
 }
+
+const SHA1_INIT: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
 
 impl Signer {
     /// A signer for `key`.
     pub fn new(key: &SecretKey) -> Self {
-        let mut hasher = Sha1::new();
-        hasher.update(key.bytes());
-        Self { hasher }
+        let mut signer = Self {
+            state: SHA1_INIT,
+            block: [0; 64],
+            filled: 0,
+            total: 0,
+        };
+        signer.write(key.bytes());
+        signer
+    }
+
+    fn compress(state: &mut [u32; 5], block: &[u8]) {
+        let block = sha1::digest::generic_array::GenericArray::from_slice(block);
+        sha1::compress(state, std::slice::from_ref(block));
+    }
+
+    fn write(&mut self, mut bytes: &[u8]) {
+        self.total += bytes.len() as u64;
+        if self.filled > 0 {
+            let n = (64 - self.filled).min(bytes.len());
+            self.block[self.filled..self.filled + n].copy_from_slice(&bytes[..n]);
+            self.filled += n;
+            bytes = &bytes[n..];
+            if self.filled < 64 {
+                return;
+            }
+            Self::compress(&mut self.state, &self.block);
+            self.filled = 0;
+        }
+        let mut chunks = bytes.chunks_exact(64);
+        for chunk in &mut chunks {
+            Self::compress(&mut self.state, chunk);
+        }
+        let rest = chunks.remainder();
+        self.block[..rest.len()].copy_from_slice(rest);
+        self.filled = rest.len();
     }
 
     /// Adds the next value (in key order); an empty value adds nothing.
     pub fn push(&mut self, value: &str) {
         if !value.is_empty() {
-            self.hasher.update(b"|");
-            self.hasher.update(value.as_bytes());
+            // The separator as a plain store: a one-byte `copy_from_slice` is a memcpy call.
+            self.block[self.filled] = b'|';
+            self.filled += 1;
+            self.total += 1;
+            if self.filled == 64 {
+                Self::compress(&mut self.state, &self.block);
+                self.filled = 0;
+            }
+            self.write(value.as_bytes());
         }
     }
 
     /// The signature.
-    pub fn finish(self) -> Signature {
-        Signature::from_digest(&self.hasher.finalize())
+    pub fn finish(mut self) -> Signature {
+        let bits = self.total.wrapping_mul(8);
+        self.block[self.filled] = 0x80;
+        self.block[self.filled + 1..].fill(0);
+        if self.filled >= 56 {
+            Self::compress(&mut self.state, &self.block);
+            self.block.fill(0);
+        }
+        self.block[56..].copy_from_slice(&bits.to_be_bytes());
+        Self::compress(&mut self.state, &self.block);
+        let mut digest = [0u8; 20];
+        for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
+            out.copy_from_slice(&word.to_be_bytes());
+        }
+        Signature::from_digest(&digest)
     }
 }
 
@@ -275,10 +334,40 @@ pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     verify_raw_fields(key, &fields)
 }
 
-/// The top-level fields of a body as raw JSON, unwrapping `{"response": {…}}`.
-fn raw_object(body: &[u8]) -> Result<BTreeMap<String, Box<RawValue>>, VerifyError> {
+/// A JSON object key, borrowed from the body unless it has escapes.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl std::borrow::Borrow<str> for Key<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`.
+/// Keys come out in byte order, the order they are signed in.
+fn raw_object(body: &[u8]) -> Result<BTreeMap<Key<'_>, &RawValue>, VerifyError> {
     let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
-    let outer: BTreeMap<String, Box<RawValue>> =
+    let outer: BTreeMap<Key<'_>, &RawValue> =
         serde_json::from_str(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
     if outer.len() == 1 {
         if let Some(inner) = outer.get("response") {
@@ -289,28 +378,38 @@ fn raw_object(body: &[u8]) -> Result<BTreeMap<String, Box<RawValue>>, VerifyErro
     Ok(outer)
 }
 
+/// The text a raw JSON string is signed by: its contents, decoded only when escaped.
+fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
+    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(raw)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|_| VerifyError::Malformed("a string value is invalid"))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(inner))
+    }
+}
+
 fn verify_raw_fields(
     key: &SecretKey,
-    fields: &BTreeMap<String, Box<RawValue>>,
+    fields: &BTreeMap<Key<'_>, &RawValue>,
 ) -> Result<(), VerifyError> {
     let received = fields
         .get("signature")
         .ok_or(VerifyError::MissingSignature)?;
-    let received: String = serde_json::from_str(received.get())
-        .map_err(|_| VerifyError::Malformed("the signature is not a string"))?;
+    if !received.get().starts_with('"') {
+        return Err(VerifyError::Malformed("the signature is not a string"));
+    }
+    let received = raw_string(received.get())?;
     let mut signer = Signer::new(key);
     for (k, raw) in fields {
-        if excluded(k) {
+        if excluded(&k.0) {
             continue;
         }
         let text = raw.get();
         match text.as_bytes().first() {
-            Some(b'"') => {
-                let s: String = serde_json::from_str(text)
-                    .map_err(|_| VerifyError::Malformed("a string value is invalid"))?;
-                signer.push(&s);
-            }
-            Some(b'{' | b'[') => return Err(VerifyError::UnsupportedValue(k.clone())),
+            Some(b'"') => signer.push(&raw_string(text)?),
+            Some(b'{' | b'[') => return Err(VerifyError::UnsupportedValue(k.0.to_string())),
             Some(b'n') => {}
             // Python's str() of a boolean, as the server appears to sign them.
             Some(b't') => signer.push("True"),
@@ -501,11 +600,11 @@ pub fn verify_body(
     // The test-mode pre-hash echo carries every signed value (tokens, card data): dropped.
     for (k, v) in raw
         .into_iter()
-        .filter(|(k, _)| k != "response_signature_string")
+        .filter(|(k, _)| k.0 != "response_signature_string")
     {
         let value: Value = serde_json::from_str(v.get())
             .map_err(|_| VerifyError::Malformed("a value is invalid"))?;
-        fields.insert(k, value);
+        fields.insert(k.0.into_owned(), value);
     }
     Ok(VerifiedBody {
         fields,
@@ -542,6 +641,25 @@ mod tests {
             sign_v1(&key, &m(json!({"a": true}))),
             Err(SignError::Boolean("a".into()))
         );
+    }
+
+    #[test]
+    fn the_block_driver_matches_sha1_at_every_length() {
+        // Padding edge cases: lengths around 55, 56 and 64 bytes, written in uneven pieces.
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for len in 0..data.len() {
+            let mut s = Signer {
+                state: SHA1_INIT,
+                block: [0; 64],
+                filled: 0,
+                total: 0,
+            };
+            for piece in data[..len].chunks(13) {
+                s.write(piece);
+            }
+            let expected = Signature::from_digest(&Sha1::digest(&data[..len]));
+            assert_eq!(s.finish(), expected, "length {len}");
+        }
     }
 
     #[test]

@@ -270,6 +270,7 @@ impl DateParts for DateTime {
 #[derive(Debug)]
 pub struct TextBuf {
     bytes: [u8; 24],
+    start: usize,
     len: usize,
 }
 
@@ -284,16 +285,17 @@ impl TextBuf {
     pub fn new() -> Self {
         Self {
             bytes: [0; 24],
+            start: 0,
             len: 0,
         }
     }
 
     fn as_str(&self) -> &str {
         // Only ASCII is ever written.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+        std::str::from_utf8(&self.bytes[self.start..self.start + self.len]).unwrap_or("")
     }
 
-    /// The decimal text of `n`.
+    /// The decimal text of `n`, written right-aligned in place (nothing is moved).
     pub fn int(&mut self, mut n: u64) -> &str {
         let mut i = self.bytes.len();
         loop {
@@ -304,7 +306,7 @@ impl TextBuf {
                 break;
             }
         }
-        self.bytes.copy_within(i.., 0);
+        self.start = i;
         self.len = self.bytes.len() - i;
         self.as_str()
     }
@@ -312,6 +314,7 @@ impl TextBuf {
     /// The text of a date in `format`.
     pub fn date(&mut self, value: &impl DateParts, format: DateFormat) -> &str {
         let (date, time) = value.parts();
+        self.start = 0;
         self.len = 0;
         let _ = write_date(self, date, time, format);
         self.as_str()
