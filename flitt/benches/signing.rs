@@ -62,7 +62,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("raw_sha1_hex", |b| {
         b.iter(|| raw_sha1_hex(black_box(joined.as_bytes())))
     });
-    let values: Vec<String> = request.wire_params(merchant).into_iter().map(|(_, v)| v).collect();
+    let values: Vec<String> = request
+        .wire_params(merchant)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
     group.bench_function("signer_only", |b| {
         b.iter(|| {
             let mut s = signature::Signer::new(&key);
