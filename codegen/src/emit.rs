@@ -274,7 +274,8 @@ fn builder_attr(item: &Item, optional: bool) -> TokenStream {
 }
 
 /// `Result<(), Rule>` checks for one request-side value, given an expression that is a `&T`.
-fn checks(item: &Item, value: &TokenStream) -> Vec<TokenStream> {
+/// `flat` is true for values signed by protocol 1.0, which cannot contain `|`.
+fn checks(item: &Item, value: &TokenStream, flat: bool) -> Vec<TokenStream> {
     let v = quote!(::flitt::__private::validate);
     let mut out = Vec::new();
     match &item.ty {
@@ -289,6 +290,9 @@ fn checks(item: &Item, value: &TokenStream) -> Vec<TokenStream> {
                 out.push(quote!(#v::non_empty(#text)));
             }
             out.push(quote!(#v::max_chars(#text, #n)));
+            if flat {
+                out.push(quote!(#v::no_separator(#text)));
+            }
             if let Some(f) = item.format {
                 let f = format_ident!("{}", f.variant());
                 out.push(quote!(#v::format(#text, ::flitt::validate::Format::#f)));
@@ -324,7 +328,7 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
 
 /// Statements validating one field of `self`; `path` is `None` at the top of a request, or the
 /// expression holding the object's path.
-fn validate_field(item: &Item, path: Option<&TokenStream>) -> TokenStream {
+fn validate_field(item: &Item, path: Option<&TokenStream>, flat: bool) -> TokenStream {
     let ident = rust_field_ident(&item.name);
     let name = &item.name;
     let optional = !item.required && !item.generated;
@@ -337,7 +341,7 @@ fn validate_field(item: &Item, path: Option<&TokenStream>) -> TokenStream {
             #check.map_err(|rule| ::flitt::validate::InvalidInput::nested(#p, #name, rule))?;
         },
     };
-    let mut body: Vec<TokenStream> = checks(item, &value).into_iter().map(wrap).collect();
+    let mut body: Vec<TokenStream> = checks(item, &value, flat).into_iter().map(wrap).collect();
     let child_path = match path {
         None => quote!(#name),
         Some(p) => quote!(&::std::format!("{}.{}", #p, #name)),
@@ -460,7 +464,8 @@ fn request_fields(items: &[Item]) -> Vec<TokenStream> {
 fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream, _spec: &Spec) -> TokenStream {
     let fields = request_fields(&s.fields);
     let path = quote!(path);
-    let validations = s.fields.iter().map(|f| validate_field(f, Some(&path)));
+    // Objects travel only in protocol 2.0, where `|` is harmless.
+    let validations = s.fields.iter().map(|f| validate_field(f, Some(&path), false));
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder, ::flitt::__private::schemars::JsonSchema)]
@@ -538,7 +543,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
         .params
         .iter()
         .filter(|i| i.is_struct_field())
-        .map(|f| validate_field(f, None));
+        .map(|f| validate_field(f, None, e.protocol != "2.0"));
 
     // The flat (1.0) wire values, in key byte order.
     let mut flat: Vec<&Item> = e.params.iter().collect();

@@ -227,6 +227,18 @@ pub fn max_chars(text: &str, max: u32) -> Result<(), Rule> {
     }
 }
 
+/// No `|`: protocol 1.0 joins values with it, and the gateway refuses it (1034).
+///
+/// # Errors
+/// [`Rule::Separator`].
+pub fn no_separator(text: &str) -> Result<(), Rule> {
+    if text.contains('|') {
+        Err(Rule::Separator)
+    } else {
+        Ok(())
+    }
+}
+
 /// At most `max` decimal digits.
 ///
 /// # Errors

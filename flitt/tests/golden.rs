@@ -168,6 +168,16 @@ fn validate_names_the_field_and_the_rule() {
         .build();
     assert_eq!(bad_url.validate().unwrap_err().field, "server_callback_url");
 
+    let separator = sample::CheckoutRequest::builder()
+        .order_desc("a|b")
+        .amount(Amount::new(1).unwrap())
+        .currency(Currency::USD)
+        .build();
+    assert_eq!(
+        separator.validate().unwrap_err().to_string(),
+        "invalid parameter `order_desc`: must not contain `|`"
+    );
+
     let out_of_range = sample::CheckoutRequest::builder()
         .order_desc("ok")
         .amount(Amount::new(1).unwrap())

@@ -625,6 +625,11 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
                     "order_desc",
                     rule,
                 ))?;
+            ::flitt::__private::validate::no_separator(value.as_str())
+                .map_err(|rule| ::flitt::validate::InvalidInput::new(
+                    "order_desc",
+                    rule,
+                ))?;
         }
         if let ::std::option::Option::Some(value) = &self.lifetime {
             ::flitt::__private::validate::max_digits(*value, 9)
@@ -642,6 +647,11 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
                     "server_callback_url",
                     rule,
                 ))?;
+            ::flitt::__private::validate::no_separator(value.as_str())
+                .map_err(|rule| ::flitt::validate::InvalidInput::new(
+                    "server_callback_url",
+                    rule,
+                ))?;
             ::flitt::__private::validate::format(
                     value.as_str(),
                     ::flitt::validate::Format::Url,
@@ -653,6 +663,11 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         }
         if let ::std::option::Option::Some(value) = &self.merchant_data {
             ::flitt::__private::validate::max_chars(value.as_str(), 2048)
+                .map_err(|rule| ::flitt::validate::InvalidInput::new(
+                    "merchant_data",
+                    rule,
+                ))?;
+            ::flitt::__private::validate::no_separator(value.as_str())
                 .map_err(|rule| ::flitt::validate::InvalidInput::new(
                     "merchant_data",
                     rule,
@@ -818,6 +833,11 @@ impl ::flitt::request::ApiRequest for StatusRequest {
     fn validate(&self) -> ::std::result::Result<(), ::flitt::validate::InvalidInput> {
         if let ::std::option::Option::Some(value) = &self.card_number {
             ::flitt::__private::validate::max_chars(value.expose().as_str(), 19)
+                .map_err(|rule| ::flitt::validate::InvalidInput::new(
+                    "card_number",
+                    rule,
+                ))?;
+            ::flitt::__private::validate::no_separator(value.expose().as_str())
                 .map_err(|rule| ::flitt::validate::InvalidInput::new(
                     "card_number",
                     rule,

@@ -1,0 +1,141 @@
+//! Throughput of status lookups, bounded in count and time, on 127.0.0.1 only.
+//!
+//! ```text
+//! throughput client URL CONCURRENCY SECONDS   # the SDK's Client::send(StatusRequest) against URL
+//! throughput servers CONCURRENCY SECONDS      # the sandbox vs a hello-world axum handler, same load generator
+//! ```
+//!
+//! Prints `requests/s`. Used by `scripts/measure-throughput.sh`.
+
+use flitt::api::{CheckoutUrlRequest, StatusRequest};
+use flitt::request::ApiRequest;
+use flitt::types::{Amount, Currency};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// No run goes past this many requests, whatever the duration.
+const MAX_REQUESTS: u64 = 2_000_000;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("client") if args.len() == 4 => client(&args[1], parse(&args[2]), parse(&args[3])).await,
+        Some("servers") if args.len() == 3 => servers(parse(&args[1]), parse(&args[2])).await,
+        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput servers CONCURRENCY SECONDS".into()),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn parse(s: &str) -> u64 {
+    s.parse().unwrap_or_else(|_| {
+        eprintln!("error: {s} is not a number");
+        std::process::exit(2)
+    })
+}
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs `concurrency` workers calling `op` until `seconds` pass; returns requests per second.
+async fn load<F, Fut>(concurrency: u64, seconds: u64, op: F) -> Result<f64, Error>
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), Error>> + Send,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (op, done) = (op.clone(), done.clone());
+        workers.push(tokio::spawn(async move {
+            while Instant::now() < deadline && done.load(Ordering::Relaxed) < MAX_REQUESTS {
+                op().await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<(), Error>(())
+        }));
+    }
+    for w in workers {
+        w.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}
+
+async fn client(url: &str, concurrency: u64, seconds: u64) -> Result<(), Error> {
+    let client = flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(url)
+        .build()?;
+    let order = CheckoutUrlRequest::builder()
+        .order_desc("throughput")
+        .amount(Amount::new(100)?)
+        .currency(Currency::GEL)
+        .build();
+    client.send(&order).await?;
+    let status = Arc::new(StatusRequest::builder().order_id(order.order_id.clone()).build());
+    let rps = load(concurrency, seconds, move || {
+        let (client, status) = (client.clone(), status.clone());
+        async move {
+            client.send(&*status).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    println!("rust client, concurrency {concurrency}: {rps:.0} requests/s");
+    Ok(())
+}
+
+async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // A hello-world axum handler on its own port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hello_url = format!("http://{}/hello", listener.local_addr()?);
+    tokio::spawn(async move {
+        let app = axum::Router::new().route("/hello", axum::routing::post(|| async { "hello" }));
+        let _ = axum::serve(listener, app).await;
+    });
+    let sandbox = flitt_sandbox::Sandbox::start().await?;
+    let client = flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .build()?;
+    let order = CheckoutUrlRequest::builder()
+        .order_desc("throughput")
+        .amount(Amount::new(100)?)
+        .currency(Currency::GEL)
+        .build();
+    client.send(&order).await?;
+    // One signed status request body, sent as is by the same load generator as for hello.
+    let status = StatusRequest::builder().order_id(order.order_id.clone()).build();
+    let key = flitt::signature::SecretKey::new(flitt_sandbox::SECRET_KEY);
+    let mut fields: serde_json::Map<String, serde_json::Value> = status
+        .wire_params(flitt_sandbox::MERCHANT_ID)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+    fields.insert("signature".into(), status.sign_v1(flitt_sandbox::MERCHANT_ID, &key).as_str().into());
+    let body = serde_json::json!({ "request": fields }).to_string();
+    let http = reqwest::Client::new();
+    let post = |url: String, body: String| {
+        let http = http.clone();
+        move || {
+            let (http, url, body) = (http.clone(), url.clone(), body.clone());
+            async move {
+                let r = http.post(url).header("content-type", "application/json").body(body).send().await?;
+                if !r.status().is_success() {
+                    return Err(format!("HTTP {}", r.status()).into());
+                }
+                r.bytes().await?;
+                Ok(())
+            }
+        }
+    };
+    let hello = load(concurrency, seconds, post(hello_url, String::new())).await?;
+    let sandbox_rps = load(concurrency, seconds, post(format!("{}/api/status/order_id", sandbox.url()), body)).await?;
+    println!("hello-world axum, concurrency {concurrency}: {hello:.0} requests/s");
+    println!("sandbox status lookups, concurrency {concurrency}: {sandbox_rps:.0} requests/s ({:.2} of hello-world)", sandbox_rps / hello);
+    Ok(())
+}
