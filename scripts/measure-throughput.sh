@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
-cargo build --quiet --release -p flitt-cli -p flitt-sandbox --example throughput
+cargo build --quiet --release -p flitt-cli
+cargo build --quiet --release -p flitt-sandbox --example throughput
 sdk=target/python-sdk
 [ -d "$sdk/flittpayments" ] || python3 -m pip install --quiet --no-deps --target "$sdk" flittpayments==3.0.0
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

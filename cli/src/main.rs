@@ -21,6 +21,12 @@ enum ProtocolArg {
     V2,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Csv,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Sign a JSON object of request parameters read from stdin.
@@ -57,6 +63,23 @@ enum Command {
         /// Parameters as key=value.
         params: Vec<String>,
     },
+    /// Download a Reports API report as CSV or JSON, across every page.
+    #[command(
+        after_help = "Credentials: FLITT_REPORTS_URL (default https://portal.flitt.com), FLITT_REPORTS_APP_ID,\nFLITT_REPORTS_KEY, FLITT_MERCHANT_ID. A filter is FIELD:OP:VALUE; the operators a field allows depend on its\ntype (float: = > < != isnull notnull; int adds any; date: dateis from to isnull notnull notdate; text: = != like\n!like start empty any notnull). An unknown field, or an operator its type does not allow, is refused and\nnothing is sent.\n\nExample:\n  flitt report 745 --filter order_timestart:from:2026-11-01 --filter order_status:=:approved --format csv\n\nExit status: 0 written; 2 bad arguments (nothing sent); 3 the API refused; 5 transport or decode error."
+    )]
+    Report {
+        /// The report id (500, 528, 745).
+        report_id: u32,
+        /// A filter, FIELD:OP:VALUE (repeatable).
+        #[arg(long = "filter", value_name = "FIELD:OP:VALUE")]
+        filters: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+        /// Rows per request (10 to 500).
+        #[arg(long, default_value_t = 500)]
+        page_size: u64,
+    },
     /// Run the offline sandbox gateway on 127.0.0.1 until interrupted.
     #[command(
         after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it."
@@ -78,6 +101,12 @@ fn main() -> ExitCode {
         } => sign(&SecretKey::new(secret), protocol, jsonl),
         Command::Verify { secret } => verify(&SecretKey::new(secret)),
         Command::Call { path, params } => run_async(call(path, params)),
+        Command::Report {
+            report_id,
+            filters,
+            format,
+            page_size,
+        } => run_async(report(report_id, filters, format, page_size)),
         Command::Sandbox { port } => run_async(sandbox(port)),
     }
 }
@@ -236,6 +265,129 @@ async fn call(path: String, raw: Vec<String>) -> ExitCode {
             fail(code, format!("{} ({})", e, e.kind()))
         }
     }
+}
+
+fn csv_cell(v: &Value) -> String {
+    let text = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+async fn report(
+    report_id: u32,
+    raw: Vec<String>,
+    format: ReportFormat,
+    page_size: u64,
+) -> ExitCode {
+    let Some(info) = flitt::api::REPORTS.iter().find(|r| r.id == report_id) else {
+        let known: Vec<String> = flitt::api::REPORTS
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        return fail(
+            2,
+            format!("unknown report {report_id}; known: {}", known.join(", ")),
+        );
+    };
+    let mut filters = Vec::new();
+    for f in &raw {
+        let mut parts = f.splitn(3, ':');
+        let (Some(field), Some(op)) = (parts.next(), parts.next()) else {
+            return fail(2, format!("`{f}` is not FIELD:OP:VALUE"));
+        };
+        let value = parts.next().unwrap_or("");
+        if let Err(e) = flitt::reports::check_text_filter(info, field, op) {
+            return fail(2, format!("{e} (nothing was sent)"));
+        }
+        filters.push((field, op, value));
+    }
+    if let Err(e) = flitt::reports::check_mandatory(info, filters.iter().map(|(f, _, _)| *f)) {
+        return fail(2, format!("{e} (nothing was sent)"));
+    }
+    if !(10..=500).contains(&page_size) {
+        return fail(2, "--page-size must be 10 to 500");
+    }
+    let client = match flitt::reports::ReportsClient::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(2, e),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut header_done = false;
+    let mut json_rows = Vec::new();
+    let (mut page, mut seen) = (1u64, 0u64);
+    loop {
+        let reply = match client.page_raw(info, &filters, page, page_size).await {
+            Ok(r) => r,
+            Err(e) => {
+                let code = if matches!(e, flitt::Error::Gateway(_)) {
+                    3
+                } else if matches!(e, flitt::Error::InvalidInput(_)) {
+                    2
+                } else {
+                    5
+                };
+                return fail(code, format!("{e} ({})", e.kind()));
+            }
+        };
+        let fields: Vec<String> = reply["fields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| f.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows = reply["data"].as_array().cloned().unwrap_or_default();
+        let total = reply["rows_count"].as_u64().unwrap_or(0);
+        match format {
+            ReportFormat::Csv => {
+                if !header_done {
+                    let _ = writeln!(out, "{}", fields.join(","));
+                    header_done = true;
+                }
+                for row in &rows {
+                    let cells: Vec<String> = row
+                        .as_array()
+                        .map(|r| r.iter().map(csv_cell).collect())
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "{}", cells.join(","));
+                }
+            }
+            ReportFormat::Json => {
+                for row in &rows {
+                    let object: serde_json::Map<String, Value> = fields
+                        .iter()
+                        .cloned()
+                        .zip(row.as_array().cloned().unwrap_or_default())
+                        .collect();
+                    json_rows.push(Value::Object(object));
+                }
+            }
+        }
+        seen += rows.len() as u64;
+        if total > page_size {
+            eprintln!("report {report_id}: {seen} of {total} rows");
+        }
+        if rows.is_empty() || seen >= total {
+            break;
+        }
+        page += 1;
+    }
+    if let ReportFormat::Json = format {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json_rows).unwrap_or_default()
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 async fn sandbox(port: u16) -> ExitCode {

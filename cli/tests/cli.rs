@@ -216,3 +216,84 @@ fn help_has_examples() {
         assert!(stdout(&o).contains("Example"), "{sub}");
     }
 }
+
+#[test]
+fn report_checks_filters_before_sending_and_writes_csv() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(flitt_sandbox::Sandbox::start()).unwrap();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", sandbox.url()),
+        ("FLITT_REPORTS_URL", sandbox.url()),
+        ("FLITT_REPORTS_APP_ID", "1019"),
+        ("FLITT_REPORTS_KEY", "test"),
+    ];
+    for i in 0..12 {
+        let o = flitt(
+            &[
+                "call",
+                "checkout/url",
+                &format!("order_desc=csv, \"row\" {i}"),
+                "amount=100",
+                "currency=GEL",
+            ],
+            b"",
+            &env,
+        );
+        assert_eq!(o.status.code(), Some(0));
+    }
+    // An operator the field's type does not allow, an unknown field, a missing mandatory filter.
+    for bad in [
+        &["report", "745", "--filter", "amount:like:1"][..],
+        &["report", "745", "--filter", "colour:=:red"],
+        &["report", "745", "--filter", "order_status:=:created"],
+    ] {
+        let o = flitt(bad, b"", &env);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+    }
+    assert_eq!(sandbox.report_tokens_issued(), 0, "nothing was sent");
+    let o = flitt(
+        &[
+            "report",
+            "745",
+            "--filter",
+            "order_timestart:from:2026-01-01",
+            "--page-size",
+            "10",
+        ],
+        b"",
+        &env,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let csv = stdout(&o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("payment_id,order_timestart,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 13, "a header and 12 rows over two pages");
+    assert!(csv.contains("\"csv, \"\"row\"\" 3\""), "CSV quoting: {csv}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("12 of 12 rows"));
+    let o = flitt(
+        &[
+            "report",
+            "745",
+            "--filter",
+            "order_timestart:from:2026-01-01",
+            "--format",
+            "json",
+        ],
+        b"",
+        &env,
+    );
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 12);
+    assert_eq!(rows[0]["order_status"], "created");
+}

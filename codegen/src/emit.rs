@@ -21,6 +21,7 @@ pub fn spec(spec: &Spec) -> TokenStream {
     let endpoints = spec.endpoints.values().map(|e| endpoint(e, spec));
     let codes = response_codes(&spec.codes);
     let reports = reports(spec.reports.values());
+    let report_modules = report_modules(spec.reports.values());
     let endpoint_list = spec.endpoints.values().map(|e| {
         let ty = format_ident!("{}Request", camel(&e.name));
         quote!(<#ty as ::flitt::request::ApiRequest>::ENDPOINT)
@@ -32,6 +33,7 @@ pub fn spec(spec: &Spec) -> TokenStream {
         #(#endpoints)*
         #codes
         #reports
+        #report_modules
         /// Every endpoint of the spec, in name order.
         pub const ENDPOINTS: &[::flitt::request::Endpoint] = &[#(#endpoint_list),*];
     }
@@ -465,7 +467,10 @@ fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream, _spec: &Spec)
     let fields = request_fields(&s.fields);
     let path = quote!(path);
     // Objects travel only in protocol 2.0, where `|` is harmless.
-    let validations = s.fields.iter().map(|f| validate_field(f, Some(&path), false));
+    let validations = s
+        .fields
+        .iter()
+        .map(|f| validate_field(f, Some(&path), false));
     quote! {
         #doc
         #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder, ::flitt::__private::schemars::JsonSchema)]
@@ -821,5 +826,99 @@ fn reports<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream {
     quote! {
         /// The Reports API reports of the spec (`reports/*.toml`), in id order.
         pub const REPORTS: &[::flitt::request::ReportInfo] = &[#(#items),*];
+    }
+}
+
+/// One typed module per report: a marker, a row, and a typed field per column.
+fn report_modules<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream {
+    let modules = reports.enumerate().map(|(index, r)| {
+        let module = format_ident!("{}", r.name);
+        let module_doc = format!(" Report {} (`{}`): {}", r.id, r.name, r.doc);
+        let row_fields = r.fields.iter().map(|(name, family, wire, doc)| {
+            let ident = rust_field_ident(name);
+            let ty = report_type(family);
+            let doc = format!(" {doc} Wire: `{wire}`, filter family `{family}`.");
+            quote!(#[doc = #doc] pub #ident: ::std::option::Option<#ty>,)
+        });
+        let arms = r.fields.iter().map(|(name, _, _, _)| {
+            let ident = rust_field_ident(name);
+            quote! {
+                #name => {
+                    row.#ident = ::flitt::__private::wire::Lenient::from_json(value)
+                        .map_err(|e| ::std::format!("`{}`: {}", #name, e))?;
+                }
+            }
+        });
+        let field_fns = r.fields.iter().map(|(name, family, _, doc)| {
+            let ident = rust_field_ident(name);
+            let fam = format_ident!("{}", camel(family));
+            let doc = format!(" `{name}`: {doc}");
+            quote! {
+                #[doc = #doc]
+                pub const fn #ident() -> ::flitt::reports::Field<Report, ::flitt::reports::family::#fam> {
+                    ::flitt::reports::Field::new(#name)
+                }
+            }
+        });
+        let index = Literal::usize_unsuffixed(index);
+        quote! {
+            #[doc = #module_doc]
+            pub mod #module {
+                /// The report, as a type: `client.page::<Report>(…)`.
+                #[derive(Debug, Clone, Copy)]
+                pub enum Report {}
+                impl ::flitt::reports::Report for Report {
+                    type Row = Row;
+                    fn info() -> &'static ::flitt::request::ReportInfo {
+                        &super::super::REPORTS[#index]
+                    }
+                }
+                /// One row. Missing fields are `None`; fields the spec does not list are kept
+                /// in `extra`.
+                #[derive(Clone, Debug, Default, PartialEq)]
+                #[non_exhaustive]
+                pub struct Row {
+                    #(#row_fields)*
+                    /// Fields the spec does not list, kept as received.
+                    pub extra: ::std::collections::BTreeMap<::std::string::String, ::flitt::__private::serde_json::Value>,
+                }
+                impl ::flitt::reports::ReportRow for Row {
+                    fn from_values(
+                        fields: &[::std::string::String],
+                        values: ::std::vec::Vec<::flitt::__private::serde_json::Value>,
+                    ) -> ::std::result::Result<Self, ::std::string::String> {
+                        let mut row = Self::default();
+                        for (name, value) in fields.iter().zip(values) {
+                            match name.as_str() {
+                                #(#arms)*
+                                other => {
+                                    row.extra.insert(::std::borrow::ToOwned::to_owned(other), value);
+                                }
+                            }
+                        }
+                        ::std::result::Result::Ok(row)
+                    }
+                }
+                #(#field_fns)*
+            }
+        }
+    });
+    quote! {
+        /// The Reports API reports, typed: filters whose operators fit each field's type, and
+        /// rows decoded by the `fields` list of each reply.
+        pub mod reports {
+            #(#modules)*
+        }
+    }
+}
+
+fn report_type(family: &str) -> TokenStream {
+    match family {
+        "int" => quote!(i64),
+        "float" => quote!(::flitt::types::Decimal),
+        "date" => quote!(::flitt::types::DateTime),
+        "bool" => quote!(bool),
+        "array" => quote!(::flitt::__private::serde_json::Value),
+        _ => quote!(::std::string::String),
     }
 }

@@ -9,6 +9,11 @@
 //!   `validate()` before any byte is sent.
 //! - [`signature`]: protocol 1.0 and 2.0 signing and verification, constant-time.
 //! - [`callback`]: verified server callbacks.
+//! - [`client`]: the async client, one `send` for every endpoint, with retries that never
+//!   double money.
+//! - [`flows`]: type-state payment flows (`Payment<Preauthorized>` → `Payment<Captured>` →
+//!   `Payment<Reversed>`, 3-D Secure, recurring charges, resuming from a status lookup).
+//! - [`reports`]: the Reports API, with type-checked filters and pages as a stream.
 //!
 //! ```
 //! use flitt::api::CheckoutUrlRequest;
@@ -35,6 +40,7 @@ pub mod callback;
 pub mod client;
 pub mod error;
 pub mod flows;
+pub mod reports;
 pub mod request;
 pub mod signature;
 pub mod types;

@@ -172,9 +172,12 @@ impl Endpoint {
                 .map_err(|rule| InvalidInput::new(info.name, rule))?;
         }
         for info in self.params {
+            // Creating endpoints generate their order id when it is not given.
+            let generated = self.creates_order && info.name == "order_id";
             if info.required
                 && !info.client_supplied
                 && info.fixed.is_none()
+                && !generated
                 && !params.clone().into_iter().any(|(n, _)| n == info.name)
             {
                 return Err(InvalidInput::new(info.name, Rule::Required));

@@ -137,6 +137,26 @@ impl Lenient for crate::types::Currency {
     }
 }
 
+impl Lenient for DateTime {
+    /// `YYYY-MM-DD HH:MM:SS`, or a bare `YYYY-MM-DD` (midnight), as the Reports API sends them.
+    fn from_json(value: Value) -> Result<Option<Self>, String> {
+        let Some(text) = lenient_text(value)? else {
+            return Ok(None);
+        };
+        let parsed = parse_date_text(&text, DateFormat::YmdHms)
+            .or_else(|| parse_date_text(&text, DateFormat::Ymd));
+        match parsed {
+            Some((date, time)) => {
+                let (h, m, s) = time.unwrap_or((0, 0, 0));
+                DateTime::new(date, h, m, s)
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
+            None => Err(format!("expected a date-time, found {:?}", excerpt(&text))),
+        }
+    }
+}
+
 impl Lenient for JsonString {
     fn from_json(value: Value) -> Result<Option<Self>, String> {
         match value {

@@ -76,7 +76,11 @@ async fn client(url: &str, concurrency: u64, seconds: u64) -> Result<(), Error> 
         .currency(Currency::GEL)
         .build();
     client.send(&order).await?;
-    let status = Arc::new(StatusRequest::builder().order_id(order.order_id.clone()).build());
+    let status = Arc::new(
+        StatusRequest::builder()
+            .order_id(order.order_id.clone())
+            .build(),
+    );
     let rps = load(concurrency, seconds, move || {
         let (client, status) = (client.clone(), status.clone());
         async move {
@@ -109,14 +113,22 @@ async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
         .build();
     client.send(&order).await?;
     // One signed status request body, sent as is by the same load generator as for hello.
-    let status = StatusRequest::builder().order_id(order.order_id.clone()).build();
+    let status = StatusRequest::builder()
+        .order_id(order.order_id.clone())
+        .build();
     let key = flitt::signature::SecretKey::new(flitt_sandbox::SECRET_KEY);
     let mut fields: serde_json::Map<String, serde_json::Value> = status
         .wire_params(flitt_sandbox::MERCHANT_ID)
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.into()))
         .collect();
-    fields.insert("signature".into(), status.sign_v1(flitt_sandbox::MERCHANT_ID, &key).as_str().into());
+    fields.insert(
+        "signature".into(),
+        status
+            .sign_v1(flitt_sandbox::MERCHANT_ID, &key)
+            .as_str()
+            .into(),
+    );
     let body = serde_json::json!({ "request": fields }).to_string();
     let http = reqwest::Client::new();
     let post = |url: String, body: String| {
@@ -124,7 +136,12 @@ async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
         move || {
             let (http, url, body) = (http.clone(), url.clone(), body.clone());
             async move {
-                let r = http.post(url).header("content-type", "application/json").body(body).send().await?;
+                let r = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
                 if !r.status().is_success() {
                     return Err(format!("HTTP {}", r.status()).into());
                 }
@@ -134,8 +151,16 @@ async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
         }
     };
     let hello = load(concurrency, seconds, post(hello_url, String::new())).await?;
-    let sandbox_rps = load(concurrency, seconds, post(format!("{}/api/status/order_id", sandbox.url()), body)).await?;
+    let sandbox_rps = load(
+        concurrency,
+        seconds,
+        post(format!("{}/api/status/order_id", sandbox.url()), body),
+    )
+    .await?;
     println!("hello-world axum, concurrency {concurrency}: {hello:.0} requests/s");
-    println!("sandbox status lookups, concurrency {concurrency}: {sandbox_rps:.0} requests/s ({:.2} of hello-world)", sandbox_rps / hello);
+    println!(
+        "sandbox status lookups, concurrency {concurrency}: {sandbox_rps:.0} requests/s ({:.2} of hello-world)",
+        sandbox_rps / hello
+    );
     Ok(())
 }

@@ -19,6 +19,12 @@ use std::sync::Arc;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
+        .route(
+            "/authorizer/token/application/get",
+            post(crate::reports::token),
+        )
+        .route("/api/extend/company/report/", post(crate::reports::report))
+        .route("/api/extend/company/report", post(crate::reports::report))
         .route("/api/{*path}", post(api))
         .route("/sandbox/acs", post(pages::acs))
         .route("/sandbox/checkout/{token}", get(pages::checkout_page))

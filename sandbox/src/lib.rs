@@ -11,7 +11,9 @@
 //! for a partial refund of a hold), saved-card tokens, payouts, settlements, subscriptions and
 //! order expiry; the published test cards (approve or decline, with or without 3-D Secure); an
 //! ACS page that posts `PaRes` and `MD` back to the `TermUrl`; server callbacks on Flitt's retry
-//! schedule on a virtual clock; and scripted or random faults.
+//! schedule on a virtual clock; the Reports API (tokens by sha512 signature, reports 500, 528
+//! and 745 over the ledger with the documented filter operators and pagination); and scripted
+//! or random faults.
 //!
 //! ```no_run
 //! # async fn run() {
@@ -33,6 +35,7 @@ pub mod faults;
 mod http;
 pub mod ledger;
 mod pages;
+mod reports;
 mod sign;
 
 pub use clock::Clock;
@@ -83,6 +86,8 @@ pub(crate) struct State {
     pub(crate) callbacks: Mutex<Vec<Callback>>,
     pub(crate) base_url: String,
     pub(crate) http: reqwest::Client,
+    /// Reports API tokens and their expiry (virtual seconds).
+    pub(crate) report_tokens: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -199,6 +204,7 @@ impl Sandbox {
             callbacks: Mutex::new(Vec::new()),
             base_url,
             http,
+            report_tokens: Mutex::new(std::collections::BTreeMap::new()),
         });
         let app = http::router(state.clone());
         let task = tokio::spawn(async move {
@@ -244,6 +250,11 @@ impl Sandbox {
     /// The callbacks queued so far, delivered or not.
     pub fn callbacks(&self) -> Vec<Callback> {
         lock(&self.state.callbacks).clone()
+    }
+
+    /// How many Reports API tokens the sandbox has issued.
+    pub fn report_tokens_issued(&self) -> usize {
+        lock(&self.state.report_tokens).len()
     }
 
     /// Virtual seconds since start.

@@ -1165,6 +1165,82 @@ pub const REPORTS: &[::flitt::request::ReportInfo] = &[
         mandatory_filters: &[&["payment_id"], &["order_timestart"]],
     },
 ];
+/// The Reports API reports, typed: filters whose operators fit each field's type, and
+/// rows decoded by the `fields` list of each reply.
+pub mod reports {
+    /// Report 745 (`all_transactions`): All transactions.
+    pub mod all_transactions {
+        /// The report, as a type: `client.page::<Report>(…)`.
+        #[derive(Debug, Clone, Copy)]
+        pub enum Report {}
+        impl ::flitt::reports::Report for Report {
+            type Row = Row;
+            fn info() -> &'static ::flitt::request::ReportInfo {
+                &super::super::REPORTS[0]
+            }
+        }
+        /// One row. Missing fields are `None`; fields the spec does not list are kept
+        /// in `extra`.
+        #[derive(Clone, Debug, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct Row {
+            /// Payment id. Wire: `integer(12)`, filter family `int`.
+            pub payment_id: ::std::option::Option<i64>,
+            /// When the order started. Wire: `datetime(YYYY-MM-DD HH24:MI:SS)`, filter family `date`.
+            pub order_timestart: ::std::option::Option<::flitt::types::DateTime>,
+            /// Fields the spec does not list, kept as received.
+            pub extra: ::std::collections::BTreeMap<
+                ::std::string::String,
+                ::flitt::__private::serde_json::Value,
+            >,
+        }
+        impl ::flitt::reports::ReportRow for Row {
+            fn from_values(
+                fields: &[::std::string::String],
+                values: ::std::vec::Vec<::flitt::__private::serde_json::Value>,
+            ) -> ::std::result::Result<Self, ::std::string::String> {
+                let mut row = Self::default();
+                for (name, value) in fields.iter().zip(values) {
+                    match name.as_str() {
+                        "payment_id" => {
+                            row.payment_id = ::flitt::__private::wire::Lenient::from_json(
+                                    value,
+                                )
+                                .map_err(|e| ::std::format!("`{}`: {}", "payment_id", e))?;
+                        }
+                        "order_timestart" => {
+                            row.order_timestart = ::flitt::__private::wire::Lenient::from_json(
+                                    value,
+                                )
+                                .map_err(|e| {
+                                    ::std::format!("`{}`: {}", "order_timestart", e)
+                                })?;
+                        }
+                        other => {
+                            row.extra
+                                .insert(::std::borrow::ToOwned::to_owned(other), value);
+                        }
+                    }
+                }
+                ::std::result::Result::Ok(row)
+            }
+        }
+        /// `payment_id`: Payment id.
+        pub const fn payment_id() -> ::flitt::reports::Field<
+            Report,
+            ::flitt::reports::family::Int,
+        > {
+            ::flitt::reports::Field::new("payment_id")
+        }
+        /// `order_timestart`: When the order started.
+        pub const fn order_timestart() -> ::flitt::reports::Field<
+            Report,
+            ::flitt::reports::family::Date,
+        > {
+            ::flitt::reports::Field::new("order_timestart")
+        }
+    }
+}
 /// Every endpoint of the spec, in name order.
 pub const ENDPOINTS: &[::flitt::request::Endpoint] = &[
     <CheckoutRequest as ::flitt::request::ApiRequest>::ENDPOINT,
