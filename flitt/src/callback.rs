@@ -150,3 +150,25 @@ pub mod test_util {
         Ok(ser.finish().into_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::{sign_callback_form, sign_callback_json};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn test_util_bodies_verify() {
+        let key = SecretKey::new("shop-secret");
+        let fields = json!({"order_id": "o-1", "order_status": "approved", "amount": "100", "merchant_id": 1549901});
+        let fields = fields.as_object().unwrap();
+        let json_body = sign_callback_json(&key, fields).unwrap();
+        let cb = Callback::verify(&json_body, Some("application/json"), &key).unwrap();
+        assert_eq!(cb.order().unwrap().amount, Some(100));
+        let form_body = sign_callback_form(&key, fields).unwrap();
+        let cb =
+            Callback::verify(&form_body, Some("application/x-www-form-urlencoded"), &key).unwrap();
+        assert_eq!(cb.get_str("merchant_id").as_deref(), Some("1549901"));
+        assert!(Callback::verify(&json_body, None, &SecretKey::new("other")).is_err());
+    }
+}

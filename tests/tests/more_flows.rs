@@ -1,0 +1,261 @@
+//! More flows over HTTP against the sandbox: form bodies, protocol 2.0 settlements and
+//! subscriptions, the callback retry schedule on the virtual clock, and the legacy report.
+
+use flitt::api::{
+    CheckoutSubscriptionRequest, CheckoutUrlRequest, OrderStatus, Receiver, ReceiverRequisites,
+    ReceiverType, RecurringData, SettlementRequest, SubscriptionPeriod, SubscriptionStatus,
+    ThreeDsStep1Request,
+};
+use flitt::callback::Callback;
+use flitt::client::BodyFormat;
+use flitt::flows::{self, StepOne, Subscription};
+use flitt::signature::SecretKey;
+use flitt::types::{Amount, Currency, Date, DateTime, OrderId};
+use flitt::{Client, Error};
+use flitt_sandbox::Sandbox;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn client(sandbox: &Sandbox, format: BodyFormat) -> Client {
+    Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .body_format(format)
+        .build()
+        .unwrap()
+}
+
+fn amount(n: u64) -> Amount {
+    Amount::new(n).unwrap()
+}
+
+fn hold_request(n: u64) -> ThreeDsStep1Request {
+    ThreeDsStep1Request::builder()
+        .order_desc("more")
+        .amount(amount(n))
+        .currency(Currency::GEL)
+        .card_number("4444555511116666")
+        .expiry_date("1230")
+        .preauth(true)
+        .build()
+}
+
+#[tokio::test]
+async fn the_whole_hold_flow_with_form_bodies() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Form);
+    let StepOne::Preauthorized(hold) = flows::pay_direct(&c, &hold_request(3_000)).await.unwrap()
+    else {
+        panic!("a hold")
+    };
+    let id = hold.order_id().clone();
+    let captured = hold.capture(&c, amount(3_000)).await.unwrap();
+    captured.refund(&c, amount(1_000), "form-1").await.unwrap();
+    let any = flows::AnyPayment::lookup(&c, &id).await.unwrap();
+    assert_eq!(any.state_name(), "captured");
+    assert_eq!(sandbox.order(id.as_str()).unwrap().reversal_amount, 1_000);
+}
+
+#[tokio::test]
+async fn a_settlement_goes_out_as_protocol_two() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    let StepOne::Preauthorized(hold) = flows::pay_direct(&c, &hold_request(10_000)).await.unwrap()
+    else {
+        panic!("a hold")
+    };
+    let original = hold.order_id().clone();
+    let split = |amount_minor: u64| {
+        SettlementRequest::builder()
+            .operation_id(original.clone())
+            .amount(amount(amount_minor))
+            .currency(Currency::GEL)
+            .order_desc("split")
+            .receiver(vec![
+                Receiver::builder()
+                    .r#type(ReceiverType::Merchant)
+                    .requisites(
+                        ReceiverRequisites::builder()
+                            .merchant_id(600_001)
+                            .amount(amount(amount_minor))
+                            .build(),
+                    )
+                    .build(),
+            ])
+            .build()
+    };
+    // Before capture: refused (1114).
+    let e = c.send(&split(10_000)).await.unwrap_err();
+    assert_eq!(e.gateway().and_then(|g| g.code), Some(1114));
+    hold.capture(&c, amount(10_000)).await.unwrap();
+    let request = split(10_000);
+    let reply = c.send(&request).await.unwrap();
+    assert_eq!(reply.order_id.as_deref(), Some(request.order_id.as_str()));
+    assert_eq!(reply.order_status, Some(OrderStatus::Created));
+    let settlement = sandbox.order(request.order_id.as_str()).unwrap();
+    assert_eq!(settlement.parent_order_id, original.as_str());
+    // A receiver list breaking a rule is refused before the network.
+    let bad = SettlementRequest::builder()
+        .operation_id(original.clone())
+        .amount(amount(1))
+        .currency(Currency::GEL)
+        .order_desc("split")
+        .receiver(vec![])
+        .build();
+    assert!(
+        matches!(c.send(&bad).await.unwrap_err(), Error::InvalidInput(i) if i.field == "receiver")
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_is_created_over_two_point_zero_and_stopped_and_started() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    let request = CheckoutSubscriptionRequest::builder()
+        .order_desc("monthly plan")
+        .amount(amount(2_500))
+        .currency(Currency::GEL)
+        .recurring_data(
+            RecurringData::builder()
+                .every(1)
+                .period(SubscriptionPeriod::Month)
+                .amount(amount(2_500))
+                .start_time(Date::new(2026, 12, 1).unwrap())
+                .quantity(12)
+                .build(),
+        )
+        .build();
+    let subscription = flows::subscribe(&c, &request).await.unwrap();
+    assert!(
+        subscription
+            .checkout_url()
+            .is_some_and(|u| u.starts_with(sandbox.url()))
+    );
+    let stopped = subscription.stop(&c).await.unwrap();
+    assert_eq!(stopped.status, Some(SubscriptionStatus::Disabled));
+    let started = subscription.start(&c).await.unwrap();
+    assert_eq!(started.status, Some(SubscriptionStatus::Active));
+    let unknown = Subscription::existing(OrderId::new("no-such-subscription").unwrap());
+    assert_eq!(
+        unknown
+            .stop(&c)
+            .await
+            .unwrap_err()
+            .gateway()
+            .and_then(|g| g.code),
+        Some(1018)
+    );
+}
+
+/// A callback endpoint that answers the scripted statuses in turn (then 200) and keeps every
+/// body it received.
+async fn callback_endpoint(statuses: Vec<&'static str>) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/callback", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let store = bodies.clone();
+    tokio::spawn(async move {
+        let mut script = statuses.into_iter();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = socket.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        store
+                            .lock()
+                            .unwrap()
+                            .push(buf[end + 4..end + 4 + len].to_vec());
+                        break;
+                    }
+                }
+            }
+            let status = script.next().unwrap_or("200 OK");
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nLocation: http://127.0.0.1:9/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, bodies)
+}
+
+async fn settle() {
+    // Deliveries run on the sandbox's tasks: give them a moment on the real clock.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
+#[tokio::test]
+async fn callbacks_follow_flitts_retry_schedule_until_a_200() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    // A redirect is not followed and counts as a failure, like a 500.
+    let (url, bodies) = callback_endpoint(vec!["500 Internal Server Error", "302 Found"]).await;
+    let mut request = hold_request(700);
+    request.preauth = None;
+    request.server_callback_url = Some(url);
+    flows::pay_direct(&c, &request).await.unwrap();
+    settle().await;
+    let attempts = || sandbox.callbacks()[0].attempts;
+    assert_eq!(attempts(), 1);
+    sandbox.advance(Duration::from_secs(1)).await;
+    assert_eq!(attempts(), 1, "not due before 2 s");
+    sandbox.advance(Duration::from_secs(1)).await;
+    assert_eq!(attempts(), 2, "retried after 2 s");
+    sandbox.advance(Duration::from_secs(59)).await;
+    assert_eq!(attempts(), 2, "the next try waits 60 s");
+    sandbox.advance(Duration::from_secs(1)).await;
+    assert_eq!(attempts(), 3);
+    let cb = &sandbox.callbacks()[0];
+    assert!(cb.delivered);
+    sandbox.advance(Duration::from_secs(86_400)).await;
+    assert_eq!(sandbox.callbacks()[0].attempts, 3, "nothing after delivery");
+    // Every body the merchant got verifies, and is the same order.
+    let key = SecretKey::new(flitt_sandbox::SECRET_KEY);
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3);
+    for body in bodies {
+        let verified = Callback::verify(&body, Some("application/json"), &key).unwrap();
+        assert_eq!(verified.order_id(), Some(request.order_id.as_str()));
+        assert_eq!(
+            verified.order().unwrap().order_status,
+            Some(OrderStatus::Approved)
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_legacy_report_checks_its_range_before_sending() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    c.send(
+        &CheckoutUrlRequest::builder()
+            .order_desc("a")
+            .amount(amount(1))
+            .currency(Currency::GEL)
+            .build(),
+    )
+    .await
+    .unwrap();
+    let at = |d: u8| DateTime::new(Date::new(2026, 1, d).unwrap(), 0, 0, 0).unwrap();
+    let e = flitt::reports::legacy_orders(&c, at(2), at(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput(i) if i.field == "date_from"));
+    let orders = flitt::reports::legacy_orders(&c, at(1), at(2))
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].order_status, Some(OrderStatus::Created));
+}
