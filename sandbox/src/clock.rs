@@ -37,6 +37,24 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// Days from the sandbox's epoch (2026-01-01) to a date; negative before it.
+    pub fn day_number(year: u16, month: u8, day: u8) -> i64 {
+        days_from_civil(i64::from(year), u32::from(month), u32::from(day)) - EPOCH_DAYS
+    }
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -54,6 +72,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_numbers() {
+        assert_eq!(Clock::day_number(2026, 1, 1), 0);
+        assert_eq!(Clock::day_number(2026, 3, 1), 59);
+        assert_eq!(Clock::day_number(2025, 12, 31), -1);
+    }
 
     #[test]
     fn order_times() {

@@ -357,6 +357,38 @@ fn json_response(v: &Value) -> Response {
         .into_response()
 }
 
+/// The schedule of a subscription request's `recurring_data`: `start_time` (YYYY-MM-DD) is
+/// read on the virtual calendar (day 0 is 2026-01-01), and a month is 30 days.
+fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Schedule, Refusal> {
+    let Some(Value::Object(data)) = fields.get("recurring_data") else {
+        return Err(refuse(1011, "Parameter `recurring_data` is missing"));
+    };
+    let every = number(data, "every")?;
+    let unit = match text(data, "period").as_deref() {
+        Some("day") => 86_400,
+        Some("week") => 7 * 86_400,
+        Some("month") => 30 * 86_400,
+        _ => {
+            return Err(refuse(
+                1007,
+                "Parameter `recurring_data.period` is incorrect",
+            ));
+        }
+    };
+    let start = text(data, "start_time").unwrap_or_default();
+    let day = flitt::__private::wire::parse_date_text(&start, flitt::types::DateFormat::Ymd)
+        .map(|(d, _)| Clock::day_number(d.year(), d.month(), d.day()))
+        .ok_or_else(|| refuse(1007, "Parameter `recurring_data.start_time` is incorrect"))?;
+    let next_at = u64::try_from(day).map_or(now, |d| (d * 86_400).max(now));
+    Ok(crate::ledger::Schedule {
+        amount: number(data, "amount")?,
+        every: every * unit,
+        next_at,
+        remaining: text(data, "quantity").and_then(|q| q.parse().ok()),
+        charged: 0,
+    })
+}
+
 fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
     let fields = &incoming.fields;
     let endpoint = find_endpoint(path, fields, incoming.format == Format::V2)
@@ -436,7 +468,7 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
             let payment_id = o.payment_id;
             if endpoint.name == "checkout_subscription" {
                 let id = order_id();
-                ledger.make_subscription(merchant_id, &id)?;
+                ledger.make_subscription(merchant_id, &id, schedule(fields, now)?)?;
             }
             let url = format!("{}/sandbox/checkout/{token}", state.base_url);
             let body = if endpoint.name == "checkout_token" {

@@ -139,8 +139,25 @@ pub struct Order {
     pub parent_order_id: String,
     /// Subscription state, for subscription orders.
     pub subscription: Option<&'static str>,
+    /// The charge schedule, for subscription orders.
+    pub schedule: Option<Schedule>,
     /// Receiver IBAN for IBAN payouts.
     pub receiver_iban: Option<String>,
+}
+
+/// A subscription's charge schedule, in virtual seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// Amount of each charge, minor units.
+    pub amount: u64,
+    /// Seconds between charges (a month is 30 days here).
+    pub every: u64,
+    /// When the next charge is due.
+    pub next_at: u64,
+    /// Charges left, when limited by `quantity`.
+    pub remaining: Option<u64>,
+    /// Charges made so far.
+    pub charged: u64,
 }
 
 /// The sandbox's ledger.
@@ -261,6 +278,7 @@ impl Ledger {
             transactions: Vec::new(),
             parent_order_id: String::new(),
             subscription: None,
+            schedule: None,
             receiver_iban: None,
         };
         Ok(self.orders.entry(key).or_insert(order))
@@ -589,9 +607,67 @@ impl Ledger {
     ///
     /// # Errors
     /// 1018.
-    pub fn make_subscription(&mut self, merchant_id: u64, order_id: &str) -> Result<(), Refusal> {
-        self.get_mut(merchant_id, order_id)?.subscription = Some("active");
+    pub fn make_subscription(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        schedule: Schedule,
+    ) -> Result<(), Refusal> {
+        let order = self.get_mut(merchant_id, order_id)?;
+        order.subscription = Some("active");
+        order.schedule = Some(schedule);
         Ok(())
+    }
+
+    /// Charges every active, paid subscription whose next charge is due: a new approved order
+    /// per charge on the subscription's card, with `parent_order_id` set. Returns the new
+    /// orders' keys.
+    pub fn charge_due_subscriptions(&mut self, now: u64) -> Vec<(u64, String)> {
+        let mut due = Vec::new();
+        for (key, o) in &mut self.orders {
+            let (Some(schedule), Some(card)) = (o.schedule.as_mut(), o.card) else {
+                continue;
+            };
+            if o.subscription != Some("active") || o.status != Status::Approved {
+                continue;
+            }
+            while schedule.next_at <= now && schedule.remaining != Some(0) {
+                schedule.charged += 1;
+                schedule.remaining = schedule.remaining.map(|r| r - 1);
+                due.push((
+                    key.clone(),
+                    card,
+                    schedule.amount,
+                    schedule.charged,
+                    schedule.next_at,
+                ));
+                schedule.next_at += schedule.every.max(1);
+            }
+        }
+        let mut created = Vec::new();
+        for ((merchant_id, parent), card, amount, n, at) in due {
+            let Ok(parent_order) = self.get(merchant_id, &parent) else {
+                continue;
+            };
+            let new = NewOrder {
+                order_id: format!("{parent}_{n}"),
+                merchant_id,
+                amount,
+                currency: parent_order.currency.clone(),
+                order_desc: parent_order.order_desc.clone(),
+                server_callback_url: parent_order.server_callback_url.clone(),
+                ..NewOrder::default()
+            };
+            let seed = self.next();
+            if let Ok(order) = self.create(new, at) {
+                order.parent_order_id = parent.clone();
+                order.card = Some(card);
+                let mut none = BTreeMap::new();
+                Self::settle_card(order, card, &mut none, seed);
+                created.push((merchant_id, order.order_id.clone()));
+            }
+        }
+        created
     }
 
     /// Stops or starts a subscription.

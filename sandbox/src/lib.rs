@@ -262,11 +262,30 @@ impl Sandbox {
         self.state.clock.now()
     }
 
-    /// Moves the virtual clock forward, expires unpaid orders whose lifetime passed, and tries
+    /// Moves the virtual clock forward: expires unpaid orders whose lifetime passed, charges
+    /// the subscriptions that fall due (a new order each, `parent_order_id` set), and tries
     /// every callback now due.
     pub async fn advance(&self, by: Duration) {
         let now = self.state.clock.advance(by.as_secs());
-        lock(&self.state.ledger).expire(now);
+        let owed: Vec<(String, Map<String, Value>)> = {
+            let mut ledger = lock(&self.state.ledger);
+            ledger.expire(now);
+            let charged = ledger.charge_due_subscriptions(now);
+            charged
+                .iter()
+                .filter_map(|(m, id)| ledger.get(*m, id).ok())
+                .filter_map(|o| {
+                    let url = o.server_callback_url.clone()?;
+                    Some((
+                        url,
+                        ledger::order_fields(o, &Clock::order_time(o.created_at)),
+                    ))
+                })
+                .collect()
+        };
+        for (url, fields) in owed {
+            self.state.queue_callback(&url, fields, SECRET_KEY);
+        }
         self.state.deliver_due().await;
     }
 

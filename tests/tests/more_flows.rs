@@ -259,3 +259,92 @@ async fn the_legacy_report_checks_its_range_before_sending() {
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0].order_status, Some(OrderStatus::Created));
 }
+
+async fn browser_post(url: &str, body: &str) -> String {
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn subscriptions_charge_on_their_schedule() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    let request = CheckoutSubscriptionRequest::builder()
+        .order_desc("plan")
+        .amount(amount(2_500))
+        .currency(Currency::GEL)
+        .recurring_data(
+            RecurringData::builder()
+                .every(1)
+                .period(SubscriptionPeriod::Month)
+                .amount(amount(2_000))
+                .start_time(Date::new(2026, 1, 3).unwrap())
+                .quantity(2)
+                .build(),
+        )
+        .build();
+    let subscription = flows::subscribe(&c, &request).await.unwrap();
+    let page = browser_post(
+        &format!("{}/pay", subscription.checkout_url().unwrap()),
+        "card_number=4444555511116666&expiry_date=1230&cvv2=123",
+    )
+    .await;
+    assert!(page.contains("approved"), "{page}");
+    let children = || {
+        sandbox
+            .orders()
+            .into_iter()
+            .filter(|o| o.parent_order_id == request.order_id.as_str())
+            .collect::<Vec<_>>()
+    };
+    sandbox.advance(Duration::from_secs(86_400)).await;
+    assert_eq!(children().len(), 0, "the first charge is on 2026-01-03");
+    sandbox.advance(Duration::from_secs(86_400)).await;
+    assert_eq!(children().len(), 1);
+    assert!(
+        children()
+            .iter()
+            .all(|o| o.amount == 2_000 && o.status == flitt_sandbox::ledger::Status::Approved)
+    );
+    sandbox.advance(Duration::from_secs(30 * 86_400)).await;
+    assert_eq!(children().len(), 2);
+    sandbox.advance(Duration::from_secs(90 * 86_400)).await;
+    assert_eq!(children().len(), 2, "quantity 2: no more charges");
+    // A stopped subscription charges nothing.
+    let second = CheckoutSubscriptionRequest::builder()
+        .order_desc("plan")
+        .amount(amount(100))
+        .currency(Currency::GEL)
+        .recurring_data(
+            RecurringData::builder()
+                .every(1)
+                .period(SubscriptionPeriod::Day)
+                .amount(amount(100))
+                .start_time(Date::new(2026, 1, 1).unwrap())
+                .build(),
+        )
+        .build();
+    let s2 = flows::subscribe(&c, &second).await.unwrap();
+    browser_post(
+        &format!("{}/pay", s2.checkout_url().unwrap()),
+        "card_number=4444555511116666&expiry_date=1230&cvv2=123",
+    )
+    .await;
+    s2.stop(&c).await.unwrap();
+    sandbox.advance(Duration::from_secs(10 * 86_400)).await;
+    assert!(
+        sandbox
+            .orders()
+            .iter()
+            .all(|o| o.parent_order_id != second.order_id.as_str())
+    );
+}
