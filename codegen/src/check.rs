@@ -96,6 +96,9 @@ pub struct Item {
     pub name: String,
     pub ty: WireType,
     pub required: bool,
+    /// Whether the gateway itself rejects the request without it (`required` minus
+    /// `gateway_optional`).
+    pub gateway_required: bool,
     pub generated: bool,
     pub client_supplied: bool,
     pub value: Option<String>,
@@ -564,6 +567,7 @@ fn check_struct(
             name: field.name.clone(),
             ty,
             required: field.required,
+            gateway_required: field.required,
             generated: false,
             client_supplied: false,
             value: None,
@@ -757,6 +761,13 @@ fn check_endpoint(
                 ),
             ));
         }
+        if p.gateway_optional && !p.required {
+            return Err(err(
+                file,
+                format!("{key}.gateway_optional"),
+                "`gateway_optional` marks a param this SDK requires; it needs `required = true`",
+            ));
+        }
         if p.value.is_some() && p.required {
             return Err(err(
                 file,
@@ -795,6 +806,7 @@ fn check_endpoint(
             name: p.name.clone(),
             ty,
             required: p.required,
+            gateway_required: p.required && !p.gateway_optional,
             generated: p.generated,
             client_supplied,
             value: p.value.clone(),

@@ -671,6 +671,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
 fn param_info(p: &Item, spec: &Spec) -> TokenStream {
     let name = &p.name;
     let required = p.required;
+    let gateway_required = p.gateway_required;
     let client = p.client_supplied;
     let sensitive = p.sensitive;
     let fixed = match &p.value {
@@ -717,6 +718,7 @@ fn param_info(p: &Item, spec: &Spec) -> TokenStream {
             doc: #doc,
             kind: #kind,
             required: #required,
+            gateway_required: #gateway_required,
             client_supplied: #client,
             fixed: #fixed,
             sensitive: #sensitive,

@@ -73,6 +73,8 @@ pub struct Param {
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
+    pub gateway_optional: bool,
+    #[serde(default)]
     pub default: Option<String>,
     #[serde(default)]
     pub generated: bool,

@@ -366,6 +366,22 @@ fn format_only_on_strings_and_range_only_on_numbers() {
 }
 
 #[test]
+fn gateway_optional_needs_required() {
+    let s = SpecCopy::new("gateway-optional");
+    s.edit(
+        "api/checkout.toml",
+        "type = \"integer(9)\"",
+        "type = \"integer(9)\"\ngateway_optional = true",
+    );
+    assert_error(
+        &s,
+        "api/checkout.toml",
+        "param[1].gateway_optional",
+        "it needs `required = true`",
+    );
+}
+
+#[test]
 fn report_mandatory_filter_must_be_a_field() {
     let s = SpecCopy::new("report");
     s.edit("reports/745.toml", "[\"payment_id\"], ", "[\"payment\"], ");

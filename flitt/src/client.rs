@@ -391,6 +391,7 @@ impl Client {
             Err(Attempt::Ambiguous(e)) => Err(Error::OutcomeUnknown(Box::new(UnknownOutcome {
                 order_id: None,
                 endpoint: endpoint.name,
+                timed_out: e.is_timeout(),
                 cause: e.to_string(),
                 status: None,
             }))),
@@ -579,10 +580,12 @@ impl Client {
             endpoint = endpoint.name,
             "outcome ambiguous; looking the order up"
         );
+        let timed_out = cause.is_timeout();
         let unknown = |cause: String, status: Option<OrderResponse>, order_id: Option<OrderId>| {
             Error::OutcomeUnknown(Box::new(UnknownOutcome {
                 order_id,
                 endpoint: endpoint.name,
+                timed_out,
                 cause,
                 status,
             }))
@@ -699,7 +702,7 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
         .is_some_and(|b| *b == b'{' || *b == b'[');
     let is_form = content_type.starts_with("application/x-www-form-urlencoded")
         || (!looks_like_json && !content_type.contains("json"));
-    let (inner, wrapped) = if is_form {
+    let inner = if is_form {
         let map: Map<String, Value> = form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
@@ -710,18 +713,17 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
         if map.is_empty() || !map.keys().all(wire_name) {
             return Err(decode_error("the reply is neither JSON nor a form", body));
         }
-        (Value::Object(map), false)
+        Value::Object(map)
     } else {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| decode_error(format!("malformed JSON: {e}"), body))?;
         match value {
             Value::Object(mut map) if map.len() == 1 && map.contains_key("response") => {
-                (map.remove("response").unwrap_or(Value::Null), true)
+                map.remove("response").unwrap_or(Value::Null)
             }
-            other => (other, false),
+            other => other,
         }
     };
-    let _ = wrapped;
     match inner {
         Value::Array(items) => {
             if endpoint.response_shape == ResponseShape::Array {

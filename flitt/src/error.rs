@@ -68,7 +68,7 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Transport(t) => t.is_timeout(),
-            Error::OutcomeUnknown(u) => u.cause.contains("timed out"),
+            Error::OutcomeUnknown(u) => u.timed_out,
             _ => false,
         }
     }
@@ -134,6 +134,8 @@ pub struct UnknownOutcome {
     pub endpoint: &'static str,
     /// What went wrong with the request, and with the lookup if one was tried.
     pub cause: String,
+    /// Whether the request itself timed out.
+    pub timed_out: bool,
     /// The order as a status lookup after the failure found it, when the lookup worked. It
     /// shows the order's state, but not whether this particular request was applied.
     pub status: Option<OrderResponse>,

@@ -101,8 +101,12 @@ pub struct ParamInfo {
     pub doc: &'static str,
     /// Kind of value.
     pub kind: ParamKind,
-    /// Whether the gateway rejects the request without it.
+    /// Whether this SDK requires it (a required builder field).
     pub required: bool,
+    /// Whether the gateway itself rejects the request without it. Differs from
+    /// [`required`](Self::required) where the SDK is stricter than the gateway, such as
+    /// `reverse_id` on refunds.
+    pub gateway_required: bool,
     /// Filled in by the client (`merchant_id`, `signature`, `version`).
     pub client_supplied: bool,
     /// A fixed value always sent.

@@ -166,7 +166,7 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
             continue;
         }
         let Some(value) = fields.get(p.name) else {
-            if p.required {
+            if p.gateway_required {
                 return Err(refuse(1011, format!("Parameter `{}` is missing", p.name)));
             }
             continue;
@@ -178,7 +178,7 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
             continue;
         }
         let Some(t) = text(fields, p.name) else {
-            if p.required {
+            if p.gateway_required {
                 return Err(refuse(1009, format!("Parameter `{}` is empty", p.name)));
             }
             continue;

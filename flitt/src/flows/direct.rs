@@ -178,6 +178,7 @@ pub(crate) fn outcome(
                     other.map_or_else(|| "missing".to_owned(), |s| s.to_string())
                 ),
                 status: Some(order),
+                timed_out: false,
             },
         ))),
     }
