@@ -290,9 +290,10 @@ pub trait ApiRequest: serde::Serialize {
     /// The protocol 1.0 signature of this request for `merchant_id`, computed straight from
     /// the typed values: no map, no sort, no joined string.
     fn sign_v1(&self, merchant_id: &str, key: &SecretKey) -> Signature {
-        let mut signer = Signer::new(key);
+        let mut signer = Signer::unkeyed();
+        signer.write_key(key);
         self.visit_wire(merchant_id, &mut |_, value| signer.push(value));
-        signer.finish()
+        signer.finish_in_place()
     }
 
     /// The flat wire parameters as `(name, text)` pairs, in key order, without the signature.

@@ -78,9 +78,20 @@ pub struct Signature([u8; 40]);
 impl Signature {
     fn from_digest(digest: &[u8]) -> Self {
         let mut out = [0u8; 40];
-        for (i, b) in digest.iter().take(20).enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 15)];
+        for (pair, b) in out.chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
+        }
+        Self(out)
+    }
+
+    /// The signature of a finished SHA-1 state, hex-encoded word by word.
+    fn from_state(state: [u32; 5]) -> Self {
+        let mut out = [0u8; 40];
+        for (digits, word) in out.chunks_exact_mut(8).zip(state) {
+            for (i, digit) in digits.iter_mut().enumerate() {
+                *digit = HEX[((word >> (28 - 4 * i)) & 15) as usize];
+            }
         }
         Self(out)
     }
@@ -148,13 +159,17 @@ impl std::str::FromStr for Signature {
 /// ```
 #[derive(Clone)]
 pub struct Signer {
-    // SHA-1 driven block by block through the `sha1` crate's compression function: the values
-    // are short, and a hasher's per-`update` bookkeeping cost more than the hashing itself.
+    // SHA-1 driven through the `sha1` crate's compression function over a stack buffer of
+    // several blocks: values are short, and a hasher's per-`update` bookkeeping cost more
+    // than gathering them here and hashing the blocks in one pass at the end.
     state: [u32; 5],
-    block: [u8; 64],
+    buf: [u8; BUF],
     filled: usize,
-    total: u64,
+    hashed: u64,
 }
+
+/// Bytes gathered before hashing: four blocks, more than a typical request's pre-hash text.
+const BUF: usize = 256;
 
 const SHA1_INIT: [u32; 5] = [
     0x6745_2301,
@@ -166,75 +181,109 @@ const SHA1_INIT: [u32; 5] = [
 
 impl Signer {
     /// A signer for `key`.
+    #[inline]
     pub fn new(key: &SecretKey) -> Self {
-        let mut signer = Self {
-            state: SHA1_INIT,
-            block: [0; 64],
-            filled: 0,
-            total: 0,
-        };
+        let mut signer = Self::unkeyed();
         signer.write(key.bytes());
         signer
     }
 
-    fn compress(state: &mut [u32; 5], block: &[u8]) {
-        let block = sha1::digest::generic_array::GenericArray::from_slice(block);
-        sha1::compress(state, std::slice::from_ref(block));
+    /// A signer before its key. With [`write_key`](Self::write_key) after binding it, this
+    /// spares the hot path a move of the whole buffer that [`new`](Self::new) may cost.
+    #[inline]
+    pub(crate) fn unkeyed() -> Self {
+        Self {
+            state: SHA1_INIT,
+            buf: [0; BUF],
+            filled: 0,
+            hashed: 0,
+        }
     }
 
-    fn write(&mut self, mut bytes: &[u8]) {
-        self.total += bytes.len() as u64;
-        if self.filled > 0 {
-            let n = (64 - self.filled).min(bytes.len());
-            self.block[self.filled..self.filled + n].copy_from_slice(&bytes[..n]);
+    /// Writes the key; call once, first.
+    #[inline]
+    pub(crate) fn write_key(&mut self, key: &SecretKey) {
+        self.write(key.bytes());
+    }
+
+    /// Hashes the whole blocks among the first `len` gathered bytes.
+    fn compress(&mut self, len: usize) {
+        for block in self.buf[..len].chunks_exact(64) {
+            let block = sha1::digest::generic_array::GenericArray::from_slice(block);
+            sha1::compress(&mut self.state, std::slice::from_ref(block));
+        }
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let end = self.filled + bytes.len();
+        if end < BUF {
+            self.buf[self.filled..end].copy_from_slice(bytes);
+            self.filled = end;
+        } else {
+            self.write_spilling(bytes);
+        }
+    }
+
+    #[cold]
+    fn write_spilling(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let n = (BUF - self.filled).min(bytes.len());
+            self.buf[self.filled..self.filled + n].copy_from_slice(&bytes[..n]);
             self.filled += n;
             bytes = &bytes[n..];
-            if self.filled < 64 {
-                return;
+            if self.filled == BUF {
+                self.compress(BUF);
+                self.hashed += BUF as u64;
+                self.filled = 0;
             }
-            Self::compress(&mut self.state, &self.block);
-            self.filled = 0;
         }
-        let mut chunks = bytes.chunks_exact(64);
-        for chunk in &mut chunks {
-            Self::compress(&mut self.state, chunk);
-        }
-        let rest = chunks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.filled = rest.len();
     }
 
     /// Adds the next value (in key order); an empty value adds nothing.
+    #[inline]
     pub fn push(&mut self, value: &str) {
-        if !value.is_empty() {
-            // The separator as a plain store: a one-byte `copy_from_slice` is a memcpy call.
-            self.block[self.filled] = b'|';
-            self.filled += 1;
-            self.total += 1;
-            if self.filled == 64 {
-                Self::compress(&mut self.state, &self.block);
-                self.filled = 0;
-            }
-            self.write(value.as_bytes());
+        let bytes = value.as_bytes();
+        if bytes.is_empty() {
+            return;
+        }
+        let start = self.filled;
+        let end = start + 1 + bytes.len();
+        if end < BUF {
+            // One slice, so one bounds check; the separator as a plain store.
+            let (separator, value) = self.buf[start..end].split_at_mut(1);
+            separator[0] = b'|';
+            value.copy_from_slice(bytes);
+            self.filled = end;
+        } else {
+            self.write_spilling(b"|");
+            self.write_spilling(bytes);
         }
     }
 
     /// The signature.
+    #[inline]
     pub fn finish(mut self) -> Signature {
-        let bits = self.total.wrapping_mul(8);
-        self.block[self.filled] = 0x80;
-        self.block[self.filled + 1..].fill(0);
-        if self.filled >= 56 {
-            Self::compress(&mut self.state, &self.block);
-            self.block.fill(0);
+        self.finish_in_place()
+    }
+
+    /// The signature, computed in place (no move of the buffer); the signer is spent.
+    #[inline]
+    pub(crate) fn finish_in_place(&mut self) -> Signature {
+        let bits = (self.hashed + self.filled as u64).wrapping_mul(8);
+        if self.filled + 9 > BUF {
+            // No room for the padding: hash the whole blocks and keep the tail.
+            let whole = self.filled / 64 * 64;
+            self.compress(whole);
+            self.buf.copy_within(whole..self.filled, 0);
+            self.filled -= whole;
         }
-        self.block[56..].copy_from_slice(&bits.to_be_bytes());
-        Self::compress(&mut self.state, &self.block);
-        let mut digest = [0u8; 20];
-        for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
-            out.copy_from_slice(&word.to_be_bytes());
-        }
-        Signature::from_digest(&digest)
+        let end = (self.filled + 9).div_ceil(64) * 64;
+        self.buf[self.filled] = 0x80;
+        self.buf[self.filled + 1..end - 8].fill(0);
+        self.buf[end - 8..end].copy_from_slice(&bits.to_be_bytes());
+        self.compress(end);
+        Signature::from_state(self.state)
     }
 }
 
@@ -651,20 +700,23 @@ mod tests {
 
     #[test]
     fn the_block_driver_matches_sha1_at_every_length() {
-        // Padding edge cases: lengths around 55, 56 and 64 bytes, written in uneven pieces.
-        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        // Padding edge cases (lengths around 55, 56 and 64 bytes, and a full buffer) and
+        // spilling past the buffer, written in pieces of uneven sizes.
+        let data: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
         for len in 0..data.len() {
-            let mut s = Signer {
-                state: SHA1_INIT,
-                block: [0; 64],
-                filled: 0,
-                total: 0,
-            };
-            for piece in data[..len].chunks(13) {
-                s.write(piece);
-            }
             let expected = Signature::from_digest(&Sha1::digest(&data[..len]));
-            assert_eq!(s.finish(), expected, "length {len}");
+            for piece_len in [1, 13, 100, 300] {
+                let mut s = Signer {
+                    state: SHA1_INIT,
+                    buf: [0; BUF],
+                    filled: 0,
+                    hashed: 0,
+                };
+                for piece in data[..len].chunks(piece_len) {
+                    s.write(piece);
+                }
+                assert_eq!(s.finish(), expected, "length {len}, pieces of {piece_len}");
+            }
         }
     }
 

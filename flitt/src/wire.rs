@@ -294,6 +294,14 @@ pub struct TextBuf {
     len: usize,
 }
 
+/// `"00" "01" … "99"`.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
 impl Default for TextBuf {
     fn default() -> Self {
         Self::new()
@@ -317,14 +325,21 @@ impl TextBuf {
 
     /// The decimal text of `n`, written right-aligned in place (nothing is moved).
     pub fn int(&mut self, mut n: u64) -> &str {
+        // Two digits per division: amounts are 3 to 8 digits long.
         let mut i = self.bytes.len();
-        loop {
+        while n >= 100 {
+            let pair = usize::from((n % 100) as u8) * 2;
+            n /= 100;
+            i -= 2;
+            self.bytes[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        }
+        if n >= 10 {
+            let pair = usize::from(n as u8) * 2;
+            i -= 2;
+            self.bytes[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        } else {
             i -= 1;
-            self.bytes[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+            self.bytes[i] = b'0' + n as u8;
         }
         self.start = i;
         self.len = self.bytes.len() - i;
@@ -456,6 +471,19 @@ mod tests {
         let mut b = TextBuf::new();
         assert_eq!(b.int(0), "0");
         assert_eq!(b.int(u64::MAX), "18446744073709551615");
+        // Every digit count, at and around each power of ten.
+        let mut p = 1u64;
+        for _ in 0..20 {
+            for n in [
+                p - 1,
+                p,
+                p.saturating_add(1),
+                p.saturating_mul(9).saturating_add(9),
+            ] {
+                assert_eq!(b.int(n), n.to_string());
+            }
+            p = p.saturating_mul(10);
+        }
         let d = DateTime::new(Date::new(2026, 1, 2).unwrap(), 3, 4, 5).unwrap();
         assert_eq!(b.date(&d, DateFormat::DmyHms), "02.01.2026 03:04:05");
         assert_eq!(b.date(&d.date(), DateFormat::Ymd), "2026-01-02");
