@@ -204,14 +204,10 @@ impl ClientBuilder {
                 "the API URL must start with https:// or http://, not {api_url:?}"
             )));
         }
-        // reqwest is built without a bundled crypto provider (ring builds much faster than
-        // aws-lc-sys); install ring unless the application installed one already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let http = http_builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent)
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
@@ -811,6 +807,15 @@ fn gateway_error(map: &Map<String, Value>) -> Option<GatewayError> {
             .and_then(Value::as_str)
             .map(str::to_owned),
     })
+}
+
+/// The HTTP client builder every client here starts from: no redirects followed (a gateway
+/// never redirects an API call; a redirect is an error page), and TLS on ring.
+pub(crate) fn http_builder() -> reqwest::ClientBuilder {
+    // reqwest is built without a bundled crypto provider (ring builds much faster than
+    // aws-lc-sys); install ring unless the application installed one already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
 }
 
 #[cfg(test)]

@@ -418,10 +418,8 @@ impl ReportsClientBuilder {
     /// # Errors
     /// [`Error::Config`].
     pub fn build(self) -> Result<ReportsClient, Error> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let http = crate::client::http_builder()
             .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(ReportsClient {

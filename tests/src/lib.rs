@@ -1,1 +1,125 @@
-//! Cross-crate tests live in `tests/`; this library is empty.
+//! Helpers shared by the cross-crate tests in `tests/`.
+
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// One HTTP request a [`Recorder`] received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The request target, e.g. `/thanks`.
+    pub path: String,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body, exactly as received.
+    pub body: Vec<u8>,
+}
+
+/// How a [`Recorder`] answers: a status line (`"200 OK"`) and an HTML body. A 3xx answer
+/// carries a `Location` elsewhere, to prove it is not followed.
+pub type Answer = (&'static str, String);
+
+/// A small HTTP/1.1 server on 127.0.0.1 standing in for a merchant's site: it records every
+/// request and answers each as its script says.
+pub struct Recorder {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Recorder {
+    /// Binds a free port and serves until the runtime ends.
+    pub async fn start(mut answer: impl FnMut(&Received) -> Answer + Send + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let store = received.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let Some(request) = read_request(&mut socket).await else {
+                    continue;
+                };
+                let (status, html) = answer(&request);
+                store.lock().unwrap().push(request);
+                let location = if status.starts_with('3') {
+                    "Location: http://127.0.0.1:9/elsewhere\r\n"
+                } else {
+                    ""
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\n{location}Content-Type: text/html; charset=utf-8\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        Self { url, received }
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// Reads one request (head and `Content-Length` body); `None` if the peer gave up first.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Received> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let header = |name: &str| {
+            head.lines().skip(1).find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_owned())
+            })
+        };
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if buf.len() < end + 4 + length {
+            continue;
+        }
+        let mut start = head.lines().next().unwrap_or("").split(' ');
+        return Some(Received {
+            method: start.next().unwrap_or("").to_owned(),
+            path: start.next().unwrap_or("").to_owned(),
+            content_type: header("content-type"),
+            body: buf[end + 4..end + 4 + length].to_vec(),
+        });
+    }
+}
+
+/// Posts a form as a browser would (`http://` URLs only) and returns the raw reply, head and
+/// body, without following anything.
+pub async fn post_form(url: &str, body: &str) -> String {
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}

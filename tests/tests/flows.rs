@@ -9,6 +9,7 @@ use flitt::flows::{self, AnyPayment, Completed, Payment, Preauthorized, Refund, 
 use flitt::types::{Amount, Currency, OrderId, Sensitive};
 use flitt::{Client, Error};
 use flitt_sandbox::{Fault, FaultRule, Sandbox, ledger::Status};
+use flitt_tests::post_form;
 use std::time::Duration;
 
 const APPROVE: &str = "4444555511116666";
@@ -124,7 +125,7 @@ async fn acs_round_trip(
         pending.pareq(),
         pending.md()
     );
-    let page = reqwest_post(pending.acs_url(), body).await;
+    let page = post_form(pending.acs_url(), &body).await;
     // The page has two forms: authenticate, then fail.
     let form = if fail {
         page.split("<form").nth(2)
@@ -140,28 +141,6 @@ async fn acs_round_trip(
     };
     // ACSs differ in case: post back lowercase names to prove either works.
     vec![("pares".into(), value("PaRes")), ("md".into(), value("MD"))]
-}
-
-async fn reqwest_post(url: &str, body: String) -> String {
-    let stream = tokio::net::TcpStream::connect(
-        url.trim_start_matches("http://").split('/').next().unwrap(),
-    )
-    .await
-    .unwrap();
-    let path = format!(
-        "/{}",
-        url.trim_start_matches("http://").split_once('/').unwrap().1
-    );
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = stream;
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]
@@ -266,9 +245,9 @@ async fn hosted_checkout_becomes_a_payment_only_by_callback_or_lookup() {
     .await
     .unwrap();
     assert_eq!(order.lookup(&c).await.unwrap().state_name(), "pending");
-    let page = reqwest_post(
+    let page = post_form(
         &format!("{}/pay", order.checkout_url()),
-        format!("card_number={APPROVE}&expiry_date=1230&cvv2=123"),
+        &format!("card_number={APPROVE}&expiry_date=1230&cvv2=123"),
     )
     .await;
     assert!(page.contains("approved"), "{page}");

@@ -13,9 +13,8 @@ use flitt::signature::SecretKey;
 use flitt::types::{Amount, Currency, Date, DateTime, OrderId};
 use flitt::{Client, Error};
 use flitt_sandbox::Sandbox;
-use std::sync::{Arc, Mutex};
+use flitt_tests::{Recorder, post_form};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn client(sandbox: &Sandbox, format: BodyFormat) -> Client {
     Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
@@ -147,50 +146,6 @@ async fn a_subscription_is_created_over_two_point_zero_and_stopped_and_started()
     );
 }
 
-/// A callback endpoint that answers the scripted statuses in turn (then 200) and keeps every
-/// body it received.
-async fn callback_endpoint(statuses: Vec<&'static str>) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/callback", listener.local_addr().unwrap());
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let store = bodies.clone();
-    tokio::spawn(async move {
-        let mut script = statuses.into_iter();
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            loop {
-                let n = socket.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        store
-                            .lock()
-                            .unwrap()
-                            .push(buf[end + 4..end + 4 + len].to_vec());
-                        break;
-                    }
-                }
-            }
-            let status = script.next().unwrap_or("200 OK");
-            let reply = format!(
-                "HTTP/1.1 {status}\r\nLocation: http://127.0.0.1:9/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-            let _ = socket.write_all(reply.as_bytes()).await;
-        }
-    });
-    (url, bodies)
-}
-
 async fn settle() {
     // Deliveries run on the sandbox's tasks: give them a moment on the real clock.
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -201,10 +156,12 @@ async fn callbacks_follow_flitts_retry_schedule_until_a_200() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox, BodyFormat::Json);
     // A redirect is not followed and counts as a failure, like a 500.
-    let (url, bodies) = callback_endpoint(vec!["500 Internal Server Error", "302 Found"]).await;
+    let mut script = ["500 Internal Server Error", "302 Found"].into_iter();
+    let merchant =
+        Recorder::start(move |_| (script.next().unwrap_or("200 OK"), String::new())).await;
     let mut request = hold_request(700);
     request.preauth = None;
-    request.server_callback_url = Some(url);
+    request.server_callback_url = Some(format!("{}/callback", merchant.url()));
     flows::pay_direct(&c, &request).await.unwrap();
     settle().await;
     let attempts = || sandbox.callbacks()[0].attempts;
@@ -223,10 +180,11 @@ async fn callbacks_follow_flitts_retry_schedule_until_a_200() {
     assert_eq!(sandbox.callbacks()[0].attempts, 3, "nothing after delivery");
     // Every body the merchant got verifies, and is the same order.
     let key = SecretKey::new(flitt_sandbox::SECRET_KEY);
-    let bodies = bodies.lock().unwrap().clone();
+    let bodies = merchant.received();
     assert_eq!(bodies.len(), 3);
-    for body in bodies {
-        let verified = Callback::verify(&body, Some("application/json"), &key).unwrap();
+    for r in bodies {
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/callback"));
+        let verified = Callback::verify(&r.body, r.content_type.as_deref(), &key).unwrap();
         assert_eq!(verified.order_id(), Some(request.order_id.as_str()));
         assert_eq!(
             verified.order().unwrap().order_status,
@@ -260,20 +218,6 @@ async fn the_legacy_report_checks_its_range_before_sending() {
     assert_eq!(orders[0].order_status, Some(OrderStatus::Created));
 }
 
-async fn browser_post(url: &str, body: &str) -> String {
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let request = format!(
-        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[tokio::test]
 async fn subscriptions_charge_on_their_schedule() {
     let sandbox = Sandbox::start().await.unwrap();
@@ -293,7 +237,7 @@ async fn subscriptions_charge_on_their_schedule() {
         )
         .build();
     let subscription = flows::subscribe(&c, &request).await.unwrap();
-    let page = browser_post(
+    let page = post_form(
         &format!("{}/pay", subscription.checkout_url().unwrap()),
         "card_number=4444555511116666&expiry_date=1230&cvv2=123",
     )
@@ -334,7 +278,7 @@ async fn subscriptions_charge_on_their_schedule() {
         )
         .build();
     let s2 = flows::subscribe(&c, &second).await.unwrap();
-    browser_post(
+    post_form(
         &format!("{}/pay", s2.checkout_url().unwrap()),
         "card_number=4444555511116666&expiry_date=1230&cvv2=123",
     )

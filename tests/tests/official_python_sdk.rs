@@ -1,7 +1,7 @@
 //! The official Python SDK (flittpayments 3.0.0), unchanged, completes its flows against the
 //! sandbox: `python_sdk/official_sdk_flows.py`. `.ci/run` installs the SDK into
-//! `target/python-sdk` and points `FLITT_PY_SDK` at it; without python3 or the SDK the test
-//! says it skipped and passes.
+//! `target/python-sdk` and points `FLITT_PY_SDK` at it, and then the test must run; without
+//! `FLITT_PY_SDK`, python3 or the SDK it says it skipped and passes.
 
 use std::process::Command;
 
@@ -14,7 +14,8 @@ async fn the_official_python_sdk_completes_its_flows() {
     );
     let mut cmd = Command::new("python3");
     cmd.arg(script).arg(sandbox.url());
-    if let Some(path) = std::env::var_os("FLITT_PY_SDK") {
+    let required = std::env::var_os("FLITT_PY_SDK");
+    if let Some(path) = &required {
         cmd.env("PYTHONPATH", path);
     }
     let output = tokio::task::spawn_blocking(move || cmd.output())
@@ -23,6 +24,10 @@ async fn the_official_python_sdk_completes_its_flows() {
     let output = match output {
         Ok(o) => o,
         Err(e) => {
+            assert!(
+                required.is_none(),
+                "FLITT_PY_SDK is set but python3 fails: {e}"
+            );
             eprintln!("skipped: python3 is not available ({e})");
             return;
         }
@@ -30,7 +35,10 @@ async fn the_official_python_sdk_completes_its_flows() {
     let text = String::from_utf8_lossy(&output.stdout);
     match output.status.code() {
         Some(0) => assert!(text.contains("all flows completed"), "{text}"),
-        Some(3) => eprintln!("skipped: {text}"),
+        Some(3) => {
+            assert!(required.is_none(), "FLITT_PY_SDK is set but: {text}");
+            eprintln!("skipped: {text}");
+        }
         _ => panic!(
             "the official SDK failed against the sandbox:\n{text}\n{}",
             String::from_utf8_lossy(&output.stderr)
