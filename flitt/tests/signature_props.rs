@@ -6,6 +6,7 @@ use flitt::signature::{
     verify_v1_json, verify_v2,
 };
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -43,7 +44,20 @@ fn secret() -> impl Strategy<Value = String> {
     "[A-Za-z0-9]{1,32}"
 }
 
+/// Failures go to `flitt/proptest-regressions/signature_props.txt` (committed) and are re-run
+/// first. An integration test has no `src/` for proptest's default to mirror, so it is named.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/signature_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     #[test]
     fn sign_then_verify(p in params(), s in secret()) {
         let key = SecretKey::new(s);
