@@ -16,6 +16,7 @@ use flitt::types::{Amount, Currency};
 use flitt_sandbox::Sandbox;
 use flitt_tests::{Received, Recorder};
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -159,21 +160,23 @@ impl ChromeDriver {
             .and_then(|l| l.local_addr())
             .unwrap()
             .port();
+        // flitt's reqwest has no bundled crypto provider; plain HTTP still wants one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let profile = std::env::temp_dir().join(format!("flitt-chromium-{}", std::process::id()));
+        // Its own process group, so that dropping the driver ends Chromium too, even when
+        // the test fails before the browser session is closed.
         let process = Command::new(&path)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let profile = std::env::temp_dir().join(format!("flitt-chromium-{}", std::process::id()));
         let driver = Self {
             process,
             url: format!("http://127.0.0.1:{port}"),
-            http: {
-                // flitt's reqwest has no bundled crypto provider; plain HTTP still wants one.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::new()
-            },
+            http,
             profile,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -255,6 +258,9 @@ impl ChromeDriver {
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
+        // The whole group: chromedriver and the Chromium processes it started.
+        let group = format!("-{}", self.process.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.process.kill();
         let _ = self.process.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
