@@ -287,20 +287,18 @@ impl DateParts for DateTime {
 }
 
 /// A small stack buffer for the wire text of numbers and dates: no allocation while signing.
-#[derive(Debug)]
 pub struct TextBuf {
     bytes: [u8; 24],
     start: usize,
     len: usize,
+    ints: itoa::Buffer,
 }
 
-/// `"00" "01" … "99"`.
-const DIGIT_PAIRS: &[u8; 200] = b"\
-    0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
+impl std::fmt::Debug for TextBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("TextBuf").field(&self.as_str()).finish()
+    }
+}
 
 impl Default for TextBuf {
     fn default() -> Self {
@@ -315,6 +313,7 @@ impl TextBuf {
             bytes: [0; 24],
             start: 0,
             len: 0,
+            ints: itoa::Buffer::new(),
         }
     }
 
@@ -323,27 +322,9 @@ impl TextBuf {
         std::str::from_utf8(&self.bytes[self.start..self.start + self.len]).unwrap_or("")
     }
 
-    /// The decimal text of `n`, written right-aligned in place (nothing is moved).
-    pub fn int(&mut self, mut n: u64) -> &str {
-        // Two digits per division: amounts are 3 to 8 digits long.
-        let mut i = self.bytes.len();
-        while n >= 100 {
-            let pair = usize::from((n % 100) as u8) * 2;
-            n /= 100;
-            i -= 2;
-            self.bytes[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        }
-        if n >= 10 {
-            let pair = usize::from(n as u8) * 2;
-            i -= 2;
-            self.bytes[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        } else {
-            i -= 1;
-            self.bytes[i] = b'0' + n as u8;
-        }
-        self.start = i;
-        self.len = self.bytes.len() - i;
-        self.as_str()
+    /// The decimal text of `n`.
+    pub fn int(&mut self, n: u64) -> &str {
+        self.ints.format(n)
     }
 
     /// The text of a date in `format`.
