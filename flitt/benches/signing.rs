@@ -10,47 +10,18 @@
 //! - `verify/raw_sha1_hex`: SHA-1 + hex of that response's pre-hash bytes.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use flitt::api::CheckoutUrlRequest;
 use flitt::request::ApiRequest;
 use flitt::signature::{self, SecretKey};
-use flitt::types::{Amount, Currency, OrderId};
-use sha1::{Digest, Sha1};
 use std::hint::black_box;
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn raw_sha1_hex(bytes: &[u8]) -> [u8; 40] {
-    let digest = Sha1::digest(bytes);
-    let mut out = [0u8; 40];
-    for (i, b) in digest.iter().enumerate() {
-        out[2 * i] = HEX[usize::from(b >> 4)];
-        out[2 * i + 1] = HEX[usize::from(b & 15)];
-    }
-    out
-}
-
-fn checkout() -> CheckoutUrlRequest {
-    CheckoutUrlRequest::builder()
-        .order_id(OrderId::new("order-2026-11-23-000042").unwrap())
-        .order_desc("Two flat whites and a croissant")
-        .amount(Amount::new(1020).unwrap())
-        .currency(Currency::GEL)
-        .response_url("https://shop.example/return")
-        .server_callback_url("https://shop.example/flitt/callback")
-        .lifetime(36000)
-        .build()
-}
+mod common;
+use common::{checkout, pre_hash, raw_sha1_hex};
 
 fn bench(c: &mut Criterion) {
     let key = SecretKey::new("test");
     let request = checkout();
     let merchant = "1549901";
-    // The exact pre-hash bytes: secret|v1|v2|… in key order.
-    let mut joined = String::from("test");
-    for (_, v) in request.wire_params(merchant) {
-        joined.push('|');
-        joined.push_str(&v);
-    }
+    let joined = pre_hash(&request, merchant);
     assert_eq!(
         request.sign_v1(merchant, &key).as_str().as_bytes(),
         raw_sha1_hex(joined.as_bytes())

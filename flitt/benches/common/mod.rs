@@ -1,0 +1,42 @@
+//! What both signing benchmarks measure: the request and the raw floor.
+
+use flitt::api::CheckoutUrlRequest;
+use flitt::request::ApiRequest;
+use flitt::types::{Amount, Currency, OrderId};
+use sha1::{Digest, Sha1};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// SHA-1 + lowercase hex, byte by byte through a table: the floor any signer pays.
+pub fn raw_sha1_hex(bytes: &[u8]) -> [u8; 40] {
+    let digest = Sha1::digest(bytes);
+    let mut out = [0u8; 40];
+    for (i, b) in digest.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    out
+}
+
+/// A typical 8-parameter checkout request (with merchant_id).
+pub fn checkout() -> CheckoutUrlRequest {
+    CheckoutUrlRequest::builder()
+        .order_id(OrderId::new("order-2026-11-23-000042").unwrap())
+        .order_desc("Two flat whites and a croissant")
+        .amount(Amount::new(1020).unwrap())
+        .currency(Currency::GEL)
+        .response_url("https://shop.example/return")
+        .server_callback_url("https://shop.example/flitt/callback")
+        .lifetime(36000)
+        .build()
+}
+
+/// The exact bytes the signature hashes: `test|v1|v2|…` (secret `test`) in key order.
+pub fn pre_hash(request: &CheckoutUrlRequest, merchant: &str) -> String {
+    let mut joined = String::from("test");
+    for (_, v) in request.wire_params(merchant) {
+        joined.push('|');
+        joined.push_str(&v);
+    }
+    joined
+}

@@ -1,0 +1,78 @@
+//! The signing target as a ratio measured side by side: signing the typical checkout request
+//! against a raw SHA-1 + hex of the same bytes, in alternating rounds, so that whatever else
+//! the machine does falls on both alike.
+//!
+//! `cargo bench -p flitt --bench signing_ratio`
+//!
+//! Each round times 20 000 signatures and 20 000 raw hashes back to back; 101 rounds. It prints
+//! the median of each and the median of the per-round ratios.
+
+use flitt::request::ApiRequest;
+use flitt::signature::SecretKey;
+use std::hint::black_box;
+use std::time::Instant;
+
+mod common;
+use common::{checkout, pre_hash, raw_sha1_hex};
+
+const ROUNDS: usize = 101;
+const PER_ROUND: u32 = 20_000;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets with `--bench` absent: keep that quick.
+    let rounds = if std::env::args().any(|a| a == "--bench") {
+        ROUNDS
+    } else {
+        3
+    };
+    let key = SecretKey::new("test");
+    let request = checkout();
+    let merchant = "1549901";
+    let joined = pre_hash(&request, merchant);
+    assert_eq!(
+        request.sign_v1(merchant, &key).as_str().as_bytes(),
+        raw_sha1_hex(joined.as_bytes())
+    );
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        for _ in 0..PER_ROUND {
+            f();
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(PER_ROUND)
+    };
+    let sign = || {
+        black_box(black_box(&request).sign_v1(black_box(merchant), &key));
+    };
+    let raw = || {
+        black_box(raw_sha1_hex(black_box(joined.as_bytes())));
+    };
+    // Warm up both.
+    time(&sign);
+    time(&raw);
+    let (mut signed, mut raws, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Alternate which goes first.
+        let (s, r) = if round % 2 == 0 {
+            (time(&sign), time(&raw))
+        } else {
+            let r = time(&raw);
+            (time(&sign), r)
+        };
+        signed.push(s);
+        raws.push(r);
+        ratios.push(s / r);
+    }
+    println!(
+        "{} bytes hashed; generated checkout sign {:.1} ns, raw SHA-1 + hex {:.1} ns, \
+         ratio {:.3} (median of {rounds} alternating rounds of {PER_ROUND})",
+        joined.len(),
+        median(signed),
+        median(raws),
+        median(ratios)
+    );
+}
