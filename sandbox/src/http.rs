@@ -357,6 +357,22 @@ fn json_response(v: &Value) -> Response {
         .into_response()
 }
 
+/// One end of the legacy report's range, `DD.MM.YYYY HH:MM:SS`, as virtual seconds (negative
+/// before the sandbox's epoch, 2026-01-01).
+fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
+    let value = text(fields, key).unwrap_or_default();
+    let (date, time) =
+        flitt::__private::wire::parse_date_text(&value, flitt::types::DateFormat::DmyHms)
+            .ok_or_else(|| refuse(1007, format!("Parameter `{key}` is incorrect")))?;
+    let (h, m, s) = time.unwrap_or((0, 0, 0));
+    Ok(
+        Clock::day_number(date.year(), date.month(), date.day()) * 86_400
+            + i64::from(h) * 3600
+            + i64::from(m) * 60
+            + i64::from(s),
+    )
+}
+
 /// The schedule of a subscription request's `recurring_data`: `start_time` (YYYY-MM-DD) is
 /// read on the virtual calendar (day 0 is 2026-01-01), and a month is 30 days.
 fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Schedule, Refusal> {
@@ -649,9 +665,12 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
             )
         }
         "legacy_reports" => {
+            let from = range_end(fields, "date_from")?;
+            let to = range_end(fields, "date_to")?;
             let list: Vec<Value> = ledger
                 .orders()
                 .filter(|o| o.merchant_id == merchant_id)
+                .filter(|o| (from..=to).contains(&i64::try_from(o.created_at).unwrap_or(i64::MAX)))
                 .map(|o| Value::Object(order_fields(o, &Clock::order_time(o.created_at))))
                 .collect();
             (

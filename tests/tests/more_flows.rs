@@ -194,28 +194,53 @@ async fn callbacks_follow_flitts_retry_schedule_until_a_200() {
 }
 
 #[tokio::test]
-async fn the_legacy_report_checks_its_range_before_sending() {
+async fn the_legacy_report_checks_its_range_before_sending_and_lists_what_it_covers() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox, BodyFormat::Json);
-    c.send(
-        &CheckoutUrlRequest::builder()
-            .order_desc("a")
+    let create = |id: &str| {
+        CheckoutUrlRequest::builder()
+            .order_id(OrderId::new(id).unwrap())
+            .order_desc("legacy report")
             .amount(amount(1))
             .currency(Currency::GEL)
-            .build(),
-    )
-    .await
-    .unwrap();
+            .build()
+    };
+    // One order on 1 January, one on 3 January (virtual clock).
+    c.send(&create("first")).await.unwrap();
+    sandbox.advance(Duration::from_secs(2 * 86_400)).await;
+    c.send(&create("third")).await.unwrap();
     let at = |d: u8| DateTime::new(Date::new(2026, 1, d).unwrap(), 0, 0, 0).unwrap();
     let e = flitt::reports::legacy_orders(&c, at(2), at(1))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::InvalidInput(i) if i.field == "date_from"));
-    let orders = flitt::reports::legacy_orders(&c, at(1), at(2))
+    let ids = |orders: Vec<flitt::api::OrderResponse>| {
+        orders
+            .into_iter()
+            .map(|o| (o.order_id.unwrap_or_default(), o.order_status))
+            .collect::<Vec<_>>()
+    };
+    let created = Some(OrderStatus::Created);
+    let first = flitt::reports::legacy_orders(&c, at(1), at(2))
         .await
         .unwrap();
-    assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0].order_status, Some(OrderStatus::Created));
+    // Its lifetime (36 000 s by default) ran out on the way.
+    let expired = Some(OrderStatus::Expired);
+    assert_eq!(ids(first), [("first".to_owned(), expired)]);
+    let third = flitt::reports::legacy_orders(&c, at(2), at(4))
+        .await
+        .unwrap();
+    assert_eq!(ids(third), [("third".to_owned(), created)]);
+    let both = flitt::reports::legacy_orders(&c, at(1), at(3))
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 2, "the ends are inclusive");
+    assert!(
+        flitt::reports::legacy_orders(&c, at(5), at(9))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
