@@ -28,6 +28,7 @@ serde_json = { version = "1", features = ["raw_value"] }
 typed-builder = "0.23"
 schemars = { version = "1", default-features = false, features = ["derive", "std"] }
 sha1 = { version = "0.10", features = ["compress"] }
+itoa = "1"
 sha2 = "0.10"
 subtle = { version = "2", default-features = false }
 secrecy = "0.10"
