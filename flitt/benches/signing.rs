@@ -11,21 +11,19 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flitt::request::ApiRequest;
-use flitt::signature::{self, SecretKey};
+use flitt::signature;
 use std::hint::black_box;
 
 mod common;
-use common::{checkout, pre_hash, raw_sha1_hex};
+use common::{Case, raw_sha1_hex};
 
 fn bench(c: &mut Criterion) {
-    let key = SecretKey::new("test");
-    let request = checkout();
-    let merchant = "1549901";
-    let joined = pre_hash(&request, merchant);
-    assert_eq!(
-        request.sign_v1(merchant, &key).as_str().as_bytes(),
-        raw_sha1_hex(joined.as_bytes())
-    );
+    let Case {
+        key,
+        request,
+        merchant,
+        pre_hash: joined,
+    } = Case::checked();
     let mut group = c.benchmark_group("sign");
     group.bench_function("generated_checkout", |b| {
         b.iter(|| black_box(&request).sign_v1(black_box(merchant), &key))

@@ -5,15 +5,16 @@
 //! `cargo bench -p flitt --bench signing_ratio`
 //!
 //! Each round times 20 000 signatures and 20 000 raw hashes back to back; 101 rounds. It prints
-//! the median of each and the median of the per-round ratios.
+//! the median of each and the median of the per-round ratios. Run it several times: on a
+//! shared VM whole runs fall into a fast and a slow state (the raw hash slows too, signing
+//! more), so report the spread across runs, not one run.
 
 use flitt::request::ApiRequest;
-use flitt::signature::SecretKey;
 use std::hint::black_box;
 use std::time::Instant;
 
 mod common;
-use common::{checkout, pre_hash, raw_sha1_hex};
+use common::{Case, raw_sha1_hex};
 
 const ROUNDS: usize = 101;
 const PER_ROUND: u32 = 20_000;
@@ -30,14 +31,12 @@ fn main() {
     } else {
         3
     };
-    let key = SecretKey::new("test");
-    let request = checkout();
-    let merchant = "1549901";
-    let joined = pre_hash(&request, merchant);
-    assert_eq!(
-        request.sign_v1(merchant, &key).as_str().as_bytes(),
-        raw_sha1_hex(joined.as_bytes())
-    );
+    let Case {
+        key,
+        request,
+        merchant,
+        pre_hash: joined,
+    } = Case::checked();
     let time = |f: &dyn Fn()| {
         let start = Instant::now();
         for _ in 0..PER_ROUND {

@@ -39,7 +39,6 @@ async fn a_customer_pays_on_the_hosted_page_in_a_real_browser() {
         _ => ("200 OK", String::new()),
     })
     .await;
-    let key = SecretKey::new(flitt_sandbox::SECRET_KEY);
 
     // An approved 3-D Secure card: the page authenticates it and returns the customer.
     let order = flows::create_checkout(&client, &checkout(&merchant, 1250))
@@ -54,19 +53,11 @@ async fn a_customer_pays_on_the_hosted_page_in_a_real_browser() {
     assert_eq!(browser.text("#thanks").await, "Thank you");
 
     // What the browser posted to response_url verifies and says approved.
-    let returned = posted_to(&merchant, "/thanks", 0);
-    let verified =
-        Callback::verify(&returned.body, returned.content_type.as_deref(), &key).unwrap();
-    assert_eq!(verified.order_id(), Some(order.order_id().as_str()));
-    assert_eq!(
-        verified.order().unwrap().order_status,
-        Some(OrderStatus::Approved)
-    );
+    let approved = (order.order_id().to_string(), Some(OrderStatus::Approved));
+    assert_eq!(signed_order(&posted_to(&merchant, "/thanks", 0)), approved);
     // So does the server callback, and the gateway agrees.
     let callback = wait_for_post(&merchant, "/callback", 0).await;
-    let verified =
-        Callback::verify(&callback.body, callback.content_type.as_deref(), &key).unwrap();
-    assert_eq!(verified.order_id(), Some(order.order_id().as_str()));
+    assert_eq!(signed_order(&callback), approved);
     let paid = order.lookup(&client).await.unwrap();
     assert_eq!(paid.state_name(), "approved");
     assert_eq!(
@@ -81,13 +72,9 @@ async fn a_customer_pays_on_the_hosted_page_in_a_real_browser() {
     browser.open(order.checkout_url()).await;
     browser.pay(DECLINE).await;
     browser.wait_for_url(merchant.url()).await;
-    let returned = posted_to(&merchant, "/thanks", 1);
-    let verified =
-        Callback::verify(&returned.body, returned.content_type.as_deref(), &key).unwrap();
-    assert_eq!(verified.order_id(), Some(order.order_id().as_str()));
     assert_eq!(
-        verified.order().unwrap().order_status,
-        Some(OrderStatus::Declined)
+        signed_order(&posted_to(&merchant, "/thanks", 1)),
+        (order.order_id().to_string(), Some(OrderStatus::Declined))
     );
     assert_eq!(
         order.lookup(&client).await.unwrap().state_name(),
@@ -104,6 +91,14 @@ fn checkout(merchant: &Recorder, minor: u64) -> CheckoutUrlRequest {
         .response_url(format!("{}/thanks", merchant.url()))
         .server_callback_url(format!("{}/callback", merchant.url()))
         .build()
+}
+
+/// The order id and status of a body the sandbox signed; panics unless it verifies.
+fn signed_order(r: &Received) -> (String, Option<OrderStatus>) {
+    let key = SecretKey::new(flitt_sandbox::SECRET_KEY);
+    let verified = Callback::verify(&r.body, r.content_type.as_deref(), &key).unwrap();
+    let order = verified.order().unwrap();
+    (order.order_id.unwrap_or_default(), order.order_status)
 }
 
 /// The `n`th POST to `path` (counting from 0).
@@ -225,7 +220,7 @@ impl ChromeDriver {
 
     /// A new headless Chromium with a fresh profile and no background traffic.
     async fn session(&self) -> Browser<'_> {
-        let args = [
+        let mut args = vec![
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
@@ -236,10 +231,10 @@ impl ChromeDriver {
             "--disable-component-update",
             "--disable-sync",
         ]
-        .map(str::to_owned)
         .into_iter()
-        .chain([format!("--user-data-dir={}", self.profile.display())])
+        .map(str::to_owned)
         .collect::<Vec<_>>();
+        args.push(format!("--user-data-dir={}", self.profile.display()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
