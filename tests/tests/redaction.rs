@@ -120,7 +120,7 @@ async fn nothing_sensitive_is_logged_or_printed() {
         ("2.0 data", env.data.as_str()),
         ("credit key", flitt_sandbox::CREDIT_KEY),
     ] {
-        if let Some(at) = everything.find(secret) {
+        if let Some(at) = find_token(&everything, secret) {
             let from = everything[..at]
                 .char_indices()
                 .rev()
@@ -132,4 +132,25 @@ async fn nothing_sensitive_is_logged_or_printed() {
             );
         }
     }
+}
+
+/// Where `secret` appears as a whole token: not inside a longer run of letters and digits. A
+/// three-digit CVV is otherwise found by chance in a timestamp's microseconds or a port.
+fn find_token(text: &str, secret: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let alnum = |i: Option<usize>| {
+        i.and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_alphanumeric)
+    };
+    text.match_indices(secret)
+        .map(|(at, _)| at)
+        .find(|&at| !alnum(at.checked_sub(1)) && !alnum(Some(at + secret.len())))
+}
+
+#[test]
+fn find_token_skips_secrets_inside_longer_runs() {
+    assert_eq!(find_token("12:11:59.917356Z port 47351", "735"), None);
+    assert_eq!(find_token("cvv2=735&x", "735"), Some(5));
+    assert_eq!(find_token("\"735\"", "735"), Some(1));
+    assert_eq!(find_token("735", "735"), Some(0));
 }
