@@ -130,6 +130,8 @@ pub struct Endpoint {
     pub response: String,
     pub response_shape: String,
     pub response_signed: bool,
+    /// The fields a success reply may carry without a signature (a 3-D Secure challenge).
+    pub unsigned_fields: Vec<String>,
     pub doc: String,
     pub source: String,
     pub params: Vec<Item>,
@@ -714,6 +716,7 @@ fn check_endpoint(
             "an envelope response needs protocol \"2.0\"",
         ));
     }
+    check_unsigned_fields(file, h, &spec.responses[&h.response])?;
 
     let mut params: Vec<(String, &model::Param)> = Vec::new();
     for (i, g) in h.include.iter().enumerate() {
@@ -829,10 +832,38 @@ fn check_endpoint(
         response: h.response.clone(),
         response_shape: h.response_shape.clone(),
         response_signed: h.response_signed,
+        unsigned_fields: h.unsigned_fields.clone(),
         doc: h.doc.clone(),
         source: h.source.clone(),
         params: out,
     })
+}
+
+/// `unsigned_fields` narrows `response_signed`: only a signed endpoint can list them, and
+/// each must be a field of its response.
+fn check_unsigned_fields(
+    file: &str,
+    h: &model::EndpointHead,
+    response: &Struct,
+) -> Result<(), SpecError> {
+    for (i, name) in h.unsigned_fields.iter().enumerate() {
+        let key = format!("endpoint.unsigned_fields[{i}]");
+        if !h.response_signed {
+            return Err(err(
+                file,
+                key,
+                "only an endpoint with `response_signed = true` can list unsigned fields",
+            ));
+        }
+        if !response.fields.iter().any(|f| &f.name == name) {
+            return Err(err(
+                file,
+                key,
+                format!("`{name}` is not a field of response `{}`", h.response),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_report(file: &str, stem: &str, f: model::ReportFile) -> Result<Report, SpecError> {

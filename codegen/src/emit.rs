@@ -26,6 +26,7 @@ pub fn spec(spec: &Spec) -> TokenStream {
         let ty = format_ident!("{}Request", camel(&e.name));
         quote!(<#ty as ::flitt::request::ApiRequest>::ENDPOINT)
     });
+    let sensitive = sensitive_fields(spec);
     quote! {
         #(#enums)*
         #(#objects)*
@@ -36,7 +37,27 @@ pub fn spec(spec: &Spec) -> TokenStream {
         #report_modules
         /// Every endpoint of the spec, in name order.
         pub const ENDPOINTS: &[::flitt::request::Endpoint] = &[#(#endpoint_list),*];
+        /// Every wire name the spec marks `sensitive` (in a request, a response or a nested
+        /// object), sorted: their values are redacted from errors and logs whatever reply
+        /// they turn up in.
+        pub const SENSITIVE_FIELDS: &[&str] = &[#(#sensitive),*];
     }
+}
+
+/// The wire names marked `sensitive` anywhere in the spec, sorted and without repeats.
+fn sensitive_fields(spec: &Spec) -> Vec<&str> {
+    let params = spec.endpoints.values().flat_map(|e| e.params.iter());
+    let fields = spec
+        .objects
+        .values()
+        .chain(spec.responses.values())
+        .flat_map(|s| s.fields.iter());
+    let names: std::collections::BTreeSet<&str> = params
+        .chain(fields)
+        .filter(|i| i.sensitive)
+        .map(|i| i.name.as_str())
+        .collect();
+    names.into_iter().collect()
 }
 
 fn doc_lines(lines: &[String]) -> TokenStream {
@@ -425,7 +446,7 @@ fn response_struct(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStre
             #(#fields)*
             /// Fields the spec does not list, kept as received.
             #[serde(flatten)]
-            pub extra: ::std::collections::BTreeMap<::std::string::String, ::flitt::__private::serde_json::Value>,
+            pub extra: ::flitt::types::Extra,
         }
         impl ::flitt::__private::wire::Lenient for #name {
             fn from_json(value: ::flitt::__private::serde_json::Value) -> ::std::result::Result<::std::option::Option<Self>, ::std::string::String> {
@@ -624,6 +645,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     let effect = format_ident!("{}", camel(&e.effect));
     let shape = format_ident!("{}", camel(&e.response_shape));
     let signed = e.response_signed;
+    let unsigned_fields = &e.unsigned_fields;
     let creates_order = e.params.iter().any(|p| p.name == "order_id" && p.generated);
     let doc_text = &e.doc;
     quote! {
@@ -649,6 +671,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
                 effect: ::flitt::request::Effect::#effect,
                 response_shape: ::flitt::request::ResponseShape::#shape,
                 response_signed: #signed,
+                unsigned_fields: &[#(#unsigned_fields),*],
                 creates_order: #creates_order,
                 params: &[#(#params),*],
             };
@@ -882,7 +905,7 @@ fn report_modules<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream 
                 pub struct Row {
                     #(#row_fields)*
                     /// Fields the spec does not list, kept as received.
-                    pub extra: ::std::collections::BTreeMap<::std::string::String, ::flitt::__private::serde_json::Value>,
+                    pub extra: ::flitt::types::Extra,
                 }
                 impl ::flitt::reports::ReportRow for Row {
                     fn from_values(

@@ -30,6 +30,8 @@ pub struct EndpointHead {
     pub response_shape: String,
     pub response_signed: bool,
     #[serde(default)]
+    pub unsigned_fields: Vec<String>,
+    #[serde(default)]
     pub include: Vec<String>,
     pub doc: String,
     pub source: String,

@@ -400,3 +400,31 @@ fn output_is_deterministic() {
     let b = flitt_codegen::generate(&s.0).unwrap().code;
     assert_eq!(a, b);
 }
+
+#[test]
+fn unsigned_fields_only_on_signed_endpoints_and_known_fields() {
+    let s = SpecCopy::new("unsigned-unknown-field");
+    s.edit(
+        "api/status.toml",
+        "response_signed = true",
+        "response_signed = true\nunsigned_fields = [\"order_id\", \"acs_url\"]",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.unsigned_fields[1]",
+        "`acs_url` is not a field of response `order`",
+    );
+    let s = SpecCopy::new("unsigned-on-unsigned");
+    s.edit(
+        "api/status.toml",
+        "response_signed = true",
+        "response_signed = false\nunsigned_fields = [\"order_id\"]",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.unsigned_fields[0]",
+        "only an endpoint with `response_signed = true`",
+    );
+}

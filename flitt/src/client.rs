@@ -28,7 +28,8 @@
 //! refund a `reverse_id`: Flitt applies a repeated `reverse_id` once.
 
 use crate::api::{OrderResponse, OrderStatus, StatusRequest};
-use crate::error::{Error, GatewayError, TransportError, UnknownOutcome, redacted_excerpt};
+use crate::error::{Error, GatewayError, TransportError, UnknownOutcome};
+use crate::redact::Secrets;
 use crate::request::{ApiRequest, Effect, Endpoint, Host, Protocol, ResponseShape, SigningKey};
 use crate::signature::{self, SecretKey};
 use crate::types::OrderId;
@@ -303,15 +304,16 @@ impl Client {
             order_id = order_id.as_ref().map(OrderId::as_str),
         );
         async {
+            let secrets = self.secrets_of(request);
             let (content_type, body) = self.encode(request)?;
-            let value = match self.execute(&endpoint, content_type, body).await {
+            let value = match self.execute(&endpoint, content_type, body, &secrets).await {
                 Ok(value) => value,
                 Err(Attempt::Ambiguous(cause)) => {
-                    return self.resolve::<R>(&endpoint, order_id, cause).await;
+                    self.settle(&endpoint, order_id, cause, &secrets).await?
                 }
                 Err(Attempt::NotSent(e) | Attempt::Final(e)) => return Err(e),
             };
-            decode::<R::Response>(value)
+            decode::<R::Response>(&value, &secrets)
         }
         .instrument(span)
         .await
@@ -322,7 +324,9 @@ impl Client {
     /// break a rule. Returns the verified reply as JSON.
     ///
     /// # Errors
-    /// As [`Client::send`]; an ambiguous outcome is [`Error::OutcomeUnknown`] without a lookup.
+    /// As [`Client::send`]: an ambiguous outcome is settled by a status lookup of the order id
+    /// sent (the one given, or the one generated for a creating endpoint), or reported as
+    /// [`Error::OutcomeUnknown`] carrying that id.
     pub async fn send_raw(
         &self,
         endpoint: &Endpoint,
@@ -358,6 +362,13 @@ impl Client {
         endpoint: &Endpoint,
         mut params: std::collections::BTreeMap<String, String>,
     ) -> Result<Value, Error> {
+        let mut secrets = self.key_secrets();
+        for (name, value) in &params {
+            if endpoint.param(name).is_some_and(|p| p.sensitive) {
+                secrets.add(value);
+            }
+        }
+        let order_id = params.get("order_id").and_then(|v| OrderId::new(v).ok());
         params.insert("merchant_id".into(), self.inner.merchant_id.clone());
         let key = self.key_for(endpoint)?;
         let (content_type, body) = match endpoint.protocol {
@@ -382,17 +393,40 @@ impl Client {
                 self.flat_body(&pairs)
             }
         };
-        match self.execute(endpoint, content_type, body).await {
+        match self.execute(endpoint, content_type, body, &secrets).await {
             Ok(v) => Ok(v),
-            Err(Attempt::Ambiguous(e)) => Err(Error::OutcomeUnknown(Box::new(UnknownOutcome {
-                order_id: None,
-                endpoint: endpoint.name,
-                timed_out: e.is_timeout(),
-                cause: e.to_string(),
-                status: None,
-            }))),
+            Err(Attempt::Ambiguous(e)) => self.settle(endpoint, order_id, e, &secrets).await,
             Err(Attempt::NotSent(e) | Attempt::Final(e)) => Err(e),
         }
+    }
+
+    /// The keys' text, masked in every error this client makes.
+    fn key_secrets(&self) -> Secrets {
+        let mut secrets = Secrets::default();
+        secrets.add(self.inner.secret.expose_for_redaction());
+        if let Some(key) = &self.inner.credit_key {
+            secrets.add(key.expose_for_redaction());
+        }
+        secrets
+    }
+
+    /// The sensitive values `request` puts on the wire (card data, tokens, PaRes, MD) and the
+    /// keys: a reply that echoes them, in any shape, has them masked in errors.
+    fn secrets_of<R: ApiRequest>(&self, request: &R) -> Secrets {
+        let endpoint = R::ENDPOINT;
+        let mut secrets = self.key_secrets();
+        request.visit_wire(&self.inner.merchant_id, &mut |name, value| {
+            if endpoint.param(name).is_some_and(|p| p.sensitive) {
+                secrets.add(value);
+            }
+        });
+        if endpoint.protocol == Protocol::V2 {
+            // Nested values are not visited above.
+            if let Ok(value) = serde_json::to_value(request) {
+                collect_sensitive(&value, &mut secrets);
+            }
+        }
+        secrets
     }
 
     fn key_for(&self, endpoint: &Endpoint) -> Result<&SecretKey, Error> {
@@ -485,13 +519,14 @@ impl Client {
         endpoint: &Endpoint,
         content_type: &'static str,
         body: Vec<u8>,
+        secrets: &Secrets,
     ) -> Result<Value, Attempt> {
         let url = format!("{}{}", self.inner.api_url, endpoint.path);
         let retry = self.inner.retry;
         let mut attempt = 1;
         loop {
             let result = self
-                .attempt(endpoint, &url, content_type, body.clone())
+                .attempt(endpoint, &url, content_type, body.clone(), secrets)
                 .instrument(tracing::debug_span!("flitt.attempt", attempt))
                 .await;
             let retryable = match &result {
@@ -521,6 +556,7 @@ impl Client {
         url: &str,
         content_type: &'static str,
         body: Vec<u8>,
+        secrets: &Secrets,
     ) -> Result<Value, Attempt> {
         let key = self.key_for(endpoint).map_err(Attempt::Final)?;
         let sent = self
@@ -558,20 +594,26 @@ impl Client {
             body,
         };
         match status {
-            200 => check_reply(endpoint, key, &reply).map_err(Attempt::Final),
-            429 if endpoint.effect == Effect::Read => Err(Attempt::Ambiguous(http_error(&reply))),
-            500..=599 => Err(Attempt::Ambiguous(http_error(&reply))),
-            _ => Err(Attempt::Final(http_error(&reply))),
+            200 => check_reply(endpoint, key, &reply, secrets).map_err(Attempt::Final),
+            429 if endpoint.effect == Effect::Read => {
+                Err(Attempt::Ambiguous(http_error(&reply, secrets)))
+            }
+            500..=599 => Err(Attempt::Ambiguous(http_error(&reply, secrets))),
+            _ => Err(Attempt::Final(http_error(&reply, secrets))),
         }
     }
 
-    /// Settles an ambiguous state-changing request by looking its order up.
-    async fn resolve<R: ApiRequest>(
+    /// Settles an ambiguous state-changing request by looking its order up: returns the
+    /// lookup's reply when it *is* the outcome (the request created the order, and the order
+    /// has reached a final state), and [`Error::OutcomeUnknown`] carrying the order id and the
+    /// order as found otherwise.
+    async fn settle(
         &self,
         endpoint: &Endpoint,
         order_id: Option<OrderId>,
         cause: Error,
-    ) -> Result<R::Response, Error> {
+        secrets: &Secrets,
+    ) -> Result<Value, Error> {
         tracing::warn!(
             endpoint = endpoint.name,
             "outcome ambiguous; looking the order up"
@@ -582,7 +624,7 @@ impl Client {
                 order_id,
                 endpoint: endpoint.name,
                 timed_out,
-                cause,
+                cause: secrets.text(&cause),
                 status,
             }))
         };
@@ -590,9 +632,9 @@ impl Client {
             return Err(unknown(cause.to_string(), None, None));
         };
         let lookup = StatusRequest::builder().order_id(id.clone()).build();
-        let encoded = self.encode(&lookup)?;
+        let (content_type, body) = self.encode(&lookup)?;
         let status_value = match self
-            .execute(&StatusRequest::ENDPOINT, encoded.0, encoded.1)
+            .execute(&StatusRequest::ENDPOINT, content_type, body, secrets)
             .await
         {
             Ok(v) => v,
@@ -604,7 +646,16 @@ impl Client {
                 ));
             }
         };
-        let order: OrderResponse = decode(status_value.clone())?;
+        let order: OrderResponse = match decode(&status_value, secrets) {
+            Ok(order) => order,
+            Err(e) => {
+                return Err(unknown(
+                    format!("{cause}; the status lookup's reply did not decode: {e}"),
+                    None,
+                    Some(id),
+                ));
+            }
+        };
         let is_final = matches!(
             order.order_status,
             Some(
@@ -614,12 +665,33 @@ impl Client {
                     | OrderStatus::Reversed
             )
         );
-        if endpoint.creates_order && endpoint.response_shape == ResponseShape::Flat && is_final {
+        let same_order = order.order_id.as_deref() == Some(id.as_str());
+        if endpoint.creates_order
+            && endpoint.response_shape == ResponseShape::Flat
+            && is_final
+            && same_order
+        {
             // The order exists only because of this request: its final state is the outcome.
             tracing::info!("ambiguous outcome settled by the status lookup");
-            return decode(status_value);
+            return Ok(status_value);
         }
         Err(unknown(cause.to_string(), Some(order), Some(id)))
+    }
+}
+
+/// Adds every string under a sensitive key of `value`, at any depth.
+fn collect_sensitive(value: &Value, secrets: &mut Secrets) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if crate::redact::is_sensitive_key(k) => secrets.add(s),
+                    other => collect_sensitive(other, secrets),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_sensitive(v, secrets)),
+        _ => {}
     }
 }
 
@@ -663,34 +735,35 @@ fn classify(e: reqwest::Error) -> Attempt {
     }
 }
 
-fn http_error(reply: &Reply) -> Error {
+fn http_error(reply: &Reply, secrets: &Secrets) -> Error {
     Error::HttpStatus {
         status: reply.status,
-        excerpt: redacted_excerpt(&reply.body),
+        excerpt: secrets.excerpt(&reply.body),
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Error> {
-    let excerpt = redacted_excerpt(value.to_string().as_bytes());
-    serde_json::from_value(value).map_err(|e| Error::Decode {
-        reason: e.to_string(),
-        excerpt,
-    })
-}
-
-fn decode_error(reason: impl Into<String>, body: &[u8]) -> Error {
-    Error::Decode {
-        reason: reason.into(),
-        excerpt: redacted_excerpt(body),
-    }
+/// Decodes a checked reply into its typed response; an error names the reason, redacted
+/// (serde's messages quote the offending value).
+fn decode<T: serde::de::DeserializeOwned>(value: &Value, secrets: &Secrets) -> Result<T, Error> {
+    T::deserialize(value).map_err(|e| Error::decode(e, value.to_string().as_bytes(), secrets))
 }
 
 /// Parses a 200 reply, maps a refusal to [`Error::Gateway`], unwraps and verifies it.
-fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Value, Error> {
+///
+/// A success reply of an endpoint the spec marks signed must carry a valid signature (a 2.0
+/// envelope's, or a 1.0 `signature`); without one it is [`Error::Signature`], unless it
+/// carries only the endpoint's `unsigned_fields` (a 3-D Secure challenge).
+fn check_reply(
+    endpoint: &Endpoint,
+    key: &SecretKey,
+    reply: &Reply,
+    secrets: &Secrets,
+) -> Result<Value, Error> {
     let body = reply.body.as_slice();
+    let bad = |reason: &str| Error::decode(reason, body, secrets);
     let content_type = reply.content_type.as_deref().unwrap_or("");
     if content_type.starts_with("text/html") {
-        return Err(decode_error("the reply is an HTML page", body));
+        return Err(bad("the reply is an HTML page"));
     }
     let looks_like_json = body
         .iter()
@@ -707,12 +780,12 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
         let wire_name =
             |k: &String| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if map.is_empty() || !map.keys().all(wire_name) {
-            return Err(decode_error("the reply is neither JSON nor a form", body));
+            return Err(bad("the reply is neither JSON nor a form"));
         }
         Value::Object(map)
     } else {
         let value: Value = serde_json::from_slice(body)
-            .map_err(|e| decode_error(format!("malformed JSON: {e}"), body))?;
+            .map_err(|e| Error::decode(format!("malformed JSON: {e}"), body, secrets))?;
         match value {
             Value::Object(mut map) if map.len() == 1 && map.contains_key("response") => {
                 map.remove("response").unwrap_or(Value::Null)
@@ -725,11 +798,11 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
             if endpoint.response_shape == ResponseShape::Array {
                 Ok(Value::Array(items))
             } else {
-                Err(decode_error("expected an object, found a list", body))
+                Err(bad("expected an object, found a list"))
             }
         }
         Value::Object(map) => {
-            if let Some(e) = gateway_error(&map) {
+            if let Some(e) = gateway_error(&map, secrets) {
                 return Err(Error::Gateway(Box::new(e)));
             }
             if map.get("version").and_then(Value::as_str) == Some("2.0") && map.contains_key("data")
@@ -745,15 +818,15 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
                     Value::Object(mut outer) if outer.contains_key("order") => {
                         let order = outer.remove("order").unwrap_or(Value::Null);
                         match order {
-                            Value::Object(o) => match gateway_error(&o) {
+                            Value::Object(o) => match gateway_error(&o, secrets) {
                                 Some(e) => Err(Error::Gateway(Box::new(e))),
                                 None => Ok(Value::Object(o)),
                             },
-                            _ => Err(decode_error("the 2.0 `order` is not an object", body)),
+                            _ => Err(bad("the 2.0 `order` is not an object")),
                         }
                     }
                     Value::Object(o) => Ok(Value::Object(o)),
-                    _ => Err(decode_error("the 2.0 data is not an object", body)),
+                    _ => Err(bad("the 2.0 data is not an object")),
                 };
             }
             if map.contains_key("signature") {
@@ -763,13 +836,18 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
                     signature::verify_v1_json(key, body)
                 };
                 verified.map_err(|e| Error::Signature(e.to_string()))?;
-            } else if endpoint.response_signed && map.contains_key("order_status") {
-                return Err(Error::Signature(
-                    "the reply carries a payment status but no signature".into(),
-                ));
+            } else if endpoint.response_signed
+                && !map
+                    .keys()
+                    .all(|k| endpoint.unsigned_fields.contains(&k.as_str()))
+            {
+                return Err(Error::Signature(format!(
+                    "a success reply of `{}` must be signed, and this one carries no signature",
+                    endpoint.name
+                )));
             }
             if endpoint.response_shape == ResponseShape::Array {
-                return Err(decode_error("expected a list, found an object", body));
+                return Err(bad("expected a list, found an object"));
             }
             let mut map = map;
             // Test mode echoes the whole pre-hash string (card data, tokens) for debugging
@@ -777,18 +855,20 @@ fn check_reply(endpoint: &Endpoint, key: &SecretKey, reply: &Reply) -> Result<Va
             map.remove("response_signature_string");
             Ok(Value::Object(map))
         }
-        _ => Err(decode_error("the reply is not an object", body)),
+        _ => Err(bad("the reply is not an object")),
     }
 }
 
-fn gateway_error(map: &Map<String, Value>) -> Option<GatewayError> {
+/// The gateway's refusal in a reply, if it is one. Its message is redacted: gateways quote
+/// card numbers and parameters back.
+fn gateway_error(map: &Map<String, Value>, secrets: &Secrets) -> Option<GatewayError> {
     let failure = map.get("response_status").and_then(Value::as_str) == Some("failure");
     let code = map.get("error_code").or_else(|| map.get("err_code"));
     if !failure && code.is_none() {
         return None;
     }
     let raw_code = match code {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => secrets.text(s),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
@@ -796,16 +876,15 @@ fn gateway_error(map: &Map<String, Value>) -> Option<GatewayError> {
         .get("error_message")
         .or_else(|| map.get("error"))
         .and_then(Value::as_str)
-        .unwrap_or("no message")
-        .to_owned();
+        .unwrap_or("no message");
     Some(GatewayError {
         code: raw_code.trim().parse().ok(),
         raw_code,
-        message,
+        message: secrets.text(message),
         request_id: map
             .get("request_id")
             .and_then(Value::as_str)
-            .map(str::to_owned),
+            .map(|r| secrets.text(r)),
     })
 }
 
@@ -839,20 +918,23 @@ mod tests {
     #[test]
     fn gateway_errors_accept_string_and_number_codes() {
         let m = |v: Value| v.as_object().cloned().unwrap();
-        let e = gateway_error(&m(serde_json::json!({"error_code": "1008", "error_message": "x", "response_status": "failure"}))).unwrap();
+        let none = Secrets::default();
+        let e = gateway_error(&m(serde_json::json!({"error_code": "1008", "error_message": "x", "response_status": "failure"})), &none).unwrap();
         assert_eq!(e.code, Some(1008));
-        let e = gateway_error(&m(
-            serde_json::json!({"error_code": 1014, "error_message": "Invalid signature"}),
-        ))
+        let e = gateway_error(
+            &m(serde_json::json!({"error_code": 1014, "error_message": "Invalid signature"})),
+            &none,
+        )
         .unwrap();
         assert_eq!(
             e.response_code().map(|c| c.name()),
             Some("invalid_signature")
         );
         assert!(
-            gateway_error(&m(
-                serde_json::json!({"order_status": "declined", "response_status": "success"})
-            ))
+            gateway_error(
+                &m(serde_json::json!({"order_status": "declined", "response_status": "success"})),
+                &none
+            )
             .is_none()
         );
     }

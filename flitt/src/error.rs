@@ -12,25 +12,22 @@ use std::fmt;
 /// Everything that can go wrong calling Flitt.
 ///
 /// No variant ever holds a secret, a card number, a CVV, a rectoken, a PaRes or a 2.0 `data`
-/// payload: body excerpts are cut short and redacted.
-#[derive(Debug, thiserror::Error)]
+/// payload: body excerpts, gateway messages and decode reasons are redacted when the error is
+/// made (the request's own secret values included), and `Display` and `Debug` redact once
+/// more on the way out, whatever text a variant holds.
 #[non_exhaustive]
 pub enum Error {
     /// A parameter breaks a spec rule. Raised before any network I/O.
-    #[error(transparent)]
-    InvalidInput(#[from] InvalidInput),
+    InvalidInput(InvalidInput),
 
     /// The client is misconfigured (a missing environment variable, a bad base URL).
-    #[error("client configuration: {0}")]
     Config(String),
 
     /// The gateway refused the request (`response_status: failure`).
-    #[error("gateway error {code}: {message} (request_id {request_id})", code = .0.code_text(), message = .0.message, request_id = .0.request_id.as_deref().unwrap_or("-"))]
     Gateway(Box<GatewayError>),
 
     /// The server answered with an HTTP status other than 200. `excerpt` is the start of the
     /// body, redacted: an HTML error page from a proxy shows up here, never as a response.
-    #[error("HTTP {status} from the gateway: {excerpt}")]
     HttpStatus {
         /// The HTTP status code.
         status: u16,
@@ -39,11 +36,9 @@ pub enum Error {
     },
 
     /// The request could not be sent, or its reply not read.
-    #[error("transport error: {0}")]
-    Transport(#[source] TransportError),
+    Transport(TransportError),
 
     /// The body is not what the endpoint answers (malformed, truncated, or another shape).
-    #[error("cannot decode the gateway's reply: {reason} (body starts: {excerpt})")]
     Decode {
         /// What was wrong.
         reason: String,
@@ -53,17 +48,121 @@ pub enum Error {
 
     /// The reply's signature does not verify, or a signed reply came without one. Never treat
     /// such a reply as a success.
-    #[error("the gateway's reply failed signature verification: {0}")]
     Signature(String),
 
     /// A state-changing request may or may not have been applied (a timeout or a broken
     /// connection after it was sent, or a 5xx), and a status lookup could not settle it.
     /// Resolve it with a status lookup of `order_id` before trying again: never resend blindly.
-    #[error("outcome unknown for order {order_id}: {cause}", order_id = .0.order_id.as_ref().map_or("-", |o| o.as_str()), cause = .0.cause)]
     OutcomeUnknown(Box<UnknownOutcome>),
 }
 
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Text that came from outside is redacted again here, whoever built the error; the
+        // order id of an unknown outcome is shown as is, since it is what settles it.
+        let r = crate::redact::text;
+        match self {
+            Error::InvalidInput(e) => f.write_str(&r(&e.to_string())),
+            Error::Config(m) => write!(f, "client configuration: {}", r(m)),
+            Error::Gateway(g) => write!(
+                f,
+                "gateway error {}: {} (request_id {})",
+                r(&g.code_text()),
+                r(&g.message),
+                r(g.request_id.as_deref().unwrap_or("-"))
+            ),
+            Error::HttpStatus { status, excerpt } => {
+                write!(f, "HTTP {status} from the gateway: {}", r(excerpt))
+            }
+            Error::Transport(t) => write!(f, "transport error: {}", r(&t.to_string())),
+            Error::Decode { reason, excerpt } => write!(
+                f,
+                "cannot decode the gateway's reply: {} (body starts: {})",
+                r(reason),
+                r(excerpt)
+            ),
+            Error::Signature(m) => write!(
+                f,
+                "the gateway's reply failed signature verification: {}",
+                r(m)
+            ),
+            Error::OutcomeUnknown(u) => match &u.order_id {
+                Some(id) => write!(
+                    f,
+                    "outcome unknown for order {id} ({}): {}; look order_id {id} up before trying again, never resend blindly",
+                    u.endpoint,
+                    r(&u.cause)
+                ),
+                None => write!(
+                    f,
+                    "outcome unknown for {} (no order id to look up): {}",
+                    u.endpoint,
+                    r(&u.cause)
+                ),
+            },
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidInput(e) => Some(e),
+            Error::Transport(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl From<InvalidInput> for Error {
+    fn from(e: InvalidInput) -> Self {
+        Error::InvalidInput(e)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = crate::redact::text;
+        match self {
+            Error::InvalidInput(e) => f.debug_tuple("InvalidInput").field(e).finish(),
+            Error::Config(m) => f.debug_tuple("Config").field(&r(m)).finish(),
+            Error::Gateway(g) => f
+                .debug_struct("Gateway")
+                .field("code", &g.code)
+                .field("raw_code", &r(&g.raw_code))
+                .field("message", &r(&g.message))
+                .field("request_id", &g.request_id.as_deref().map(r))
+                .finish(),
+            Error::HttpStatus { status, excerpt } => f
+                .debug_struct("HttpStatus")
+                .field("status", status)
+                .field("excerpt", &r(excerpt))
+                .finish(),
+            Error::Transport(t) => f.debug_tuple("Transport").field(t).finish(),
+            Error::Decode { reason, excerpt } => f
+                .debug_struct("Decode")
+                .field("reason", &r(reason))
+                .field("excerpt", &r(excerpt))
+                .finish(),
+            Error::Signature(m) => f.debug_tuple("Signature").field(&r(m)).finish(),
+            Error::OutcomeUnknown(u) => f.debug_tuple("OutcomeUnknown").field(u).finish(),
+        }
+    }
+}
+
 impl Error {
+    /// A decode error: `reason` and an excerpt of `body`, both redacted.
+    pub(crate) fn decode(
+        reason: impl fmt::Display,
+        body: &[u8],
+        secrets: &crate::redact::Secrets,
+    ) -> Self {
+        Error::Decode {
+            reason: secrets.text(&reason.to_string()),
+            excerpt: secrets.excerpt(body),
+        }
+    }
+
     /// Whether the error is a timeout.
     pub fn is_timeout(&self) -> bool {
         match self {
@@ -126,7 +225,8 @@ impl GatewayError {
 }
 
 /// A request whose outcome the client could not establish.
-#[derive(Debug)]
+///
+/// Its `Debug` shows the order found by the status lookup as redacted JSON.
 pub struct UnknownOutcome {
     /// The order the request was about.
     pub order_id: Option<OrderId>,
@@ -139,6 +239,23 @@ pub struct UnknownOutcome {
     /// The order as a status lookup after the failure found it, when the lookup worked. It
     /// shows the order's state, but not whether this particular request was applied.
     pub status: Option<OrderResponse>,
+}
+
+impl fmt::Debug for UnknownOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.status.as_ref().map(|order| {
+            let mut v = serde_json::to_value(order).unwrap_or_default();
+            crate::redact::redact_json(&mut v);
+            v.to_string()
+        });
+        f.debug_struct("UnknownOutcome")
+            .field("order_id", &self.order_id)
+            .field("endpoint", &self.endpoint)
+            .field("cause", &crate::redact::text(&self.cause))
+            .field("timed_out", &self.timed_out)
+            .field("status", &status)
+            .finish()
+    }
 }
 
 /// Why a request could not be sent or its reply read.
@@ -178,94 +295,5 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.source)
-    }
-}
-
-/// Keys whose values never leave the process in an error or a log.
-pub(crate) const SENSITIVE_KEYS: &[&str] = &[
-    "card_number",
-    "cvv2",
-    "expiry_date",
-    "rectoken",
-    "receiver_rectoken",
-    "external_rectoken",
-    "receiver_card_number",
-    "pares",
-    "pareq",
-    "md",
-    "data",
-    "token",
-    "signature",
-    "response_signature_string",
-];
-
-/// A short, redacted excerpt of a body for an error message: sensitive JSON values are
-/// replaced, long digit runs (card numbers) masked, and the text cut to 120 characters.
-pub(crate) fn redacted_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(mut v) => {
-            redact_value(&mut v);
-            v.to_string()
-        }
-        Err(_) => text.into_owned(),
-    };
-    let mut out = String::new();
-    let mut digits = String::new();
-    let flush = |out: &mut String, digits: &mut String| {
-        if digits.len() >= 12 {
-            out.push_str("[redacted]");
-        } else {
-            out.push_str(digits);
-        }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut out, &mut digits);
-            out.push(if c.is_control() { ' ' } else { c });
-        }
-    }
-    flush(&mut out, &mut digits);
-    if out.chars().count() > 120 {
-        out = out.chars().take(120).collect::<String>() + "…";
-    }
-    out
-}
-
-fn redact_value(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if SENSITIVE_KEYS.contains(&k.to_ascii_lowercase().as_str()) {
-                    *val = serde_json::Value::String("[redacted]".into());
-                } else {
-                    redact_value(val);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts_hide_secrets_and_card_numbers() {
-        let body = br#"{"response":{"rectoken":"tok123","card_number":"4444555511116666","note":"card 4444555511116666"}}"#;
-        let e = redacted_excerpt(body);
-        assert!(!e.contains("tok123"), "{e}");
-        assert!(!e.contains("4444555511116666"), "{e}");
-        let html = b"<html><body>502 Bad Gateway</body></html>";
-        assert_eq!(
-            redacted_excerpt(html),
-            "<html><body>502 Bad Gateway</body></html>"
-        );
-        assert!(redacted_excerpt(&[b'x'; 500]).chars().count() <= 121);
     }
 }

@@ -498,32 +498,32 @@ impl ReportsClient {
         if status != 200 {
             return Err(Error::HttpStatus {
                 status,
-                excerpt: crate::error::redacted_excerpt(&bytes),
+                excerpt: crate::redact::excerpt(&bytes),
             });
         }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            reason: format!("malformed JSON: {e}"),
-            excerpt: crate::error::redacted_excerpt(&bytes),
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::decode(
+                format!("malformed JSON: {e}"),
+                &bytes,
+                &crate::redact::Secrets::default(),
+            )
         })?;
         let code = value.get("error_code").or_else(|| value.get("err_code"));
         let message = value.get("error_message").or_else(|| value.get("error"));
         if code.is_some() || message.is_some() {
             let raw_code = match code {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
+                Some(Value::String(s)) => crate::redact::text(s),
+                Some(other) => crate::redact::text(&other.to_string()),
                 None => String::new(),
             };
             return Err(Error::Gateway(Box::new(GatewayError {
                 code: raw_code.parse().ok(),
-                message: message
-                    .and_then(Value::as_str)
-                    .unwrap_or(&raw_code)
-                    .to_owned(),
+                message: crate::redact::text(message.and_then(Value::as_str).unwrap_or(&raw_code)),
                 raw_code,
                 request_id: value
                     .get("request_id")
                     .and_then(Value::as_str)
-                    .map(str::to_owned),
+                    .map(crate::redact::text),
             })));
         }
         Ok(value)

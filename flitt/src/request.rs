@@ -142,8 +142,13 @@ pub struct Endpoint {
     pub effect: Effect,
     /// Response shape.
     pub response_shape: ResponseShape,
-    /// Whether a success response carries a signature.
+    /// Whether a success response carries a signature. When it does, a success reply
+    /// without one is [`Error::Signature`](crate::Error::Signature), unless every field it
+    /// carries is one of [`unsigned_fields`](Self::unsigned_fields).
     pub response_signed: bool,
+    /// The fields a success reply of a signed endpoint may carry without a signature: the
+    /// 3-D Secure challenge (`acs_url`, `pareq`, `md`), which says nothing about money.
+    pub unsigned_fields: &'static [&'static str],
     /// Whether the request creates the order named by its `order_id` (so a status lookup of
     /// that id tells its outcome).
     pub creates_order: bool,

@@ -61,6 +61,11 @@ impl SecretKey {
     fn bytes(&self) -> &[u8] {
         self.0.expose_secret().as_bytes()
     }
+
+    /// The key's text, for masking it wherever a reply echoes it.
+    pub(crate) fn expose_for_redaction(&self) -> &str {
+        self.0.expose_secret()
+    }
 }
 
 impl fmt::Debug for SecretKey {

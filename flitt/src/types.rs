@@ -605,3 +605,55 @@ impl<T: JsonSchema> JsonSchema for Sensitive<T> {
         T::json_schema(generator)
     }
 }
+
+/// The fields of a reply that the spec does not list, kept as received.
+///
+/// It reads like the map it wraps (`extra["brand_new"]`, `extra.get(…)`), but its `Debug`
+/// redacts: a gateway may send a card number or a token under a name this version does not
+/// know, and a logged response must not show it.
+///
+/// ```
+/// use flitt::types::Extra;
+/// let mut extra = Extra::default();
+/// extra.insert("cvv2".into(), "123".into());
+/// extra.insert("note".into(), "card 4444555511116666".into());
+/// let shown = format!("{extra:?}");
+/// assert!(!shown.contains("123") && !shown.contains("4444555511116666"), "{shown}");
+/// assert_eq!(extra["cvv2"], "123");
+/// ```
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Extra(std::collections::BTreeMap<String, serde_json::Value>);
+
+impl std::ops::Deref for Extra {
+    type Target = std::collections::BTreeMap<String, serde_json::Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Extra {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Extra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = serde_json::Value::Object(self.0.clone().into_iter().collect());
+        crate::redact::redact_json(&mut shown);
+        match shown {
+            serde_json::Value::Object(map) => f.debug_map().entries(map.iter()).finish(),
+            other => fmt::Debug::fmt(&other, f),
+        }
+    }
+}
+
+impl JsonSchema for Extra {
+    fn schema_name() -> Cow<'static, str> {
+        "Extra".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "object" })
+    }
+}

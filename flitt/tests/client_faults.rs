@@ -141,6 +141,143 @@ async fn an_unsigned_payment_status_is_refused() {
     assert!(matches!(e, Error::Signature(_)), "{e}");
 }
 
+/// The adversarial run's reply: a reverse "approved" with no signature at all.
+fn unsigned_reverse() -> Value {
+    json!({"response": {
+        "order_id": "o1", "merchant_id": 1549901, "reverse_status": "approved",
+        "reversal_amount": "100000", "response_status": "success"
+    }})
+}
+
+#[tokio::test]
+async fn an_unsigned_success_of_a_signed_endpoint_is_refused_in_every_encoding() {
+    let reverse = flitt::api::ReverseRequest::builder()
+        .order_id(OrderId::new("o1").unwrap())
+        .amount(Amount::new(100_000).unwrap())
+        .currency(Currency::GEL)
+        .reverse_id("r-1")
+        .build();
+    let form = Action::Reply {
+        status: 200,
+        content_type: "application/x-www-form-urlencoded",
+        body: b"order_id=o1&merchant_id=1549901&reverse_status=approved&reversal_amount=100000&response_status=success".to_vec(),
+    };
+    for reply in [Action::json(unsigned_reverse()), form] {
+        let server = ScriptServer::start([reply]).await;
+        let e = client(&server.url, Duration::from_secs(5))
+            .send(&reverse)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Signature(_)), "{e}");
+        assert!(e.to_string().contains("`reverse` must be signed"), "{e}");
+    }
+    // The same through the raw path (`flitt call`), for a status lookup and a payout.
+    for (name, params) in [
+        ("status", vec![("order_id", "o1")]),
+        (
+            "p2p_credit",
+            vec![
+                ("order_id", "o1"),
+                ("order_desc", "payout"),
+                ("amount", "100"),
+                ("currency", "GEL"),
+                ("receiver_card_number", "4444555511116666"),
+            ],
+        ),
+    ] {
+        let endpoint = flitt::api::ENDPOINTS
+            .iter()
+            .find(|e| e.name == name)
+            .unwrap();
+        let server = ScriptServer::start([Action::json(unsigned_reverse())]).await;
+        let client = Client::builder("1549901", SECRET)
+            .credit_key("testcredit")
+            .api_url(&server.url)
+            .build()
+            .unwrap();
+        let params: Vec<(String, String)> = params
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let e = client.send_raw(endpoint, &params).await.unwrap_err();
+        assert!(matches!(e, Error::Signature(_)), "{name}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_three_ds_challenge_may_come_unsigned_but_only_as_a_challenge() {
+    let step1 = || {
+        flitt::api::ThreeDsStep1Request::builder()
+            .order_id(OrderId::new("o-3ds").unwrap())
+            .order_desc("3ds")
+            .amount(Amount::new(100).unwrap())
+            .currency(Currency::GEL)
+            .card_number("4444555511116666")
+            .expiry_date("1230")
+            .cvv2("123")
+            .build()
+    };
+    let challenge = json!({"response": {
+        "response_status": "success", "acs_url": "https://acs.example/", "pareq": "pa", "md": "m"
+    }});
+    let server = ScriptServer::start([Action::json(challenge.clone())]).await;
+    let reply = client(&server.url, Duration::from_secs(5))
+        .send(&step1())
+        .await
+        .unwrap();
+    assert_eq!(reply.acs_url.as_deref(), Some("https://acs.example/"));
+    // The same challenge claiming an approved order is not a challenge any more.
+    let mut claims = challenge;
+    claims["response"]["order_status"] = json!("approved");
+    let server = ScriptServer::start([Action::json(claims)]).await;
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&step1())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Signature(_)), "{e}");
+}
+
+#[tokio::test]
+async fn a_raw_money_call_whose_reply_is_lost_names_the_generated_order_id() {
+    // The reply to the payment is lost; the status lookup finds the order still processing.
+    let server = ScriptServer::start([
+        Action::Drop,
+        Action::json(signed(order("PLACEHOLDER", "processing"))),
+    ])
+    .await;
+    let endpoint = flitt::api::ENDPOINTS
+        .iter()
+        .find(|e| e.name == "three_ds_step1")
+        .unwrap();
+    let params: Vec<(String, String)> = [
+        ("amount", "4200"),
+        ("currency", "GEL"),
+        ("order_desc", "x"),
+        ("card_number", "4444555511116666"),
+        ("cvv2", "123"),
+        ("expiry_date", "1230"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let e = client(&server.url, Duration::from_secs(5))
+        .send_raw(endpoint, &params)
+        .await
+        .unwrap_err();
+    let Error::OutcomeUnknown(unknown) = &e else {
+        panic!("{e}")
+    };
+    let sent = server.received();
+    assert_eq!(sent.len(), 2, "the payment once, then one status lookup");
+    let generated = sent[0].json()["request"]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sent[1].json()["request"]["order_id"], generated.as_str());
+    assert_eq!(unknown.order_id.as_ref().unwrap().as_str(), generated);
+    assert!(e.to_string().contains(&generated), "{e}");
+}
+
 #[tokio::test]
 async fn a_gateway_error_names_its_code() {
     let server = ScriptServer::start([Action::json(json!({"response": {

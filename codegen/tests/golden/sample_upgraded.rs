@@ -197,10 +197,7 @@ pub struct FeeLine {
     pub amount: ::std::option::Option<::flitt::types::Decimal>,
     /// Fields the spec does not list, kept as received.
     #[serde(flatten)]
-    pub extra: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::flitt::__private::serde_json::Value,
-    >,
+    pub extra: ::flitt::types::Extra,
 }
 impl ::flitt::__private::wire::Lenient for FeeLine {
     fn from_json(
@@ -370,10 +367,7 @@ pub struct OrderResponse {
     pub fees: ::std::option::Option<::std::vec::Vec<FeeLine>>,
     /// Fields the spec does not list, kept as received.
     #[serde(flatten)]
-    pub extra: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::flitt::__private::serde_json::Value,
-    >,
+    pub extra: ::flitt::types::Extra,
 }
 impl ::flitt::__private::wire::Lenient for OrderResponse {
     fn from_json(
@@ -464,6 +458,7 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         effect: ::flitt::request::Effect::Write,
         response_shape: ::flitt::request::ResponseShape::Flat,
         response_signed: false,
+        unsigned_fields: &[],
         creates_order: true,
         params: &[
             ::flitt::request::ParamInfo {
@@ -781,6 +776,7 @@ impl ::flitt::request::ApiRequest for StatusRequest {
         effect: ::flitt::request::Effect::Read,
         response_shape: ::flitt::request::ResponseShape::Flat,
         response_signed: true,
+        unsigned_fields: &[],
         creates_order: false,
         params: &[
             ::flitt::request::ParamInfo {
@@ -948,6 +944,7 @@ impl ::flitt::request::ApiRequest for SubscribeRequest {
         effect: ::flitt::request::Effect::Write,
         response_shape: ::flitt::request::ResponseShape::Envelope,
         response_signed: true,
+        unsigned_fields: &[],
         creates_order: true,
         params: &[
             ::flitt::request::ParamInfo {
@@ -1212,10 +1209,7 @@ pub mod reports {
             /// When the order started. Wire: `datetime(YYYY-MM-DD HH24:MI:SS)`, filter family `date`.
             pub order_timestart: ::std::option::Option<::flitt::types::DateTime>,
             /// Fields the spec does not list, kept as received.
-            pub extra: ::std::collections::BTreeMap<
-                ::std::string::String,
-                ::flitt::__private::serde_json::Value,
-            >,
+            pub extra: ::flitt::types::Extra,
         }
         impl ::flitt::reports::ReportRow for Row {
             fn from_values(
@@ -1270,3 +1264,7 @@ pub const ENDPOINTS: &[::flitt::request::Endpoint] = &[
     <StatusRequest as ::flitt::request::ApiRequest>::ENDPOINT,
     <SubscribeRequest as ::flitt::request::ApiRequest>::ENDPOINT,
 ];
+/// Every wire name the spec marks `sensitive` (in a request, a response or a nested
+/// object), sorted: their values are redacted from errors and logs whatever reply
+/// they turn up in.
+pub const SENSITIVE_FIELDS: &[&str] = &["card_number", "rectoken"];

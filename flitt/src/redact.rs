@@ -1,0 +1,408 @@
+//! Redaction of text that may hold secrets: gateway replies of any shape (JSON, truncated
+//! JSON, form, HTML, plain text) and gateway messages, before any of it reaches an error, a
+//! log line or a terminal.
+//!
+//! Three rules, applied in this order to whatever text comes in:
+//!
+//! 1. **Known secret values**: the sensitive values of the request being sent (card number,
+//!    CVV, expiry, rectoken, PaRes, MD…) and the keys, wherever they appear as a whole token.
+//! 2. **Sensitive keys**: the value after any spec field marked `sensitive`
+//!    ([`crate::api::SENSITIVE_FIELDS`]) or a protocol field that carries secrets
+//!    (`signature`, `response_signature_string`, the 2.0 `data`), written as JSON
+//!    (`"cvv2": "123"`, also when the JSON is cut short), as a form (`cvv2=123&`) or as text
+//!    (`cvv2: 123`). Keys match whatever their case (`PaRes`, `MD`).
+//! 3. **Card-number-like digits**: a run of 12 or more digits, also when grouped by single
+//!    spaces or dashes (`4444 5555 1111 6666`).
+//!
+//! Over-redaction is the safe failure: an order id of 12 digits is masked too.
+
+use serde_json::Value;
+
+/// What replaces a secret.
+pub(crate) const MASK: &str = "[redacted]";
+
+/// How many characters an error excerpt keeps.
+const EXCERPT_CHARS: usize = 120;
+
+/// How much of a body is looked at for an excerpt: the excerpt shows only its start, and a
+/// secret that straddles this limit lies past what is shown.
+const SCAN_BYTES: usize = 16 * 1024;
+
+/// Fields that carry secrets at the protocol level, outside the spec's parameters.
+const PROTOCOL_SECRETS: &[&str] = &["data", "response_signature_string", "signature"];
+
+/// The shortest known secret value matched as a token (a CVV has 3 digits).
+const MIN_SECRET_CHARS: usize = 3;
+
+/// Whether the values of a field called `key` are redacted, whatever its case.
+pub(crate) fn is_sensitive_key(key: &str) -> bool {
+    let known = |list: &[&str]| list.iter().any(|k| k.eq_ignore_ascii_case(key));
+    known(crate::api::SENSITIVE_FIELDS) || known(PROTOCOL_SECRETS)
+}
+
+/// The secret values one request puts on the wire, to be masked wherever a reply echoes them.
+#[derive(Clone, Default)]
+pub(crate) struct Secrets(Vec<String>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets({} values)", self.0.len())
+    }
+}
+
+impl Secrets {
+    /// Remembers `value` when it is long enough to be matched safely.
+    pub(crate) fn add(&mut self, value: &str) {
+        if value.chars().count() >= MIN_SECRET_CHARS && !self.0.iter().any(|v| v == value) {
+            self.0.push(value.to_owned());
+        }
+    }
+
+    /// `text` with every rule applied.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let text = self.mask_known(text);
+        mask_card_numbers(&mask_keyed_values(&text))
+    }
+
+    /// A short excerpt of a body for an error: redacted, control characters blanked, cut to
+    /// 120 characters.
+    pub(crate) fn excerpt(&self, body: &[u8]) -> String {
+        let head = &body[..body.len().min(SCAN_BYTES)];
+        let text = String::from_utf8_lossy(head);
+        // A whole JSON body is redacted by structure too (nested values under a secret key).
+        let text = match serde_json::from_str::<Value>(&text) {
+            Ok(mut v) => {
+                redact_json(&mut v);
+                v.to_string()
+            }
+            Err(_) => text.into_owned(),
+        };
+        let clean: String = self
+            .text(&text)
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if clean.chars().count() > EXCERPT_CHARS {
+            clean.chars().take(EXCERPT_CHARS).collect::<String>() + "…"
+        } else {
+            clean
+        }
+    }
+
+    fn mask_known(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.0 {
+            out = replace_tokens(&out, secret);
+        }
+        out
+    }
+}
+
+/// Applies the key and card-number rules (no request at hand).
+pub(crate) fn text(text: &str) -> String {
+    Secrets::default().text(text)
+}
+
+/// A redacted excerpt of a body (no request at hand).
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    Secrets::default().excerpt(body)
+}
+
+/// Replaces the values of sensitive keys in a JSON tree, at any depth.
+pub(crate) fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if is_sensitive_key(k) {
+                    *val = Value::String(MASK.into());
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        Value::String(s) => {
+            let masked = text(s);
+            if masked != *s {
+                *s = masked;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Every occurrence of `secret` in `text` that is not part of a longer word.
+fn replace_tokens(text: &str, secret: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    while let Some(at) = rest.find(secret) {
+        let before = rest[..at].chars().next_back().or(prev);
+        let after = rest[at + secret.len()..].chars().next();
+        let whole = !before.is_some_and(is_word) && !after.is_some_and(is_word);
+        out.push_str(&rest[..at]);
+        if whole {
+            out.push_str(MASK);
+        } else {
+            out.push_str(secret);
+        }
+        prev = secret.chars().next_back();
+        rest = &rest[at + secret.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Masks the value after each sensitive key: `"key": "v"`, `"key":{…}`, `key=v&`, `key: v`.
+fn mask_keyed_values(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_word(chars[i]) || (i > 0 && is_word(chars[i - 1])) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_word(chars[i]) {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        out.push_str(&word);
+        if !is_sensitive_key(&word) {
+            continue;
+        }
+        // The separator: an optional closing quote, spaces, `:` or `=`, spaces.
+        let mut j = i;
+        if j < chars.len() && (chars[j] == '"' || chars[j] == '\'') {
+            j += 1;
+        }
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        if j >= chars.len() || !(chars[j] == ':' || chars[j] == '=') {
+            continue;
+        }
+        j += 1;
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        out.extend(&chars[i..j]);
+        let end = value_end(&chars, j);
+        let quoted = j < chars.len() && (chars[j] == '"' || chars[j] == '\'');
+        if quoted {
+            out.push(chars[j]);
+            out.push_str(MASK);
+            if end > j + 1 && end <= chars.len() && chars[end - 1] == chars[j] {
+                out.push(chars[j]);
+            }
+        } else if end > j {
+            out.push_str(MASK);
+        }
+        i = end;
+    }
+    out
+}
+
+/// Where the value starting at `start` ends (exclusive): a quoted string to its closing
+/// quote, a JSON object or list to its closing bracket, anything else to a delimiter; the end
+/// of the text when the value is cut short.
+fn value_end(chars: &[char], start: usize) -> usize {
+    let Some(&first) = chars.get(start) else {
+        return start;
+    };
+    match first {
+        '"' | '\'' => {
+            let mut k = start + 1;
+            while k < chars.len() {
+                match chars[k] {
+                    '\\' => k += 2,
+                    c if c == first => return k + 1,
+                    _ => k += 1,
+                }
+            }
+            chars.len()
+        }
+        '{' | '[' => {
+            let mut depth = 0usize;
+            let mut in_string = false;
+            let mut k = start;
+            while k < chars.len() {
+                let c = chars[k];
+                if in_string {
+                    match c {
+                        '\\' => k += 1,
+                        '"' => in_string = false,
+                        _ => {}
+                    }
+                } else {
+                    match c {
+                        '"' => in_string = true,
+                        '{' | '[' => depth += 1,
+                        '}' | ']' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                return k + 1;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                k += 1;
+            }
+            chars.len()
+        }
+        _ => chars[start..]
+            .iter()
+            .position(|c| {
+                matches!(c, '&' | ',' | ';' | '}' | ']' | '<' | '"' | '\'') || c.is_whitespace()
+            })
+            .map_or(chars.len(), |n| start + n),
+    }
+}
+
+/// Masks runs of 12 or more digits, also grouped by single spaces or dashes.
+fn mask_card_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // Extend over digits and single separators between digits.
+        let start = i;
+        let mut digits = 0;
+        let mut end = i;
+        let mut k = i;
+        while k < chars.len() {
+            if chars[k].is_ascii_digit() {
+                digits += 1;
+                k += 1;
+                end = k;
+            } else if (chars[k] == ' ' || chars[k] == '-')
+                && chars.get(k + 1).is_some_and(char::is_ascii_digit)
+            {
+                k += 1;
+            } else {
+                break;
+            }
+        }
+        if digits >= 12 {
+            out.push_str(MASK);
+        } else {
+            out.extend(&chars[start..end]);
+        }
+        i = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CARD: &str = "4444555511116666";
+
+    #[test]
+    fn json_values_under_secret_keys_are_masked_at_any_depth_and_case() {
+        let body = br#"{"response":{"rectoken":"tok123","PaRes":"p-a-r-e-s","card":{"cvv2":"735"},"note":"card 4444555511116666"}}"#;
+        let e = excerpt(body);
+        for secret in ["tok123", "p-a-r-e-s", "735", CARD] {
+            assert!(!e.contains(secret), "{secret} in {e}");
+        }
+        assert!(e.contains("\"note\":\"card [redacted]\""), "{e}");
+    }
+
+    #[test]
+    fn truncated_json_form_html_and_text_are_masked() {
+        let cases: [&str; 6] = [
+            r#"{"response":{"order_id":"o1","rectoken":"tok123","cvv2":"73"#,
+            r#"{"response":{"order_id":"o1","container":"eyJhbGciOi"#,
+            "order_id=o1&rectoken=tok123&cvv2=735&masked_card=444455XXXXXX6666",
+            "<html><body><p>cvv2: 735, rectoken = tok123</p></body></html>",
+            "Card 4444 5555 1111 6666 declined; CVV2=735",
+            "card 4444-5555-1111-6666 expiry_date:1230",
+        ];
+        for body in cases {
+            let e = excerpt(body.as_bytes());
+            for secret in ["tok123", "735", "eyJhbGciOi", "1230", "5555", "73\""] {
+                assert!(!e.contains(secret), "{secret} in {e} (from {body})");
+            }
+        }
+    }
+
+    #[test]
+    fn known_secret_values_are_masked_as_whole_tokens() {
+        let mut s = Secrets::default();
+        s.add("735");
+        s.add("tok-abc");
+        s.add("12"); // too short to match safely: ignored
+        assert_eq!(
+            s.text("Invalid CVV 735 for token tok-abc"),
+            "Invalid CVV [redacted] for token [redacted]"
+        );
+        // Inside a longer run it is not the secret (a timestamp's microseconds).
+        assert_eq!(s.text("at 59.917356Z"), "at 59.917356Z");
+        assert_eq!(s.text("a 12 b"), "a 12 b");
+    }
+
+    #[test]
+    fn harmless_text_is_kept() {
+        let html = b"<html><body>502 Bad Gateway</body></html>";
+        assert_eq!(excerpt(html), "<html><body>502 Bad Gateway</body></html>");
+        assert_eq!(
+            text("order 12345 of 2026-11-29"),
+            "order 12345 of 2026-11-29"
+        );
+        assert!(excerpt(&[b'x'; 500]).chars().count() <= EXCERPT_CHARS + 1);
+        // A key without a value, or a word that only contains a key, is left alone.
+        assert_eq!(
+            text("the signature does not match"),
+            "the signature does not match"
+        );
+        assert_eq!(text("mds=1"), "mds=1");
+    }
+
+    #[test]
+    fn every_spec_secret_is_a_sensitive_key() {
+        for key in [
+            "card_number",
+            "cvv2",
+            "expiry_date",
+            "rectoken",
+            "pares",
+            "md",
+            "cavv",
+            "container",
+        ] {
+            assert!(is_sensitive_key(key), "{key}");
+        }
+        assert!(!is_sensitive_key("order_id"));
+    }
+
+    #[test]
+    fn no_panic_on_awkward_text() {
+        for t in [
+            "\"",
+            "cvv2",
+            "cvv2=",
+            "cvv2:\"",
+            "cvv2:{",
+            "rectoken:[\"a",
+            "é\u{0}cvv2=é",
+            "1 2 3 4 5 6 7 8 9 0 1 2",
+        ] {
+            let _ = text(t);
+            let _ = excerpt(t.as_bytes());
+        }
+        assert_eq!(text("1 2 3 4 5 6 7 8 9 0 1 2"), MASK);
+    }
+}
