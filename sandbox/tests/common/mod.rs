@@ -36,7 +36,12 @@ pub fn v2(mut fields: Map<String, Value>) -> String {
 
 /// A direct card payment (`/api/3dsecure_step1`) that approves at once.
 pub fn pay_body(order_id: &str) -> String {
-    v1(obj(json!({
+    pay_body_with(order_id, None)
+}
+
+/// A direct card payment that approves at once, with a server callback URL if given.
+pub fn pay_body_with(order_id: &str, server_callback_url: Option<&str>) -> String {
+    let mut fields = obj(json!({
         "order_id": order_id,
         "order_desc": "test",
         "amount": "1000",
@@ -44,7 +49,11 @@ pub fn pay_body(order_id: &str) -> String {
         "card_number": APPROVE,
         "expiry_date": "1230",
         "cvv2": "123",
-    })))
+    }));
+    if let Some(url) = server_callback_url {
+        fields.insert("server_callback_url".into(), json!(url));
+    }
+    v1(fields)
 }
 
 /// A status lookup body.
