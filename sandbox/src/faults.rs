@@ -2,27 +2,49 @@
 
 use std::time::Duration;
 
-/// A fault.
+/// A fault. Each kind says whether the ledger changed before it shows: a client that meets
+/// one of the "applied" kinds must resolve the outcome (e.g. by a status lookup) before
+/// repeating a money call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// HTTP 500 with an HTML page; the ledger is not touched.
+    /// HTTP 500 with an HTML page. The ledger is **not** changed: the request never ran.
     ErrorBeforeLedger,
-    /// The request is applied, then HTTP 502 with an HTML page.
+    /// The request is applied (the ledger changed), then HTTP 502 with an HTML page.
     ErrorAfterLedger,
-    /// The request is applied, then the reply is held this long (past a client's timeout).
+    /// The request is applied (the ledger changed), then the reply is held this long (past a
+    /// client's timeout) before it is sent.
     Hold(Duration),
-    /// The request is applied, then the connection is closed mid-reply.
+    /// The request is applied (the ledger changed), then the status line and headers of a 200
+    /// reply are sent and the connection is closed before any body byte: the client sees a
+    /// body that ends early (hyper: "connection closed before message completed").
     DropConnection,
-    /// The request is applied, then the reply's body is cut short.
+    /// The request is applied (the ledger changed), then the reply's body is cut short: half of
+    /// it is sent and the connection is closed.
     TruncatedBody,
-    /// The request is applied, then a 200 reply with an HTML body.
+    /// The request is applied (the ledger changed), then a 200 reply with an HTML body.
     HtmlBody,
-    /// The request is applied, then the reply is sent with a wrong signature.
+    /// The request is applied (the ledger changed), then the reply is sent with a wrong
+    /// signature (1.0: the `signature` field; 2.0: the envelope's `signature`).
     BadSignature,
+    /// The request is applied (the ledger changed), then the reply is sent with its signature
+    /// removed (1.0: the `signature` field; 2.0: the envelope's `signature`). Replies Flitt
+    /// does not sign (errors, `capture`, `transaction_list`, 1.0 checkout) are sent unchanged.
+    MissingSignature,
+    /// The request is applied (the ledger changed), then the status line and headers are sent
+    /// at once and the body a few bytes at a time with pauses, so the whole reply takes about
+    /// this long. The body is complete and correct, only slow: a client with a shorter read
+    /// timeout gives up part-way.
+    SlowDrip(Duration),
+    /// The request is applied (the ledger changed), then the connection is closed with no HTTP
+    /// response at all: not a byte of a status line. The client sees the connection closed
+    /// before any response (hyper: an incomplete message; reqwest: a transport error that is
+    /// not a timeout).
+    ConnectionReset,
 }
 
 impl Fault {
-    /// Whether the ledger changes before the fault shows.
+    /// Whether the request is applied to the ledger before the fault shows (true for every
+    /// kind but [`Fault::ErrorBeforeLedger`]).
     pub fn after_ledger(&self) -> bool {
         !matches!(self, Fault::ErrorBeforeLedger)
     }

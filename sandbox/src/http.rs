@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use flitt::request::{Endpoint, ParamKind, Protocol, SigningKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
@@ -207,15 +208,20 @@ async fn api(
     let path = uri.path().to_owned();
     let order_id = text(&incoming.fields, "order_id");
     let fault = lock(&state.faults).take(&path, order_id.as_deref());
-    if fault == Some(Fault::ErrorBeforeLedger) {
+    if fault.as_ref().is_some_and(|f| !f.after_ledger()) {
         return html(
             StatusCode::INTERNAL_SERVER_ERROR,
             "500 Internal Server Error",
         );
     }
     let result = handle(&state, &path, incoming);
+    let tamper = match fault {
+        Some(Fault::BadSignature) => Tamper::Corrupt,
+        Some(Fault::MissingSignature) => Tamper::Strip,
+        _ => Tamper::None,
+    };
     let mut response = match result {
-        Ok(reply) => encode(format, reply, fault == Some(Fault::BadSignature)),
+        Ok(reply) => encode(format, reply, tamper),
         Err(r) => encode_error(format, &r),
     };
     match fault {
@@ -229,12 +235,16 @@ async fn api(
             tokio::time::sleep(d).await;
         }
         Some(Fault::DropConnection) => {
-            let stream = futures_stream(Vec::new());
-            response = Response::builder()
-                .status(200)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from_stream(stream))
-                .unwrap_or_default();
+            // The pause lets hyper flush the status line and headers; then the body fails.
+            response = scripted(
+                response,
+                vec![Step::Pause(Duration::from_millis(20)), Step::Fail],
+            );
+        }
+        Some(Fault::ConnectionReset) => {
+            // A body that fails before its first byte: hyper has only buffered the head, so
+            // it drops the connection without writing anything.
+            response = scripted(response, vec![Step::Fail]);
         }
         Some(Fault::TruncatedBody) => {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -244,32 +254,106 @@ async fn api(
             response = Response::builder()
                 .status(200)
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from_stream(futures_stream(cut.to_vec())))
+                .body(Body::from_stream(Scripted::new(vec![
+                    Step::Data(cut),
+                    Step::Fail,
+                ])))
                 .unwrap_or_default();
+        }
+        Some(Fault::SlowDrip(total)) => {
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let len = bytes.len();
+            response = Response::from_parts(parts, Body::from_stream(drip(bytes, total)));
+            // The length up front, so the client knows the body is whole once it has it all.
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
         }
         _ => {}
     }
     response
 }
 
-/// A body that sends `bytes` and then fails, so the connection is cut mid-reply.
-fn futures_stream(
-    bytes: Vec<u8>,
-) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    struct Cut(Option<Vec<u8>>);
-    impl futures_core::Stream for Cut {
-        type Item = Result<Bytes, std::io::Error>;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Self::Item>> {
-            std::task::Poll::Ready(Some(match self.0.take() {
-                Some(b) if !b.is_empty() => Ok(Bytes::from(b)),
-                _ => Err(std::io::Error::other("connection cut by the sandbox")),
-            }))
+/// `response`'s head with a body that follows `steps` (its own body is dropped).
+fn scripted(response: Response, steps: Vec<Step>) -> Response {
+    let (parts, _) = response.into_parts();
+    let mut response = Response::from_parts(parts, Body::from_stream(Scripted::new(steps)));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
+/// `bytes` in pieces of a few bytes with pauses between them, about `total` in all.
+fn drip(bytes: Bytes, total: Duration) -> Scripted {
+    const MAX_PIECES: usize = 100;
+    let pieces = (bytes.len() / 4).clamp(1, MAX_PIECES);
+    let size = bytes.len().div_ceil(pieces).max(1);
+    let pause = total / u32::try_from(pieces).unwrap_or(1);
+    let mut steps = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + size).min(bytes.len());
+        steps.push(Step::Data(bytes.slice(at..end)));
+        steps.push(Step::Pause(pause));
+        at = end;
+    }
+    Scripted::new(steps)
+}
+
+/// One step of a scripted reply body.
+enum Step {
+    /// Send these bytes.
+    Data(Bytes),
+    /// Wait (hyper flushes what it has meanwhile).
+    Pause(Duration),
+    /// Fail the body, so hyper closes the connection.
+    Fail,
+}
+
+/// A reply body that plays a script of data, pauses and a failure.
+struct Scripted {
+    steps: std::collections::VecDeque<Step>,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Scripted {
+    fn new(steps: Vec<Step>) -> Self {
+        Self {
+            steps: steps.into(),
+            sleep: None,
         }
     }
-    Cut(Some(bytes))
+}
+
+impl futures_core::Stream for Scripted {
+    type Item = Result<Bytes, std::io::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        loop {
+            if let Some(sleep) = self.sleep.as_mut() {
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.sleep = None;
+            }
+            match self.steps.pop_front() {
+                None => return Poll::Ready(None),
+                Some(Step::Data(b)) => return Poll::Ready(Some(Ok(b))),
+                Some(Step::Pause(d)) => self.sleep = Some(Box::pin(tokio::time::sleep(d))),
+                Some(Step::Fail) => {
+                    return Poll::Ready(Some(Err(std::io::Error::other(
+                        "connection cut by the sandbox",
+                    ))));
+                }
+            }
+        }
+    }
 }
 
 fn html(status: StatusCode, text: &str) -> Response {
@@ -294,27 +378,46 @@ fn encode_error(format: Format, r: &Refusal) -> Response {
             body: fields,
             sign_with: None,
         },
-        false,
+        Tamper::None,
     )
 }
 
-fn encode(format: Format, reply: Reply, corrupt: bool) -> Response {
+/// What a fault does to a signed reply's signature.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tamper {
+    /// Nothing.
+    None,
+    /// Flip its first hex digit.
+    Corrupt,
+    /// Remove it.
+    Strip,
+}
+
+fn encode(format: Format, reply: Reply, tamper: Tamper) -> Response {
     let mut body = reply.body;
     if let (Some(secret), Value::Object(map)) = (reply.sign_with, &mut body) {
         if format == Format::V2 {
             let data = B64.encode(json!({ "order": map }).to_string());
-            let mut signature = sign::v2(secret, &data);
-            if corrupt {
-                signature = corrupt_hex(&signature);
-            }
-            let envelope =
-                json!({"response": {"version": "2.0", "data": data, "signature": signature}});
-            return json_response(&envelope);
+            let signature = sign::v2(secret, &data);
+            let envelope = match tamper {
+                Tamper::None => json!({"version": "2.0", "data": data, "signature": signature}),
+                Tamper::Corrupt => {
+                    json!({"version": "2.0", "data": data, "signature": corrupt_hex(&signature)})
+                }
+                Tamper::Strip => json!({"version": "2.0", "data": data}),
+            };
+            return json_response(&json!({ "response": envelope }));
         }
         sign::sign_reply(secret, map);
-        if corrupt {
-            if let Some(Value::String(s)) = map.get_mut("signature") {
-                *s = corrupt_hex(s);
+        match tamper {
+            Tamper::None => {}
+            Tamper::Corrupt => {
+                if let Some(Value::String(s)) = map.get_mut("signature") {
+                    *s = corrupt_hex(s);
+                }
+            }
+            Tamper::Strip => {
+                map.remove("signature");
             }
         }
     }

@@ -75,6 +75,40 @@ pub struct Callback {
     pub last_status: u16,
     /// Whether it was delivered (HTTP 200).
     pub delivered: bool,
+    /// Whether a try is under way right now. A try is claimed under the lock before it is
+    /// sent, so however many deliveries run at once, each due time gets exactly one try.
+    pub in_flight: bool,
+}
+
+/// Every callback queued so far, and a queue of those waiting for their next try.
+#[derive(Debug, Default)]
+pub(crate) struct Callbacks {
+    all: Vec<Callback>,
+    /// `(due_at, index into all)` of each callback waiting for a try; a claimed (in flight),
+    /// delivered or abandoned callback is not in it. Finding the due ones costs O(due).
+    waiting: std::collections::BTreeSet<(u64, usize)>,
+}
+
+/// One claimed try. If it is dropped before it finishes (the sandbox stopped), the callback
+/// goes back in the queue, due at once, rather than staying in flight for ever.
+struct Claim {
+    state: Arc<State>,
+    index: usize,
+    finished: bool,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut cbs = lock(&self.state.callbacks);
+        if let Some(c) = cbs.all.get_mut(self.index) {
+            c.in_flight = false;
+            let due = c.due_at;
+            cbs.waiting.insert((due, self.index));
+        }
+    }
 }
 
 /// Shared state of a running sandbox.
@@ -83,7 +117,7 @@ pub(crate) struct State {
     pub(crate) ledger: Mutex<Ledger>,
     pub(crate) clock: Clock,
     pub(crate) faults: Mutex<faults::Faults>,
-    pub(crate) callbacks: Mutex<Vec<Callback>>,
+    pub(crate) callbacks: Mutex<Callbacks>,
     pub(crate) base_url: String,
     pub(crate) http: reqwest::Client,
     /// Reports API tokens and their expiry (virtual seconds).
@@ -113,52 +147,92 @@ impl State {
         secret: &str,
     ) {
         sign::sign_reply(secret, &mut fields);
+        let now = self.clock.now();
         let cb = Callback {
             url: url.to_owned(),
             body: Value::Object(fields).to_string().into_bytes(),
             attempts: 0,
-            due_at: self.clock.now(),
+            due_at: now,
             last_status: 0,
             delivered: false,
+            in_flight: false,
         };
-        lock(&self.callbacks).push(cb);
+        {
+            let mut cbs = lock(&self.callbacks);
+            let index = cbs.all.len();
+            cbs.all.push(cb);
+            cbs.waiting.insert((now, index));
+        }
         let state = self.clone();
         tokio::spawn(async move { state.deliver_due().await });
     }
 
-    /// Tries every callback that is due.
-    pub(crate) async fn deliver_due(&self) {
+    /// Tries every callback that is due, once each: the due ones are claimed under the lock
+    /// (taken out of the queue and marked in flight) before any is sent, so concurrent calls
+    /// never send the same try twice. Returns when every try claimed here has finished.
+    pub(crate) async fn deliver_due(self: &Arc<Self>) {
         let now = self.clock.now();
-        let due: Vec<(usize, Callback)> = lock(&self.callbacks)
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                !c.delivered && c.due_at <= now && (c.attempts as usize) <= CALLBACK_RETRIES.len()
-            })
-            .map(|(i, c)| (i, c.clone()))
-            .collect();
-        for (i, cb) in due {
-            let status = match self
-                .http
-                .post(&cb.url)
-                .header("content-type", "application/json; charset=UTF-8")
-                .body(cb.body.clone())
-                .send()
-                .await
-            {
-                Ok(r) => r.status().as_u16(),
-                Err(_) => 0,
-            };
-            let mut all = lock(&self.callbacks);
-            let Some(c) = all.get_mut(i) else { continue };
-            c.attempts += 1;
-            c.last_status = status;
-            if status == 200 {
-                c.delivered = true;
-            } else if let Some(delay) = CALLBACK_RETRIES.get(c.attempts as usize - 1) {
-                c.due_at = now + delay;
+        let claimed: Vec<(Claim, String, Vec<u8>)> = {
+            let mut cbs = lock(&self.callbacks);
+            let due: Vec<(u64, usize)> = cbs.waiting.range(..=(now, usize::MAX)).copied().collect();
+            let mut claimed = Vec::with_capacity(due.len());
+            for key in due {
+                cbs.waiting.remove(&key);
+                let Some(c) = cbs.all.get_mut(key.1) else {
+                    continue;
+                };
+                c.in_flight = true;
+                let claim = Claim {
+                    state: self.clone(),
+                    index: key.1,
+                    finished: false,
+                };
+                claimed.push((claim, c.url.clone(), c.body.clone()));
             }
+            claimed
+        };
+        let mut tries = tokio::task::JoinSet::new();
+        for (claim, url, body) in claimed {
+            let state = self.clone();
+            tries.spawn(async move {
+                let status = match state
+                    .http
+                    .post(&url)
+                    .header("content-type", "application/json; charset=UTF-8")
+                    .body(body)
+                    .send()
+                    .await
+                {
+                    Ok(r) => r.status().as_u16(),
+                    Err(_) => 0,
+                };
+                state.finish_try(claim, status, now);
+            });
         }
+        while tries.join_next().await.is_some() {}
+    }
+
+    /// Records a finished try: delivered on a 200, else due again after the next delay of
+    /// Flitt's schedule (counted from `claimed_at`), or abandoned when the schedule is spent.
+    fn finish_try(&self, mut claim: Claim, status: u16, claimed_at: u64) {
+        claim.finished = true;
+        let mut cbs = lock(&self.callbacks);
+        let Some(c) = cbs.all.get_mut(claim.index) else {
+            return;
+        };
+        c.in_flight = false;
+        c.attempts += 1;
+        c.last_status = status;
+        if status == 200 {
+            c.delivered = true;
+            return;
+        }
+        let Some(delay) = CALLBACK_RETRIES.get(c.attempts as usize - 1) else {
+            return;
+        };
+        c.due_at = claimed_at + delay;
+        let due = c.due_at;
+        cbs.waiting.insert((due, claim.index));
     }
 }
 
@@ -201,7 +275,7 @@ impl Sandbox {
             ledger: Mutex::new(Ledger::default()),
             clock: Clock::default(),
             faults: Mutex::new(faults::Faults::default()),
-            callbacks: Mutex::new(Vec::new()),
+            callbacks: Mutex::new(Callbacks::default()),
             base_url,
             http,
             report_tokens: Mutex::new(std::collections::BTreeMap::new()),
@@ -249,7 +323,7 @@ impl Sandbox {
 
     /// The callbacks queued so far, delivered or not.
     pub fn callbacks(&self) -> Vec<Callback> {
-        lock(&self.state.callbacks).clone()
+        lock(&self.state.callbacks).all.clone()
     }
 
     /// How many Reports API tokens the sandbox has issued.
