@@ -18,6 +18,7 @@
 //! | could not connect (nothing was sent) | retried | retried |
 //! | HTTP 429 | retried | [`Error::HttpStatus`] (refused, not applied) |
 //! | timeout or broken connection after sending; HTTP 5xx | retried | **never resent**: resolved by a status lookup |
+//! | HTTP 200 whose body is not a reply (HTML, cut short, malformed) or fails verification (forged, unsigned) | an error ([`Error::Decode`], [`Error::Signature`]) | **never resent**: resolved by a status lookup |
 //!
 //! Retries use capped exponential backoff with jitter ([`RetryPolicy`]). When a state-changing
 //! request's outcome is ambiguous, the client looks its `order_id` up. If the request created
@@ -594,7 +595,14 @@ impl Client {
             body,
         };
         match status {
-            200 => check_reply(endpoint, key, &reply, secrets).map_err(Attempt::Final),
+            200 => check_reply(endpoint, key, &reply, secrets).map_err(|e| match e {
+                // A reply that cannot be read or trusted says nothing about whether a
+                // state-changing request was applied: settle it, never assume either way.
+                Error::Decode { .. } | Error::Signature(_) if endpoint.effect != Effect::Read => {
+                    Attempt::Ambiguous(e)
+                }
+                other => Attempt::Final(other),
+            }),
             429 if endpoint.effect == Effect::Read => {
                 Err(Attempt::Ambiguous(http_error(&reply, secrets)))
             }

@@ -9,8 +9,9 @@
 //! 2. **Sensitive keys**: the value after any spec field marked `sensitive`
 //!    ([`crate::api::SENSITIVE_FIELDS`]) or a protocol field that carries secrets
 //!    (`signature`, `response_signature_string`, the 2.0 `data`), written as JSON
-//!    (`"cvv2": "123"`, also when the JSON is cut short), as a form (`cvv2=123&`) or as text
-//!    (`cvv2: 123`). Keys match whatever their case (`PaRes`, `MD`).
+//!    (`"cvv2": "123"`, also when the JSON is cut short), as a form (`cvv2=123&`), as text
+//!    (`cvv2: 123`), or as a bare word holding a digit (`CVV2 735`). Keys match whatever
+//!    their case (`PaRes`, `MD`).
 //! 3. **Card-number-like digits**: a run of 12 or more digits, also when grouped by single
 //!    spaces or dashes (`4444 5555 1111 6666`).
 //!
@@ -182,10 +183,22 @@ fn mask_keyed_values(text: &str) -> String {
         if j < chars.len() && (chars[j] == '"' || chars[j] == '\'') {
             j += 1;
         }
+        let spaced = j;
         while j < chars.len() && chars[j] == ' ' {
             j += 1;
         }
-        if j >= chars.len() || !(chars[j] == ':' || chars[j] == '=') {
+        if j >= chars.len() {
+            continue;
+        }
+        if chars[j] != ':' && chars[j] != '=' {
+            // `CVV2 735`, `token rtok9f8e`: a bare word after the key is its value when it
+            // holds a digit (`the signature does not match` stays as it is).
+            let end = value_end(&chars, j);
+            if j > spaced && chars[j..end].iter().any(char::is_ascii_digit) {
+                out.extend(&chars[i..j]);
+                out.push_str(MASK);
+                i = end;
+            }
             continue;
         }
         j += 1;
@@ -323,13 +336,14 @@ mod tests {
 
     #[test]
     fn truncated_json_form_html_and_text_are_masked() {
-        let cases: [&str; 6] = [
+        let cases: [&str; 7] = [
             r#"{"response":{"order_id":"o1","rectoken":"tok123","cvv2":"73"#,
             r#"{"response":{"order_id":"o1","container":"eyJhbGciOi"#,
             "order_id=o1&rectoken=tok123&cvv2=735&masked_card=444455XXXXXX6666",
             "<html><body><p>cvv2: 735, rectoken = tok123</p></body></html>",
             "Card 4444 5555 1111 6666 declined; CVV2=735",
             "card 4444-5555-1111-6666 expiry_date:1230",
+            "upstream failed (CVV2 735, token tok123)",
         ];
         for body in cases {
             let e = excerpt(body.as_bytes());

@@ -28,9 +28,34 @@ pub struct Recorder {
     received: Arc<Mutex<Vec<Received>>>,
 }
 
+/// A reply of any shape: status line (`"200 OK"`), `Content-Type` and body bytes.
+pub struct RawAnswer {
+    /// The status line after `HTTP/1.1 `.
+    pub status: &'static str,
+    /// The `Content-Type` header.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
 impl Recorder {
     /// Binds a free port and serves until the runtime ends.
     pub async fn start(mut answer: impl FnMut(&Received) -> Answer + Send + 'static) -> Self {
+        Self::start_raw(move |request| {
+            let (status, html) = answer(request);
+            RawAnswer {
+                status,
+                content_type: "text/html; charset=utf-8",
+                body: html.into_bytes(),
+            }
+        })
+        .await
+    }
+
+    /// As [`Recorder::start`], answering with any content type and body (a test gateway).
+    pub async fn start_raw(
+        mut answer: impl FnMut(&Received) -> RawAnswer + Send + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -40,19 +65,22 @@ impl Recorder {
                 let Some(request) = read_request(&mut socket).await else {
                     continue;
                 };
-                let (status, html) = answer(&request);
+                let reply = answer(&request);
                 store.lock().unwrap().push(request);
-                let location = if status.starts_with('3') {
+                let location = if reply.status.starts_with('3') {
                     "Location: http://127.0.0.1:9/elsewhere\r\n"
                 } else {
                     ""
                 };
-                let reply = format!(
-                    "HTTP/1.1 {status}\r\n{location}Content-Type: text/html; charset=utf-8\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
-                    html.len()
+                let head = format!(
+                    "HTTP/1.1 {}\r\n{location}Content-Type: {}\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    reply.status,
+                    reply.content_type,
+                    reply.body.len()
                 );
-                let _ = socket.write_all(reply.as_bytes()).await;
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&reply.body).await;
             }
         });
         Self { url, received }
