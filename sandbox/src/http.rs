@@ -4,6 +4,7 @@
 
 use crate::faults::Fault;
 use crate::ledger::{NewOrder, Order, Refusal, Status, order_fields};
+use crate::serve::RequestBody;
 use crate::{Clock, State, lock, pages, sign};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -196,9 +197,10 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
 
 async fn api(
     AxumState(state): AxumState<Arc<State>>,
+    connection: Option<axum::Extension<crate::serve::Connection>>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
     let incoming = match parse(&headers, &body) {
         Ok(i) => i,
@@ -242,9 +244,18 @@ async fn api(
             );
         }
         Some(Fault::ConnectionReset) => {
-            // A body that fails before its first byte: hyper has only buffered the head, so
-            // it drops the connection without writing anything.
-            response = scripted(response, vec![Step::Fail]);
+            // The connection task drops the socket with SO_LINGER 0: a TCP reset. This
+            // handler never returns meanwhile, so hyper has no head to write; the connection
+            // task drops it with the connection. Without the handle (not served by our accept
+            // loop), a body that fails before its first byte: hyper has only buffered the
+            // head, so it closes the connection without writing anything.
+            match connection {
+                Some(axum::Extension(c)) => {
+                    c.reset();
+                    std::future::pending::<()>().await;
+                }
+                None => response = scripted(response, vec![Step::Fail]),
+            }
         }
         Some(Fault::TruncatedBody) => {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -363,6 +374,11 @@ fn html(status: StatusCode, text: &str) -> Response {
         format!("<html><head><title>{text}</title></head><body><h1>{text}</h1></body></html>"),
     )
         .into_response()
+}
+
+/// A Flitt-style JSON refusal: `{"response":{"response_status":"failure","error_code":…}}`.
+pub(crate) fn json_error(code: u32, message: String) -> Response {
+    encode_error(Format::Json, &refuse(code, message))
 }
 
 fn encode_error(format: Format, r: &Refusal) -> Response {
@@ -582,9 +598,8 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
             if endpoint.name == "checkout_verification" {
                 new.tran_type = Some("verification");
             }
-            let o = ledger.create(new, now)?;
-            let token = format!("{:x}", o.payment_id * 7919);
-            let payment_id = o.payment_id;
+            let payment_id = ledger.create(new, now)?.payment_id;
+            let token = format!("{:x}", payment_id * 7919);
             if endpoint.name == "checkout_subscription" {
                 let id = order_id();
                 ledger.make_subscription(merchant_id, &id, schedule(fields, now)?)?;

@@ -15,6 +15,21 @@
 //! and 745 over the ledger with the documented filter operators and pagination); and scripted
 //! or random faults.
 //!
+//! # Bounds
+//!
+//! The sandbox is meant to run for a long time under load without growing or stalling. Each
+//! bound has a default and a setting on [`SandboxBuilder`] (and on `flitt sandbox`):
+//!
+//! | bound | default | what happens at it |
+//! |---|---|---|
+//! | orders in the ledger ([`SandboxBuilder::max_orders`]) | 100,000 | the oldest *finished* orders (declined, expired, reversed, approved and not an active subscription) are evicted, then, only if too few are finished, the oldest of any state; an evicted order answers 1018 |
+//! | open connections ([`SandboxBuilder::max_connections`]) | 1,024 | new connections wait in the listen backlog until one closes |
+//! | request head ([`SandboxBuilder::header_read_timeout`]) | 10 s | the connection is closed without a reply; the same bound closes a kept-alive connection idle between requests |
+//! | request body time ([`SandboxBuilder::body_read_timeout`]) | 30 s | refused with error 1005 and the connection closed |
+//! | request body size ([`SandboxBuilder::max_body_bytes`]) | 1 MiB | refused with error 1005 and the connection closed |
+//!
+//! Expiry and checkout-page lookups cost O(log n) per request whatever the ledger's size.
+//!
 //! ```no_run
 //! # async fn run() {
 //! let sandbox = flitt_sandbox::Sandbox::start().await.expect("bind 127.0.0.1");
@@ -36,6 +51,7 @@ mod http;
 pub mod ledger;
 mod pages;
 mod reports;
+mod serve;
 mod sign;
 
 pub use clock::Clock;
@@ -122,6 +138,8 @@ pub(crate) struct State {
     pub(crate) http: reqwest::Client,
     /// Reports API tokens and their expiry (virtual seconds).
     pub(crate) report_tokens: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Connection and request bounds.
+    pub(crate) limits: serve::Limits,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -249,21 +267,127 @@ impl Drop for Sandbox {
     }
 }
 
+/// Settings of a sandbox. Build one with [`Sandbox::builder`], or start from
+/// [`Config::default`] and pass it to [`Sandbox::start_with`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// The port on 127.0.0.1 (0, the default: a free one).
+    pub port: u16,
+    /// The most orders the ledger keeps (default [`Config::DEFAULT_MAX_ORDERS`]); see
+    /// [`ledger::Ledger::with_max_orders`] for which are evicted.
+    pub max_orders: usize,
+    /// The most connections open at once (default 1,024); more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a request line and headers may take to arrive, and how long a kept-alive
+    /// connection may sit idle between requests (default 10 s).
+    pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive (default 30 s).
+    pub body_read_timeout: Duration,
+    /// The largest request body accepted (default 1 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// The default bound on the ledger's orders.
+    pub const DEFAULT_MAX_ORDERS: usize = ledger::DEFAULT_MAX_ORDERS;
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            max_orders: Self::DEFAULT_MAX_ORDERS,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Builds a [`Sandbox`] with other than the default [`Config`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct SandboxBuilder {
+    config: Config,
+}
+
+impl SandboxBuilder {
+    /// The port on 127.0.0.1 (0: a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// The most orders the ledger keeps (at least 1).
+    pub fn max_orders(mut self, n: usize) -> Self {
+        self.config.max_orders = n;
+        self
+    }
+
+    /// The most connections open at once (at least 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n;
+        self
+    }
+
+    /// How long a request head may take, and a kept-alive connection may idle.
+    pub fn header_read_timeout(mut self, d: Duration) -> Self {
+        self.config.header_read_timeout = d;
+        self
+    }
+
+    /// How long a request body may take.
+    pub fn body_read_timeout(mut self, d: Duration) -> Self {
+        self.config.body_read_timeout = d;
+        self
+    }
+
+    /// The largest request body accepted.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.config.max_body_bytes = n;
+        self
+    }
+
+    /// Starts the sandbox.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start(self) -> std::io::Result<Sandbox> {
+        Sandbox::start_with(self.config).await
+    }
+}
+
 impl Sandbox {
-    /// Starts a sandbox on 127.0.0.1 on a free port.
+    /// Starts a sandbox on 127.0.0.1 on a free port, with the default [`Config`].
     ///
     /// # Errors
     /// When no port can be bound.
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_on(0).await
+        Self::start_with(Config::default()).await
     }
 
-    /// Starts a sandbox on 127.0.0.1 on `port` (0 for a free one).
+    /// Starts a sandbox on 127.0.0.1 on `port` (0 for a free one), with the default
+    /// [`Config`] otherwise.
     ///
     /// # Errors
     /// When the port cannot be bound.
     pub async fn start_on(port: u16) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        Self::builder().port(port).start().await
+    }
+
+    /// A builder for a sandbox with other than the default [`Config`].
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Starts a sandbox with `config`.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start_with(config: Config) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
@@ -271,19 +395,24 @@ impl Sandbox {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(std::io::Error::other)?;
+        let limits = serve::Limits {
+            max_connections: config.max_connections.max(1),
+            header_read_timeout: config.header_read_timeout,
+            body_read_timeout: config.body_read_timeout,
+            max_body_bytes: config.max_body_bytes,
+        };
         let state = Arc::new(State {
-            ledger: Mutex::new(Ledger::default()),
+            ledger: Mutex::new(Ledger::with_max_orders(config.max_orders)),
             clock: Clock::default(),
             faults: Mutex::new(faults::Faults::default()),
             callbacks: Mutex::new(Callbacks::default()),
             base_url,
             http,
             report_tokens: Mutex::new(std::collections::BTreeMap::new()),
+            limits,
         });
         let app = http::router(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let task = tokio::spawn(serve::serve(listener, app, limits));
         Ok(Self { state, task })
     }
 

@@ -1,8 +1,8 @@
 //! The HTML pages: the ACS (3-D Secure) page and the hosted checkout page.
 
 use crate::ledger::{ThreeDs, expected_pares, order_fields};
+use crate::serve::RequestBody;
 use crate::{Clock, MERCHANT_ID, State, lock, sign};
-use axum::body::Bytes;
 use axum::extract::{Path, State as AxumState};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -25,7 +25,7 @@ fn form_fields(body: &[u8]) -> BTreeMap<String, String> {
 
 /// The ACS: receives `PaReq`, `MD` and `TermUrl` as a real ACS does, and shows a page whose
 /// form posts `PaRes` and `MD` back to the `TermUrl`.
-pub(crate) async fn acs(body: Bytes) -> Response {
+pub(crate) async fn acs(RequestBody(body): RequestBody) -> Response {
     let f = form_fields(&body);
     let get = |k: &str| {
         f.iter()
@@ -116,7 +116,7 @@ pub(crate) async fn checkout_page(
 pub(crate) async fn checkout_pay(
     AxumState(state): AxumState<Arc<State>>,
     Path(token): Path<String>,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
     let f = form_fields(&body);
     let Some(order_id) = find_by_token(&state, &token) else {
