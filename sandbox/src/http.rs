@@ -599,7 +599,7 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                 new.tran_type = Some("verification");
             }
             let payment_id = ledger.create(new, now)?.payment_id;
-            let token = format!("{:x}", payment_id * 7919);
+            let token = ledger.issue_checkout_token(merchant_id, &order_id())?;
             if endpoint.name == "checkout_subscription" {
                 let id = order_id();
                 ledger.make_subscription(merchant_id, &id, schedule(fields, now)?)?;

@@ -41,6 +41,18 @@ pub(crate) async fn acs(RequestBody(body): RequestBody) -> Response {
         )
             .into_response();
     }
+    // The TermUrl goes into a form's action: only http and https, or a page could be made to
+    // post (or run `javascript:`) anywhere.
+    let term_url = match reqwest::Url::parse(&term_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => u.to_string(),
+        _ => {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                Html("<html><body><h1>Sandbox ACS</h1><p>TermUrl must be an http or https URL.</p></body></html>".to_owned()),
+            )
+                .into_response();
+        }
+    };
     let pending = ThreeDs {
         md: md.clone(),
         pareq: get("PaReq"),
@@ -66,11 +78,10 @@ pub(crate) async fn acs(RequestBody(body): RequestBody) -> Response {
     .into_response()
 }
 
+/// The order id a checkout token opens: the token must be exactly one the sandbox issued.
 fn find_by_token(state: &State, token: &str) -> Option<String> {
-    let payment_id = u64::from_str_radix(token, 16).ok()? / 7919;
     lock(&state.ledger)
-        .orders()
-        .find(|o| o.payment_id == payment_id)
+        .by_checkout_token(token)
         .map(|o| o.order_id.clone())
 }
 

@@ -145,7 +145,12 @@ pub(crate) async fn report(
             .collect()
     };
     let total = rows.len();
-    let start = ((page - 1) * on_page) as usize;
+    // A page past the end is empty, however far past: no arithmetic that can wrap.
+    let start = page
+        .checked_sub(1)
+        .and_then(|p| p.checked_mul(on_page))
+        .and_then(|s| usize::try_from(s).ok())
+        .unwrap_or(usize::MAX);
     let data: Vec<Value> = rows
         .into_iter()
         .skip(start)
