@@ -54,6 +54,116 @@ mod reports;
 mod serve;
 mod sign;
 
+/// Entry points for fuzzing the request parser; not a stable API.
+#[doc(hidden)]
+pub mod fuzz {
+    /// Runs on a raw API request exactly the code the sandbox runs on one before its ledger:
+    /// parsing (JSON, form, 2.0 envelopes; the format from `content_type` and the first byte,
+    /// as the handler decides), then, at every API path the spec defines, the endpoint lookup,
+    /// the merchant, the signature and the parameter checks. `Ok` when some path admits the
+    /// request (it would reach the ledger); else the Flitt error code, from the parser or from
+    /// the first path. Never panics, whatever the bytes.
+    ///
+    /// # Errors
+    /// The Flitt error code (1005, 1007, 1010, 1011, 1014, …) of the refusal.
+    pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<(), u32> {
+        let paths = flitt::api::ENDPOINTS.iter().map(|e| e.path);
+        crate::http::parse_and_admit(paths, content_type.unwrap_or(""), body)
+    }
+
+    /// [`parse_request`] at one path (`/api/status/order_id`), as the handler runs it for a
+    /// request to that path.
+    ///
+    /// # Errors
+    /// The Flitt error code of the refusal (1002 for a path no endpoint has).
+    pub fn parse_request_at(
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), u32> {
+        crate::http::parse_and_admit([path], content_type.unwrap_or(""), body)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn status_body() -> String {
+            let fields = serde_json::json!({"order_id": "o", "merchant_id": crate::MERCHANT_ID});
+            let serde_json::Value::Object(mut map) = fields else {
+                unreachable!()
+            };
+            let signature = crate::sign::v1(crate::SECRET_KEY, &map);
+            map.insert("signature".into(), signature.into());
+            serde_json::json!({ "request": map }).to_string()
+        }
+
+        #[test]
+        fn admits_a_signed_request_and_names_refusals() {
+            let body = status_body();
+            let json = Some("application/json");
+            assert_eq!(parse_request(json, body.as_bytes()), Ok(()));
+            assert_eq!(
+                parse_request_at("/api/status/order_id", json, body.as_bytes()),
+                Ok(())
+            );
+            assert_eq!(
+                parse_request_at("/api/nope", json, body.as_bytes()),
+                Err(1002)
+            );
+            let forged = body.replace("\"o\"", "\"p\"");
+            assert_eq!(
+                parse_request_at("/api/status/order_id", json, forged.as_bytes()),
+                Err(1014)
+            );
+            assert_eq!(parse_request(json, b"{"), Err(1005));
+            assert_eq!(parse_request(None, b"  "), Err(1010));
+            assert_eq!(parse_request(Some("text/xml"), b"<a/>"), Err(1021));
+        }
+
+        #[test]
+        fn never_panics_on_mangled_requests() {
+            // A bounded stand-in for the fuzz target: valid bodies, bit-flipped, cut, spliced.
+            let v2 = {
+                let data = base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    r#"{"order":{"merchant_id":1549901,"order_id":"x","recurring_data":{"every":99999999999999999}}}"#,
+                );
+                format!(r#"{{"request":{{"version":"2.0","data":"{data}","signature":"00"}}}}"#)
+            };
+            let seeds = [
+                status_body(),
+                v2,
+                "order_id=a&merchant_id=1549901&signature=x&amount=%FF%FE".to_owned(),
+                r#"{"request":{"merchant_id":18446744073709551616,"amount":-1e400}}"#.to_owned(),
+            ];
+            let types = [
+                None,
+                Some("application/json"),
+                Some("application/x-www-form-urlencoded"),
+            ];
+            const ALPHABET: &[u8] = b"{}[]\":,|%=0";
+            let mut rng = fastrand::Rng::with_seed(7);
+            for i in 0..20_000 {
+                let mut body = seeds[i % seeds.len()].clone().into_bytes();
+                for _ in 0..rng.usize(0..4) {
+                    if body.is_empty() {
+                        break;
+                    }
+                    let at = rng.usize(..body.len());
+                    match rng.u8(0..4) {
+                        0 => body[at] ^= 1 << rng.u8(0..8),
+                        1 => body.truncate(at),
+                        2 => body.insert(at, rng.u8(..)),
+                        _ => body[at] = ALPHABET[rng.usize(..ALPHABET.len())],
+                    }
+                }
+                let _ = parse_request(types[i % types.len()], &body);
+            }
+        }
+    }
+}
+
 pub use clock::Clock;
 pub use faults::{Fault, FaultRule};
 
