@@ -23,6 +23,7 @@
 //! | bound | default | what happens at it |
 //! |---|---|---|
 //! | orders in the ledger ([`SandboxBuilder::max_orders`]) | 100,000 | the oldest *finished* orders (declined, expired, reversed, approved and not an active subscription) are evicted, then, only if too few are finished, the oldest of any state; an evicted order answers 1018 |
+//! | server callbacks remembered (the same setting) | 100,000 | the oldest delivered or abandoned callbacks are forgotten, then, only if too few, the oldest still waiting |
 //! | open connections ([`SandboxBuilder::max_connections`]) | 1,024 | new connections wait in the listen backlog until one closes |
 //! | request head ([`SandboxBuilder::header_read_timeout`]) | 10 s | the connection is closed without a reply; the same bound closes a kept-alive connection idle between requests |
 //! | request body time ([`SandboxBuilder::body_read_timeout`]) | 30 s | refused with error 1005 and the connection closed |
@@ -206,13 +207,116 @@ pub struct Callback {
     pub in_flight: bool,
 }
 
-/// Every callback queued so far, and a queue of those waiting for their next try.
-#[derive(Debug, Default)]
+/// The callbacks queued so far (up to a bound), and a queue of those waiting for their next
+/// try.
+#[derive(Debug)]
 pub(crate) struct Callbacks {
-    all: Vec<Callback>,
-    /// `(due_at, index into all)` of each callback waiting for a try; a claimed (in flight),
+    /// By queueing order.
+    all: std::collections::BTreeMap<usize, Callback>,
+    next: usize,
+    /// `(due_at, key in all)` of each callback waiting for a try; a claimed (in flight),
     /// delivered or abandoned callback is not in it. Finding the due ones costs O(due).
     waiting: std::collections::BTreeSet<(u64, usize)>,
+    /// The most callbacks kept (the sandbox's `max_orders`).
+    max: usize,
+}
+
+impl Callbacks {
+    fn new(max: usize) -> Self {
+        Self {
+            all: std::collections::BTreeMap::new(),
+            next: 0,
+            waiting: std::collections::BTreeSet::new(),
+            max: max.max(1),
+        }
+    }
+
+    /// Queues a callback, due at `now`, and keeps the log within its bound: past it, the
+    /// oldest finished callbacks (delivered, or their retries spent) are dropped, then, if too
+    /// few are finished, the oldest still waiting (their remaining tries are not made). Like
+    /// the ledger, down to the bound less a sixteenth at a time.
+    fn push(&mut self, cb: Callback, now: u64) {
+        let key = self.next;
+        self.next += 1;
+        self.all.insert(key, cb);
+        self.waiting.insert((now, key));
+        if self.all.len() <= self.max {
+            return;
+        }
+        let excess = self.all.len() - (self.max - self.max / 16);
+        let mut doomed: Vec<usize> = self
+            .all
+            .iter()
+            .filter(|(_, c)| !c.in_flight && (c.delivered || !self.is_waiting(c)))
+            .map(|(k, _)| *k)
+            .take(excess)
+            .collect();
+        if doomed.len() < excess {
+            let chosen: std::collections::HashSet<usize> = doomed.iter().copied().collect();
+            let more: Vec<usize> = self
+                .all
+                .iter()
+                .filter(|(k, c)| !c.in_flight && **k != key && !chosen.contains(k))
+                .map(|(k, _)| *k)
+                .take(excess - doomed.len())
+                .collect();
+            doomed.extend(more);
+        }
+        for k in doomed {
+            if let Some(c) = self.all.remove(&k) {
+                self.waiting.remove(&(c.due_at, k));
+            }
+        }
+    }
+
+    /// Whether a callback still has tries to come.
+    fn is_waiting(&self, c: &Callback) -> bool {
+        !c.delivered && (c.attempts as usize) <= CALLBACK_RETRIES.len()
+    }
+}
+
+#[cfg(test)]
+mod callback_tests {
+    use super::*;
+
+    fn cb(delivered: bool) -> Callback {
+        Callback {
+            url: String::new(),
+            body: Vec::new(),
+            attempts: u32::from(delivered),
+            due_at: 0,
+            last_status: 0,
+            delivered,
+            in_flight: false,
+        }
+    }
+
+    #[test]
+    fn the_log_stays_within_its_bound_forgetting_finished_callbacks_first() {
+        let mut cbs = Callbacks::new(16);
+        // Four waiting callbacks first (the oldest), then delivered ones.
+        for _ in 0..4 {
+            cbs.push(cb(false), 0);
+        }
+        for _ in 0..100 {
+            cbs.push(cb(true), 0);
+            assert!(cbs.all.len() <= 16);
+        }
+        assert!(
+            (0..4).all(|k| cbs.all.contains_key(&k)),
+            "the waiting ones stay"
+        );
+        assert_eq!(cbs.waiting.len(), cbs.all.len());
+        assert!(cbs.all.contains_key(&103), "the newest stays");
+        // With nothing finished, the oldest waiting go, and the queue forgets them too.
+        let mut cbs = Callbacks::new(4);
+        for _ in 0..10 {
+            cbs.push(cb(false), 0);
+        }
+        assert!(cbs.all.len() <= 4);
+        assert_eq!(cbs.waiting.len(), cbs.all.len());
+        assert!(cbs.all.contains_key(&9));
+    }
 }
 
 /// One claimed try. If it is dropped before it finishes (the sandbox stopped), the callback
@@ -229,7 +333,7 @@ impl Drop for Claim {
             return;
         }
         let mut cbs = lock(&self.state.callbacks);
-        if let Some(c) = cbs.all.get_mut(self.index) {
+        if let Some(c) = cbs.all.get_mut(&self.index) {
             c.in_flight = false;
             let due = c.due_at;
             cbs.waiting.insert((due, self.index));
@@ -285,12 +389,7 @@ impl State {
             delivered: false,
             in_flight: false,
         };
-        {
-            let mut cbs = lock(&self.callbacks);
-            let index = cbs.all.len();
-            cbs.all.push(cb);
-            cbs.waiting.insert((now, index));
-        }
+        lock(&self.callbacks).push(cb, now);
         let state = self.clone();
         tokio::spawn(async move { state.deliver_due().await });
     }
@@ -306,7 +405,7 @@ impl State {
             let mut claimed = Vec::with_capacity(due.len());
             for key in due {
                 cbs.waiting.remove(&key);
-                let Some(c) = cbs.all.get_mut(key.1) else {
+                let Some(c) = cbs.all.get_mut(&key.1) else {
                     continue;
                 };
                 c.in_flight = true;
@@ -345,7 +444,7 @@ impl State {
     fn finish_try(&self, mut claim: Claim, status: u16, claimed_at: u64) {
         claim.finished = true;
         let mut cbs = lock(&self.callbacks);
-        let Some(c) = cbs.all.get_mut(claim.index) else {
+        let Some(c) = cbs.all.get_mut(&claim.index) else {
             return;
         };
         c.in_flight = false;
@@ -430,7 +529,9 @@ impl SandboxBuilder {
         self
     }
 
-    /// The most orders the ledger keeps (at least 1).
+    /// The most orders the ledger keeps (at least 1), and the most server callbacks the
+    /// sandbox remembers: past it, the oldest delivered or abandoned callbacks are forgotten
+    /// first.
     pub fn max_orders(mut self, n: usize) -> Self {
         self.config.max_orders = n;
         self
@@ -515,7 +616,7 @@ impl Sandbox {
             ledger: Mutex::new(Ledger::with_max_orders(config.max_orders)),
             clock: Clock::default(),
             faults: Mutex::new(faults::Faults::default()),
-            callbacks: Mutex::new(Callbacks::default()),
+            callbacks: Mutex::new(Callbacks::new(config.max_orders)),
             base_url,
             http,
             report_tokens: Mutex::new(std::collections::BTreeMap::new()),
@@ -560,9 +661,10 @@ impl Sandbox {
         lock(&self.state.ledger).orders().cloned().collect()
     }
 
-    /// The callbacks queued so far, delivered or not.
+    /// The callbacks queued so far, delivered or not, oldest first (the newest `max_orders`
+    /// at most; see [`SandboxBuilder::max_orders`]).
     pub fn callbacks(&self) -> Vec<Callback> {
-        lock(&self.state.callbacks).all.clone()
+        lock(&self.state.callbacks).all.values().cloned().collect()
     }
 
     /// How many Reports API tokens the sandbox has issued.
