@@ -88,6 +88,10 @@ enum Command {
         /// The port (default: a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// The most orders the ledger keeps; past it the oldest finished orders are evicted
+        /// (an evicted order answers 1018).
+        #[arg(long, default_value_t = flitt_sandbox::Config::DEFAULT_MAX_ORDERS)]
+        max_orders: usize,
     },
 }
 
@@ -107,7 +111,7 @@ fn main() -> ExitCode {
             format,
             page_size,
         } => run_async(report(report_id, filters, format, page_size)),
-        Command::Sandbox { port } => run_async(sandbox(port)),
+        Command::Sandbox { port, max_orders } => run_async(sandbox(port, max_orders)),
     }
 }
 
@@ -390,8 +394,13 @@ async fn report(
     ExitCode::SUCCESS
 }
 
-async fn sandbox(port: u16) -> ExitCode {
-    let sandbox = match flitt_sandbox::Sandbox::start_on(port).await {
+async fn sandbox(port: u16, max_orders: usize) -> ExitCode {
+    let started = flitt_sandbox::Sandbox::builder()
+        .port(port)
+        .max_orders(max_orders)
+        .start()
+        .await;
+    let sandbox = match started {
         Ok(s) => s,
         Err(e) => return fail(1, format!("cannot start the sandbox: {e}")),
     };

@@ -36,9 +36,10 @@ pub enum Fault {
     /// timeout gives up part-way.
     SlowDrip(Duration),
     /// The request is applied (the ledger changed), then the connection is closed with no HTTP
-    /// response at all: not a byte of a status line. The client sees the connection closed
-    /// before any response (hyper: an incomplete message; reqwest: a transport error that is
-    /// not a timeout).
+    /// response at all: not a byte of a status line. The socket is closed with a TCP reset
+    /// (`SO_LINGER` 0), so the client's read fails with "connection reset by peer"
+    /// (`ECONNRESET`; reqwest: a transport error that is not a timeout, after the request was
+    /// sent).
     ConnectionReset,
 }
 

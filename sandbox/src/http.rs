@@ -4,6 +4,7 @@
 
 use crate::faults::Fault;
 use crate::ledger::{NewOrder, Order, Refusal, Status, order_fields};
+use crate::serve::RequestBody;
 use crate::{Clock, State, lock, pages, sign};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -64,11 +65,8 @@ fn request_id() -> String {
     (0..13).map(|_| rng.alphanumeric()).collect()
 }
 
-fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Incoming, Refusal> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+/// Reads a raw request as the gateway does: JSON (1.0 or a 2.0 envelope) or form.
+fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(refuse(1010, "Request is empty"));
     }
@@ -196,11 +194,16 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
 
 async fn api(
     AxumState(state): AxumState<Arc<State>>,
+    connection: Option<axum::Extension<crate::serve::Connection>>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
-    let incoming = match parse(&headers, &body) {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let incoming = match parse(content_type, &body) {
         Ok(i) => i,
         Err(r) => return encode_error(Format::Json, &r),
     };
@@ -242,9 +245,18 @@ async fn api(
             );
         }
         Some(Fault::ConnectionReset) => {
-            // A body that fails before its first byte: hyper has only buffered the head, so
-            // it drops the connection without writing anything.
-            response = scripted(response, vec![Step::Fail]);
+            // The connection task drops the socket with SO_LINGER 0: a TCP reset. This
+            // handler never returns meanwhile, so hyper has no head to write; the connection
+            // task drops it with the connection. Without the handle (not served by our accept
+            // loop), a body that fails before its first byte: hyper has only buffered the
+            // head, so it closes the connection without writing anything.
+            match connection {
+                Some(axum::Extension(c)) => {
+                    c.reset();
+                    std::future::pending::<()>().await;
+                }
+                None => response = scripted(response, vec![Step::Fail]),
+            }
         }
         Some(Fault::TruncatedBody) => {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -363,6 +375,11 @@ fn html(status: StatusCode, text: &str) -> Response {
         format!("<html><head><title>{text}</title></head><body><h1>{text}</h1></body></html>"),
     )
         .into_response()
+}
+
+/// A Flitt-style JSON refusal: `{"response":{"response_status":"failure","error_code":…}}`.
+pub(crate) fn json_error(code: u32, message: String) -> Response {
+    encode_error(Format::Json, &refuse(code, message))
 }
 
 fn encode_error(format: Format, r: &Refusal) -> Response {
@@ -501,14 +518,26 @@ fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Sche
     let next_at = u64::try_from(day).map_or(now, |d| (d * 86_400).max(now));
     Ok(crate::ledger::Schedule {
         amount: number(data, "amount")?,
-        every: every * unit,
+        every: every
+            .checked_mul(unit)
+            .ok_or_else(|| refuse(1007, "Parameter `recurring_data.every` is incorrect"))?,
         next_at,
         remaining: text(data, "quantity").and_then(|q| q.parse().ok()),
         charged: 0,
     })
 }
 
-fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
+/// What the checks before the ledger established about a request.
+struct Admitted {
+    endpoint: &'static Endpoint,
+    merchant_id: u64,
+    secret: &'static str,
+    credit: bool,
+}
+
+/// Everything the gateway checks before the ledger: the endpoint, the merchant, the
+/// signature (first, as the gateway does), then the parameters against the spec.
+fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal> {
     let fields = &incoming.fields;
     let endpoint = find_endpoint(path, fields, incoming.format == Format::V2)
         .ok_or_else(|| refuse(1002, format!("Application error: no endpoint {path}")))?;
@@ -546,6 +575,42 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
         }
     }
     check_params(endpoint, fields)?;
+    Ok(Admitted {
+        endpoint,
+        merchant_id,
+        secret,
+        credit,
+    })
+}
+
+/// The request parser and pre-ledger checks at each of `paths`, for fuzzing (see
+/// [`crate::fuzz`]): `Ok` when one path admits the request, else the code at the first.
+pub(crate) fn parse_and_admit<'a>(
+    paths: impl IntoIterator<Item = &'a str>,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(), u32> {
+    let incoming = parse(content_type, body).map_err(|r| r.code)?;
+    let mut first = None;
+    for path in paths {
+        match admit(path, &incoming) {
+            Ok(_) => return Ok(()),
+            Err(r) => {
+                first.get_or_insert(r.code);
+            }
+        }
+    }
+    Err(first.unwrap_or(1002))
+}
+
+fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
+    let fields = &incoming.fields;
+    let Admitted {
+        endpoint,
+        merchant_id,
+        secret,
+        credit,
+    } = admit(path, &incoming)?;
     let now = state.clock.now();
     let time = Clock::order_time(now);
     let mut ledger = lock(&state.ledger);
@@ -582,12 +647,16 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
             if endpoint.name == "checkout_verification" {
                 new.tran_type = Some("verification");
             }
-            let o = ledger.create(new, now)?;
-            let token = format!("{:x}", o.payment_id * 7919);
-            let payment_id = o.payment_id;
-            if endpoint.name == "checkout_subscription" {
-                let id = order_id();
-                ledger.make_subscription(merchant_id, &id, schedule(fields, now)?)?;
+            // The schedule is checked before the order exists, so a refusal leaves nothing.
+            let plan = if endpoint.name == "checkout_subscription" {
+                Some(schedule(fields, now)?)
+            } else {
+                None
+            };
+            let payment_id = ledger.create(new, now)?.payment_id;
+            let token = ledger.issue_checkout_token(merchant_id, &order_id())?;
+            if let Some(plan) = plan {
+                ledger.make_subscription(merchant_id, &order_id(), plan)?;
             }
             let url = format!("{}/sandbox/checkout/{token}", state.base_url);
             let body = if endpoint.name == "checkout_token" {

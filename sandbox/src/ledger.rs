@@ -143,6 +143,8 @@ pub struct Order {
     pub schedule: Option<Schedule>,
     /// Receiver IBAN for IBAN payouts.
     pub receiver_iban: Option<String>,
+    /// The hosted checkout page token, once one was issued.
+    pub checkout_token: Option<String>,
 }
 
 /// A subscription's charge schedule, in virtual seconds.
@@ -160,12 +162,35 @@ pub struct Schedule {
     pub charged: u64,
 }
 
+/// An order's key: merchant id and order id.
+type Key = (u64, String);
+
+/// How many orders a ledger keeps by default (see [`Ledger::with_max_orders`]).
+pub const DEFAULT_MAX_ORDERS: usize = 100_000;
+
 /// The sandbox's ledger.
-#[derive(Debug, Default)]
+///
+/// Its costs do not grow with its size: expiry is a queue keyed by expiry time (each request
+/// expires only the orders that fell due), checkout tokens are a map, and the number of orders
+/// is bounded (see [`Ledger::with_max_orders`]).
+#[derive(Debug)]
 pub struct Ledger {
-    orders: BTreeMap<(u64, String), Order>,
+    orders: BTreeMap<Key, Order>,
     tokens: BTreeMap<String, TestCard>,
     next_id: u64,
+    /// `(created_at + lifetime, key)` of every order, for expiry in O(due).
+    expiry: std::collections::BTreeSet<(u64, Key)>,
+    /// Orders by age (`payment_id` grows with each new order), for eviction.
+    by_age: BTreeMap<u64, Key>,
+    /// Hosted checkout page tokens.
+    checkout_tokens: std::collections::HashMap<String, Key>,
+    max_orders: usize,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Self::with_max_orders(DEFAULT_MAX_ORDERS)
+    }
 }
 
 /// What a new order is.
@@ -198,6 +223,127 @@ pub struct NewOrder {
 }
 
 impl Ledger {
+    /// An empty ledger that keeps at most `max_orders` orders (at least 1).
+    ///
+    /// When a new order takes the count past the bound, orders are evicted, oldest first, down
+    /// to the bound less a sixteenth (so the search for them runs once per many orders, not on
+    /// every one): first *finished* orders — declined, expired, reversed, and approved ones
+    /// that are not an active subscription — then, only if too few are finished, the oldest
+    /// orders whatever their state. An evicted order is gone: a lookup, capture or refund of
+    /// it is answered 1018 (order not found), and its checkout page no longer opens. Saved-card
+    /// tokens stay.
+    pub fn with_max_orders(max_orders: usize) -> Self {
+        Self {
+            orders: BTreeMap::new(),
+            tokens: BTreeMap::new(),
+            next_id: 0,
+            expiry: std::collections::BTreeSet::new(),
+            by_age: BTreeMap::new(),
+            checkout_tokens: std::collections::HashMap::new(),
+            max_orders: max_orders.max(1),
+        }
+    }
+
+    /// The bound on the number of orders.
+    pub fn max_orders(&self) -> usize {
+        self.max_orders
+    }
+
+    /// How many orders the ledger holds.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Whether the ledger holds no order.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// Whether an order may be evicted before others: nothing more will happen to it on its
+    /// own (no payment pending, no subscription charging).
+    fn finished(o: &Order) -> bool {
+        match o.status {
+            Status::Created | Status::Processing => false,
+            Status::Approved => o.subscription != Some("active"),
+            Status::Declined | Status::Expired | Status::Reversed => true,
+        }
+    }
+
+    /// Evicts orders while the ledger is past its bound (see [`Ledger::with_max_orders`]).
+    fn evict(&mut self, keep: Option<&Key>) {
+        if self.orders.len() <= self.max_orders {
+            return;
+        }
+        let target = self.max_orders - self.max_orders / 16;
+        let excess = self.orders.len() - target;
+        let mut doomed: Vec<(u64, Key)> = Vec::with_capacity(excess);
+        for (age, key) in &self.by_age {
+            if doomed.len() == excess {
+                break;
+            }
+            if Some(key) != keep && self.orders.get(key).is_some_and(Self::finished) {
+                doomed.push((*age, key.clone()));
+            }
+        }
+        if doomed.len() < excess {
+            let chosen: std::collections::BTreeSet<u64> = doomed.iter().map(|(a, _)| *a).collect();
+            let more: Vec<(u64, Key)> = self
+                .by_age
+                .iter()
+                .filter(|(age, key)| !chosen.contains(age) && Some(*key) != keep)
+                .take(excess - doomed.len())
+                .map(|(a, k)| (*a, k.clone()))
+                .collect();
+            doomed.extend(more);
+        }
+        for (age, key) in doomed {
+            self.by_age.remove(&age);
+            if let Some(o) = self.orders.remove(&key) {
+                self.expiry
+                    .remove(&(o.created_at.saturating_add(o.lifetime), key));
+                if let Some(t) = &o.checkout_token {
+                    self.checkout_tokens.remove(t);
+                }
+            }
+        }
+    }
+
+    /// Gives an order a hosted checkout page token: 128 random bits, hex. Returns it.
+    ///
+    /// # Errors
+    /// 1018 when the order does not exist.
+    pub fn issue_checkout_token(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+    ) -> Result<String, Refusal> {
+        let key = (merchant_id, order_id.to_owned());
+        let order = self
+            .orders
+            .get_mut(&key)
+            .ok_or_else(|| Refusal::new(1018, "Order not found"))?;
+        if let Some(t) = &order.checkout_token {
+            return Ok(t.clone());
+        }
+        let mut rng = fastrand::Rng::new();
+        let token = loop {
+            let t = format!("{:032x}", rng.u128(..));
+            if !self.checkout_tokens.contains_key(&t) {
+                break t;
+            }
+        };
+        order.checkout_token = Some(token.clone());
+        self.checkout_tokens.insert(token.clone(), key);
+        Ok(token)
+    }
+
+    /// The order a hosted checkout page token opens: exact match only.
+    pub fn by_checkout_token(&self, token: &str) -> Option<&Order> {
+        self.checkout_tokens
+            .get(token)
+            .and_then(|key| self.orders.get(key))
+    }
+
     fn next(&mut self) -> u64 {
         self.next_id += 1;
         800_000_000 + self.next_id
@@ -280,20 +426,39 @@ impl Ledger {
             subscription: None,
             schedule: None,
             receiver_iban: None,
+            checkout_token: None,
         };
-        Ok(self.orders.entry(key).or_insert(order))
+        self.expiry
+            .insert((order.created_at.saturating_add(order.lifetime), key.clone()));
+        self.by_age.insert(payment_id, key.clone());
+        self.orders.insert(key.clone(), order);
+        self.evict(Some(&key));
+        self.orders
+            .get_mut(&key)
+            .ok_or_else(|| Refusal::new(1018, "Order not found"))
     }
 
-    /// Expires orders whose lifetime passed while unpaid.
+    /// Expires orders whose lifetime passed while unpaid. Costs O(log n) per order whose
+    /// expiry time came, whatever the ledger's size: paid orders leave the queue when their
+    /// time comes, without a change.
     pub fn expire(&mut self, now: u64) -> Vec<(u64, String)> {
         let mut expired = Vec::new();
-        for (key, o) in &mut self.orders {
+        while let Some((at, _)) = self.expiry.first() {
+            if *at > now {
+                break;
+            }
+            let Some((at, key)) = self.expiry.pop_first() else {
+                break;
+            };
+            let Some(o) = self.orders.get_mut(&key) else {
+                continue;
+            };
             if matches!(o.status, Status::Created | Status::Processing)
-                && now >= o.created_at.saturating_add(o.lifetime)
+                && o.created_at.saturating_add(o.lifetime) == at
             {
                 o.status = Status::Expired;
                 o.three_ds = None;
-                expired.push(key.clone());
+                expired.push(key);
             }
         }
         expired
@@ -985,6 +1150,85 @@ mod tests {
                 .code,
             1052
         );
+    }
+
+    fn new_order(id: &str, lifetime: u64) -> NewOrder {
+        NewOrder {
+            order_id: id.into(),
+            merchant_id: M,
+            amount: 100,
+            currency: "GEL".into(),
+            lifetime: Some(lifetime),
+            ..NewOrder::default()
+        }
+    }
+
+    #[test]
+    fn expiry_takes_only_what_fell_due_and_ignores_paid_orders() {
+        let mut l = Ledger::default();
+        l.create(new_order("short", 10), 0).unwrap();
+        l.create(new_order("paid", 10), 0).unwrap();
+        l.create(new_order("long", 100), 0).unwrap();
+        l.pay_with_card(M, "paid", "4444555511116666").unwrap();
+        assert!(l.expire(9).is_empty());
+        assert_eq!(l.expire(10), vec![(M, "short".to_owned())]);
+        // Each due entry is handled once and leaves the queue.
+        assert!(l.expire(10).is_empty());
+        assert_eq!(l.expiry.len(), 1);
+        assert_eq!(l.get(M, "paid").unwrap().status, Status::Approved);
+        assert_eq!(l.expire(1_000), vec![(M, "long".to_owned())]);
+        assert!(l.expiry.is_empty());
+    }
+
+    #[test]
+    fn the_ledger_stays_within_its_bound_evicting_finished_orders_first() {
+        let mut l = Ledger::with_max_orders(16);
+        // Eight unpaid orders first (the oldest), then paid ones.
+        for i in 0..8 {
+            l.create(new_order(&format!("open-{i}"), 1_000), 0).unwrap();
+        }
+        for i in 0..40 {
+            let id = format!("paid-{i}");
+            l.create(new_order(&id, 1_000), 0).unwrap();
+            l.pay_with_card(M, &id, "4444555511116666").unwrap();
+            assert!(l.len() <= 16, "{} orders", l.len());
+        }
+        // The unpaid ones stayed; the paid ones went oldest first.
+        for i in 0..8 {
+            assert!(l.get(M, &format!("open-{i}")).is_ok());
+        }
+        assert_eq!(l.get(M, "paid-0").unwrap_err().code, 1018);
+        assert!(l.get(M, "paid-39").is_ok());
+        // Every paid order younger than the oldest one kept is still there.
+        let mut paid: Vec<u32> = l
+            .orders()
+            .filter_map(|o| o.order_id.strip_prefix("paid-")?.parse().ok())
+            .collect();
+        paid.sort_unstable();
+        assert!(!paid.is_empty());
+        assert_eq!(paid, (paid[0]..40).collect::<Vec<_>>());
+        // Indexes shrink with the orders.
+        assert_eq!(l.by_age.len(), l.len());
+        assert_eq!(l.expiry.len(), l.len());
+    }
+
+    #[test]
+    fn when_nothing_is_finished_the_oldest_go_and_the_bound_holds() {
+        let mut l = Ledger::with_max_orders(4);
+        for i in 0..10 {
+            let id = format!("o-{i}");
+            l.create(new_order(&id, 1_000), 0).unwrap();
+            let token = l.issue_checkout_token(M, &id).unwrap();
+            assert!(l.by_checkout_token(&token).is_some());
+            assert!(l.len() <= 4);
+        }
+        assert!(l.get(M, "o-9").is_ok());
+        assert_eq!(l.get(M, "o-0").unwrap_err().code, 1018);
+        assert_eq!(l.checkout_tokens.len(), l.len());
+        // An evicted order's id can be used again, and its old expiry does not touch it.
+        l.create(new_order("o-0", 5_000), 500).unwrap();
+        assert!(l.expire(1_000).iter().all(|(_, id)| id != "o-0"));
+        assert_eq!(l.get(M, "o-0").unwrap().status, Status::Created);
     }
 
     #[test]

@@ -15,6 +15,22 @@
 //! and 745 over the ledger with the documented filter operators and pagination); and scripted
 //! or random faults.
 //!
+//! # Bounds
+//!
+//! The sandbox is meant to run for a long time under load without growing or stalling. Each
+//! bound has a default and a setting on [`SandboxBuilder`] (and on `flitt sandbox`):
+//!
+//! | bound | default | what happens at it |
+//! |---|---|---|
+//! | orders in the ledger ([`SandboxBuilder::max_orders`]) | 100,000 | the oldest *finished* orders (declined, expired, reversed, approved and not an active subscription) are evicted, then, only if too few are finished, the oldest of any state; an evicted order answers 1018 |
+//! | server callbacks remembered (the same setting) | 100,000 | the oldest delivered or abandoned callbacks are forgotten, then, only if too few, the oldest still waiting |
+//! | open connections ([`SandboxBuilder::max_connections`]) | 1,024 | new connections wait in the listen backlog until one closes |
+//! | request head ([`SandboxBuilder::header_read_timeout`]) | 10 s | the connection is closed without a reply; the same bound closes a kept-alive connection idle between requests |
+//! | request body time ([`SandboxBuilder::body_read_timeout`]) | 30 s | refused with error 1005 and the connection closed |
+//! | request body size ([`SandboxBuilder::max_body_bytes`]) | 1 MiB | refused with error 1005 and the connection closed |
+//!
+//! Expiry and checkout-page lookups cost O(log n) per request whatever the ledger's size.
+//!
 //! ```no_run
 //! # async fn run() {
 //! let sandbox = flitt_sandbox::Sandbox::start().await.expect("bind 127.0.0.1");
@@ -36,7 +52,118 @@ mod http;
 pub mod ledger;
 mod pages;
 mod reports;
+mod serve;
 mod sign;
+
+/// Entry points for fuzzing the request parser; not a stable API.
+#[doc(hidden)]
+pub mod fuzz {
+    /// Runs on a raw API request exactly the code the sandbox runs on one before its ledger:
+    /// parsing (JSON, form, 2.0 envelopes; the format from `content_type` and the first byte,
+    /// as the handler decides), then, at every API path the spec defines, the endpoint lookup,
+    /// the merchant, the signature and the parameter checks. `Ok` when some path admits the
+    /// request (it would reach the ledger); else the Flitt error code, from the parser or from
+    /// the first path. Never panics, whatever the bytes.
+    ///
+    /// # Errors
+    /// The Flitt error code (1005, 1007, 1010, 1011, 1014, …) of the refusal.
+    pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<(), u32> {
+        let paths = flitt::api::ENDPOINTS.iter().map(|e| e.path);
+        crate::http::parse_and_admit(paths, content_type.unwrap_or(""), body)
+    }
+
+    /// [`parse_request`] at one path (`/api/status/order_id`), as the handler runs it for a
+    /// request to that path.
+    ///
+    /// # Errors
+    /// The Flitt error code of the refusal (1002 for a path no endpoint has).
+    pub fn parse_request_at(
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), u32> {
+        crate::http::parse_and_admit([path], content_type.unwrap_or(""), body)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn status_body() -> String {
+            let fields = serde_json::json!({"order_id": "o", "merchant_id": crate::MERCHANT_ID});
+            let serde_json::Value::Object(mut map) = fields else {
+                unreachable!()
+            };
+            let signature = crate::sign::v1(crate::SECRET_KEY, &map);
+            map.insert("signature".into(), signature.into());
+            serde_json::json!({ "request": map }).to_string()
+        }
+
+        #[test]
+        fn admits_a_signed_request_and_names_refusals() {
+            let body = status_body();
+            let json = Some("application/json");
+            assert_eq!(parse_request(json, body.as_bytes()), Ok(()));
+            assert_eq!(
+                parse_request_at("/api/status/order_id", json, body.as_bytes()),
+                Ok(())
+            );
+            assert_eq!(
+                parse_request_at("/api/nope", json, body.as_bytes()),
+                Err(1002)
+            );
+            let forged = body.replace("\"o\"", "\"p\"");
+            assert_eq!(
+                parse_request_at("/api/status/order_id", json, forged.as_bytes()),
+                Err(1014)
+            );
+            assert_eq!(parse_request(json, b"{"), Err(1005));
+            assert_eq!(parse_request(None, b"  "), Err(1010));
+            assert_eq!(parse_request(Some("text/xml"), b"<a/>"), Err(1021));
+        }
+
+        #[test]
+        fn never_panics_on_mangled_requests() {
+            // A bounded stand-in for the fuzz target: valid bodies, bit-flipped, cut, spliced.
+            let v2 = {
+                let data = base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    r#"{"order":{"merchant_id":1549901,"order_id":"x","recurring_data":{"every":99999999999999999}}}"#,
+                );
+                format!(r#"{{"request":{{"version":"2.0","data":"{data}","signature":"00"}}}}"#)
+            };
+            let seeds = [
+                status_body(),
+                v2,
+                "order_id=a&merchant_id=1549901&signature=x&amount=%FF%FE".to_owned(),
+                r#"{"request":{"merchant_id":18446744073709551616,"amount":-1e400}}"#.to_owned(),
+            ];
+            let types = [
+                None,
+                Some("application/json"),
+                Some("application/x-www-form-urlencoded"),
+            ];
+            const ALPHABET: &[u8] = b"{}[]\":,|%=0";
+            let mut rng = fastrand::Rng::with_seed(7);
+            for i in 0..20_000 {
+                let mut body = seeds[i % seeds.len()].clone().into_bytes();
+                for _ in 0..rng.usize(0..4) {
+                    if body.is_empty() {
+                        break;
+                    }
+                    let at = rng.usize(..body.len());
+                    match rng.u8(0..4) {
+                        0 => body[at] ^= 1 << rng.u8(0..8),
+                        1 => body.truncate(at),
+                        2 => body.insert(at, rng.u8(..)),
+                        _ => body[at] = ALPHABET[rng.usize(..ALPHABET.len())],
+                    }
+                }
+                let _ = parse_request(types[i % types.len()], &body);
+            }
+        }
+    }
+}
 
 pub use clock::Clock;
 pub use faults::{Fault, FaultRule};
@@ -80,13 +207,116 @@ pub struct Callback {
     pub in_flight: bool,
 }
 
-/// Every callback queued so far, and a queue of those waiting for their next try.
-#[derive(Debug, Default)]
+/// The callbacks queued so far (up to a bound), and a queue of those waiting for their next
+/// try.
+#[derive(Debug)]
 pub(crate) struct Callbacks {
-    all: Vec<Callback>,
-    /// `(due_at, index into all)` of each callback waiting for a try; a claimed (in flight),
+    /// By queueing order.
+    all: std::collections::BTreeMap<usize, Callback>,
+    next: usize,
+    /// `(due_at, key in all)` of each callback waiting for a try; a claimed (in flight),
     /// delivered or abandoned callback is not in it. Finding the due ones costs O(due).
     waiting: std::collections::BTreeSet<(u64, usize)>,
+    /// The most callbacks kept (the sandbox's `max_orders`).
+    max: usize,
+}
+
+impl Callbacks {
+    fn new(max: usize) -> Self {
+        Self {
+            all: std::collections::BTreeMap::new(),
+            next: 0,
+            waiting: std::collections::BTreeSet::new(),
+            max: max.max(1),
+        }
+    }
+
+    /// Queues a callback, due at `now`, and keeps the log within its bound: past it, the
+    /// oldest finished callbacks (delivered, or their retries spent) are dropped, then, if too
+    /// few are finished, the oldest still waiting (their remaining tries are not made). Like
+    /// the ledger, down to the bound less a sixteenth at a time.
+    fn push(&mut self, cb: Callback, now: u64) {
+        let key = self.next;
+        self.next += 1;
+        self.all.insert(key, cb);
+        self.waiting.insert((now, key));
+        if self.all.len() <= self.max {
+            return;
+        }
+        let excess = self.all.len() - (self.max - self.max / 16);
+        let mut doomed: Vec<usize> = self
+            .all
+            .iter()
+            .filter(|(_, c)| !c.in_flight && (c.delivered || !self.is_waiting(c)))
+            .map(|(k, _)| *k)
+            .take(excess)
+            .collect();
+        if doomed.len() < excess {
+            let chosen: std::collections::HashSet<usize> = doomed.iter().copied().collect();
+            let more: Vec<usize> = self
+                .all
+                .iter()
+                .filter(|(k, c)| !c.in_flight && **k != key && !chosen.contains(k))
+                .map(|(k, _)| *k)
+                .take(excess - doomed.len())
+                .collect();
+            doomed.extend(more);
+        }
+        for k in doomed {
+            if let Some(c) = self.all.remove(&k) {
+                self.waiting.remove(&(c.due_at, k));
+            }
+        }
+    }
+
+    /// Whether a callback still has tries to come.
+    fn is_waiting(&self, c: &Callback) -> bool {
+        !c.delivered && (c.attempts as usize) <= CALLBACK_RETRIES.len()
+    }
+}
+
+#[cfg(test)]
+mod callback_tests {
+    use super::*;
+
+    fn cb(delivered: bool) -> Callback {
+        Callback {
+            url: String::new(),
+            body: Vec::new(),
+            attempts: u32::from(delivered),
+            due_at: 0,
+            last_status: 0,
+            delivered,
+            in_flight: false,
+        }
+    }
+
+    #[test]
+    fn the_log_stays_within_its_bound_forgetting_finished_callbacks_first() {
+        let mut cbs = Callbacks::new(16);
+        // Four waiting callbacks first (the oldest), then delivered ones.
+        for _ in 0..4 {
+            cbs.push(cb(false), 0);
+        }
+        for _ in 0..100 {
+            cbs.push(cb(true), 0);
+            assert!(cbs.all.len() <= 16);
+        }
+        assert!(
+            (0..4).all(|k| cbs.all.contains_key(&k)),
+            "the waiting ones stay"
+        );
+        assert_eq!(cbs.waiting.len(), cbs.all.len());
+        assert!(cbs.all.contains_key(&103), "the newest stays");
+        // With nothing finished, the oldest waiting go, and the queue forgets them too.
+        let mut cbs = Callbacks::new(4);
+        for _ in 0..10 {
+            cbs.push(cb(false), 0);
+        }
+        assert!(cbs.all.len() <= 4);
+        assert_eq!(cbs.waiting.len(), cbs.all.len());
+        assert!(cbs.all.contains_key(&9));
+    }
 }
 
 /// One claimed try. If it is dropped before it finishes (the sandbox stopped), the callback
@@ -103,7 +333,7 @@ impl Drop for Claim {
             return;
         }
         let mut cbs = lock(&self.state.callbacks);
-        if let Some(c) = cbs.all.get_mut(self.index) {
+        if let Some(c) = cbs.all.get_mut(&self.index) {
             c.in_flight = false;
             let due = c.due_at;
             cbs.waiting.insert((due, self.index));
@@ -122,6 +352,8 @@ pub(crate) struct State {
     pub(crate) http: reqwest::Client,
     /// Reports API tokens and their expiry (virtual seconds).
     pub(crate) report_tokens: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Connection and request bounds.
+    pub(crate) limits: serve::Limits,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -157,12 +389,7 @@ impl State {
             delivered: false,
             in_flight: false,
         };
-        {
-            let mut cbs = lock(&self.callbacks);
-            let index = cbs.all.len();
-            cbs.all.push(cb);
-            cbs.waiting.insert((now, index));
-        }
+        lock(&self.callbacks).push(cb, now);
         let state = self.clone();
         tokio::spawn(async move { state.deliver_due().await });
     }
@@ -178,7 +405,7 @@ impl State {
             let mut claimed = Vec::with_capacity(due.len());
             for key in due {
                 cbs.waiting.remove(&key);
-                let Some(c) = cbs.all.get_mut(key.1) else {
+                let Some(c) = cbs.all.get_mut(&key.1) else {
                     continue;
                 };
                 c.in_flight = true;
@@ -217,7 +444,7 @@ impl State {
     fn finish_try(&self, mut claim: Claim, status: u16, claimed_at: u64) {
         claim.finished = true;
         let mut cbs = lock(&self.callbacks);
-        let Some(c) = cbs.all.get_mut(claim.index) else {
+        let Some(c) = cbs.all.get_mut(&claim.index) else {
             return;
         };
         c.in_flight = false;
@@ -249,21 +476,129 @@ impl Drop for Sandbox {
     }
 }
 
+/// Settings of a sandbox. Build one with [`Sandbox::builder`], or start from
+/// [`Config::default`] and pass it to [`Sandbox::start_with`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// The port on 127.0.0.1 (0, the default: a free one).
+    pub port: u16,
+    /// The most orders the ledger keeps (default [`Config::DEFAULT_MAX_ORDERS`]); see
+    /// [`ledger::Ledger::with_max_orders`] for which are evicted.
+    pub max_orders: usize,
+    /// The most connections open at once (default 1,024); more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a request line and headers may take to arrive, and how long a kept-alive
+    /// connection may sit idle between requests (default 10 s).
+    pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive (default 30 s).
+    pub body_read_timeout: Duration,
+    /// The largest request body accepted (default 1 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// The default bound on the ledger's orders.
+    pub const DEFAULT_MAX_ORDERS: usize = ledger::DEFAULT_MAX_ORDERS;
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            max_orders: Self::DEFAULT_MAX_ORDERS,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Builds a [`Sandbox`] with other than the default [`Config`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct SandboxBuilder {
+    config: Config,
+}
+
+impl SandboxBuilder {
+    /// The port on 127.0.0.1 (0: a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// The most orders the ledger keeps (at least 1), and the most server callbacks the
+    /// sandbox remembers: past it, the oldest delivered or abandoned callbacks are forgotten
+    /// first.
+    pub fn max_orders(mut self, n: usize) -> Self {
+        self.config.max_orders = n;
+        self
+    }
+
+    /// The most connections open at once (at least 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n;
+        self
+    }
+
+    /// How long a request head may take, and a kept-alive connection may idle.
+    pub fn header_read_timeout(mut self, d: Duration) -> Self {
+        self.config.header_read_timeout = d;
+        self
+    }
+
+    /// How long a request body may take.
+    pub fn body_read_timeout(mut self, d: Duration) -> Self {
+        self.config.body_read_timeout = d;
+        self
+    }
+
+    /// The largest request body accepted.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.config.max_body_bytes = n;
+        self
+    }
+
+    /// Starts the sandbox.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start(self) -> std::io::Result<Sandbox> {
+        Sandbox::start_with(self.config).await
+    }
+}
+
 impl Sandbox {
-    /// Starts a sandbox on 127.0.0.1 on a free port.
+    /// Starts a sandbox on 127.0.0.1 on a free port, with the default [`Config`].
     ///
     /// # Errors
     /// When no port can be bound.
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_on(0).await
+        Self::start_with(Config::default()).await
     }
 
-    /// Starts a sandbox on 127.0.0.1 on `port` (0 for a free one).
+    /// Starts a sandbox on 127.0.0.1 on `port` (0 for a free one), with the default
+    /// [`Config`] otherwise.
     ///
     /// # Errors
     /// When the port cannot be bound.
     pub async fn start_on(port: u16) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        Self::builder().port(port).start().await
+    }
+
+    /// A builder for a sandbox with other than the default [`Config`].
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Starts a sandbox with `config`.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start_with(config: Config) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
@@ -271,19 +606,24 @@ impl Sandbox {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(std::io::Error::other)?;
+        let limits = serve::Limits {
+            max_connections: config.max_connections.max(1),
+            header_read_timeout: config.header_read_timeout,
+            body_read_timeout: config.body_read_timeout,
+            max_body_bytes: config.max_body_bytes,
+        };
         let state = Arc::new(State {
-            ledger: Mutex::new(Ledger::default()),
+            ledger: Mutex::new(Ledger::with_max_orders(config.max_orders)),
             clock: Clock::default(),
             faults: Mutex::new(faults::Faults::default()),
-            callbacks: Mutex::new(Callbacks::default()),
+            callbacks: Mutex::new(Callbacks::new(config.max_orders)),
             base_url,
             http,
             report_tokens: Mutex::new(std::collections::BTreeMap::new()),
+            limits,
         });
         let app = http::router(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let task = tokio::spawn(serve::serve(listener, app, limits));
         Ok(Self { state, task })
     }
 
@@ -321,9 +661,10 @@ impl Sandbox {
         lock(&self.state.ledger).orders().cloned().collect()
     }
 
-    /// The callbacks queued so far, delivered or not.
+    /// The callbacks queued so far, delivered or not, oldest first (the newest `max_orders`
+    /// at most; see [`SandboxBuilder::max_orders`]).
     pub fn callbacks(&self) -> Vec<Callback> {
-        lock(&self.state.callbacks).all.clone()
+        lock(&self.state.callbacks).all.values().cloned().collect()
     }
 
     /// How many Reports API tokens the sandbox has issued.

@@ -1,8 +1,8 @@
 //! The HTML pages: the ACS (3-D Secure) page and the hosted checkout page.
 
 use crate::ledger::{ThreeDs, expected_pares, order_fields};
+use crate::serve::RequestBody;
 use crate::{Clock, MERCHANT_ID, State, lock, sign};
-use axum::body::Bytes;
 use axum::extract::{Path, State as AxumState};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -25,7 +25,7 @@ fn form_fields(body: &[u8]) -> BTreeMap<String, String> {
 
 /// The ACS: receives `PaReq`, `MD` and `TermUrl` as a real ACS does, and shows a page whose
 /// form posts `PaRes` and `MD` back to the `TermUrl`.
-pub(crate) async fn acs(body: Bytes) -> Response {
+pub(crate) async fn acs(RequestBody(body): RequestBody) -> Response {
     let f = form_fields(&body);
     let get = |k: &str| {
         f.iter()
@@ -41,6 +41,18 @@ pub(crate) async fn acs(body: Bytes) -> Response {
         )
             .into_response();
     }
+    // The TermUrl goes into a form's action: only http and https, or a page could be made to
+    // post (or run `javascript:`) anywhere.
+    let term_url = match reqwest::Url::parse(&term_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => u.to_string(),
+        _ => {
+            return (
+                axum::http::StatusCode::BAD_REQUEST,
+                Html("<html><body><h1>Sandbox ACS</h1><p>TermUrl must be an http or https URL.</p></body></html>".to_owned()),
+            )
+                .into_response();
+        }
+    };
     let pending = ThreeDs {
         md: md.clone(),
         pareq: get("PaReq"),
@@ -66,11 +78,10 @@ pub(crate) async fn acs(body: Bytes) -> Response {
     .into_response()
 }
 
+/// The order id a checkout token opens: the token must be exactly one the sandbox issued.
 fn find_by_token(state: &State, token: &str) -> Option<String> {
-    let payment_id = u64::from_str_radix(token, 16).ok()? / 7919;
     lock(&state.ledger)
-        .orders()
-        .find(|o| o.payment_id == payment_id)
+        .by_checkout_token(token)
         .map(|o| o.order_id.clone())
 }
 
@@ -116,7 +127,7 @@ pub(crate) async fn checkout_page(
 pub(crate) async fn checkout_pay(
     AxumState(state): AxumState<Arc<State>>,
     Path(token): Path<String>,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
     let f = form_fields(&body);
     let Some(order_id) = find_by_token(&state, &token) else {

@@ -2,8 +2,8 @@
 //! with the documented filter operators and pagination.
 
 use crate::ledger::{Order, Status};
+use crate::serve::RequestBody;
 use crate::{REPORTS_APP_ID, REPORTS_KEY, State, lock};
-use axum::body::Bytes;
 use axum::extract::State as AxumState;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -28,7 +28,10 @@ fn request_id() -> String {
     (0..16).map(|_| rng.alphanumeric()).collect()
 }
 
-pub(crate) async fn token(AxumState(state): AxumState<Arc<State>>, body: Bytes) -> Response {
+pub(crate) async fn token(
+    AxumState(state): AxumState<Arc<State>>,
+    RequestBody(body): RequestBody,
+) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return reply(
             json!({"error_code": 400, "error_message": "Invalid JSON", "request_id": request_id()}),
@@ -61,7 +64,7 @@ pub(crate) async fn token(AxumState(state): AxumState<Arc<State>>, body: Bytes) 
 pub(crate) async fn report(
     AxumState(state): AxumState<Arc<State>>,
     headers: HeaderMap,
-    body: Bytes,
+    RequestBody(body): RequestBody,
 ) -> Response {
     let auth = headers
         .get("authorization")
@@ -142,7 +145,12 @@ pub(crate) async fn report(
             .collect()
     };
     let total = rows.len();
-    let start = ((page - 1) * on_page) as usize;
+    // A page past the end is empty, however far past: no arithmetic that can wrap.
+    let start = page
+        .checked_sub(1)
+        .and_then(|p| p.checked_mul(on_page))
+        .and_then(|s| usize::try_from(s).ok())
+        .unwrap_or(usize::MAX);
     let data: Vec<Value> = rows
         .into_iter()
         .skip(start)

@@ -101,11 +101,16 @@ async fn connection_reset_applies_then_sends_nothing() {
     let sandbox = Sandbox::start().await.unwrap();
     let addr = addr(sandbox.url());
     sandbox.inject(FaultRule::on_order("rst", Fault::ConnectionReset));
-    let (reply, _err) = raw(&addr, "/api/3dsecure_step1", &pay_body("rst")).await;
+    let (reply, err) = raw(&addr, "/api/3dsecure_step1", &pay_body("rst")).await;
     assert!(
         reply.is_empty(),
         "not a byte: {:?}",
         String::from_utf8_lossy(&reply)
+    );
+    // A TCP reset, not a clean close.
+    assert_eq!(
+        err.map(|e| e.kind()),
+        Some(std::io::ErrorKind::ConnectionReset)
     );
     assert_eq!(sandbox.order("rst").unwrap().status, Status::Approved);
     // The next request is served normally.

@@ -1,0 +1,171 @@
+//! The HTML pages and the Reports API against hostile input: checkout tokens are random and
+//! matched exactly, the ACS accepts only http(s) TermUrls, and report pages never wrap.
+
+mod common;
+
+use common::*;
+use flitt_sandbox::Sandbox;
+use serde_json::{Value, json};
+
+async fn checkout(sandbox: &Sandbox, order_id: &str) -> String {
+    let (reply, _) = raw(
+        &addr(sandbox.url()),
+        "/api/checkout/url",
+        &v1(obj(json!({
+            "order_id": order_id, "order_desc": "t", "amount": "100", "currency": "GEL",
+        }))),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(body_of(&reply)).unwrap();
+    v["response"]["checkout_url"].as_str().unwrap().to_owned()
+}
+
+async fn get(url: &str) -> u16 {
+    reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn checkout_tokens_are_random_and_matched_exactly() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let url = checkout(&sandbox, "tok-1").await;
+    let token = url.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(token.len(), 32, "128 bits in hex: {token}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(get(&url).await, 200);
+    let other = checkout(&sandbox, "tok-2").await;
+    assert_ne!(url, other);
+    let base = format!("{}/sandbox/checkout", sandbox.url());
+    // Other spellings of the same number, and the old guessable scheme, open nothing.
+    let payment_id = sandbox.order("tok-1").unwrap().payment_id;
+    for wrong in [
+        token.to_uppercase(),
+        format!("0{token}"),
+        format!("{token}0"),
+        format!("{:x}", payment_id * 7919),
+        format!("{:x}", payment_id * 7919 + 1),
+    ] {
+        assert_eq!(get(&format!("{base}/{wrong}")).await, 404, "{wrong}");
+    }
+    // Paying needs the exact token too.
+    let pay = reqwest::Client::new()
+        .post(format!("{base}/{}/pay", token.to_uppercase()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("card_number={APPROVE}&expiry_date=1230&cvv2=123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pay.status().as_u16(), 404);
+    assert_eq!(
+        sandbox.order("tok-1").unwrap().status,
+        flitt_sandbox::ledger::Status::Created
+    );
+}
+
+async fn acs(sandbox: &Sandbox, term_url: &str) -> (u16, String) {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("PaReq", "pareq")
+        .append_pair("MD", "md1")
+        .append_pair("TermUrl", term_url)
+        .finish();
+    let r = reqwest::Client::new()
+        .post(format!("{}/sandbox/acs", sandbox.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_acs_posts_back_only_to_http_urls() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let (status, page) = acs(&sandbox, "https://shop.example/3ds?x=1").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("action=\"https://shop.example/3ds?x=1\""),
+        "{page}"
+    );
+    for bad in [
+        "javascript:alert(1)",
+        " JavaScript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "//evil.example/",
+        "not a url",
+    ] {
+        let (status, page) = acs(&sandbox, bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            page.contains("TermUrl must be an http or https URL"),
+            "{bad}"
+        );
+        assert!(!page.contains("<form"), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_report_page_far_past_the_end_is_empty_not_the_first() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let addr = addr(sandbox.url());
+    for i in 0..3 {
+        raw(&addr, "/api/3dsecure_step1", &pay_body(&format!("rep-{i}"))).await;
+    }
+    let key = flitt::signature::SecretKey::new(flitt_sandbox::REPORTS_KEY);
+    let date = "2026-01-01 00:00:00";
+    let token_body = json!({
+        "application_id": flitt_sandbox::REPORTS_APP_ID,
+        "date": date,
+        "signature": flitt::signature::reports_token_signature(&key, flitt_sandbox::REPORTS_APP_ID, date),
+    });
+    let http = reqwest::Client::new();
+    let token: Value = serde_json::from_str(
+        &http
+            .post(format!(
+                "{}/authorizer/token/application/get",
+                sandbox.url()
+            ))
+            .header("content-type", "application/json")
+            .body(token_body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let token = token["token"].as_str().expect("a token").to_owned();
+    let page = |page: u64| {
+        let (http, token) = (http.clone(), token.clone());
+        let url = format!("{}/api/extend/company/report/", sandbox.url());
+        async move {
+            let body = json!({
+                "merchant_id": flitt_sandbox::MERCHANT_ID.parse::<u64>().unwrap(),
+                "report_id": 745,
+                "on_page": 500,
+                "page": page,
+                "filters": [{"s": "order_timestart", "m": "from", "v": "2025-01-01"}],
+            });
+            let r = http
+                .post(url)
+                .header("content-type", "application/json")
+                .header("authorization", format!("Token {token}"))
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap()
+        }
+    };
+    let first = page(1).await;
+    assert_eq!(first["rows_count"], json!(3), "{first}");
+    assert_eq!(first["data"].as_array().unwrap().len(), 3);
+    assert!(page(2).await["data"].as_array().unwrap().is_empty());
+    // (2^56 + 1 - 1) * 500 does not fit in 64 bits: it once wrapped around to page 1.
+    for far in [(1u64 << 56) + 1, u64::MAX] {
+        let r = page(far).await;
+        assert_eq!(r["rows_count"], json!(3), "{r}");
+        assert!(r["data"].as_array().unwrap().is_empty(), "{far}: {r}");
+    }
+}
