@@ -896,6 +896,28 @@ fn gateway_error(map: &Map<String, Value>, secrets: &Secrets) -> Option<GatewayE
     })
 }
 
+/// Runs the client's reply path (envelope, signature, gateway error, typed decode) on a raw
+/// HTTP 200 body, as [`Client::send`] does for `R`, with the key `key`. For fuzzing; not a
+/// stable API.
+///
+/// # Errors
+/// As [`Client::send`] for a 200 reply.
+#[doc(hidden)]
+pub fn decode_reply_for_fuzzing<R: ApiRequest>(
+    key: &SecretKey,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<R::Response, Error> {
+    let reply = Reply {
+        status: 200,
+        content_type: content_type.map(str::to_owned),
+        body: body.to_vec(),
+    };
+    let secrets = Secrets::default();
+    let value = check_reply(&R::ENDPOINT, key, &reply, &secrets)?;
+    decode(&value, &secrets)
+}
+
 /// The HTTP client builder every client here starts from: no redirects followed (a gateway
 /// never redirects an API call; a redirect is an error page), and TLS on ring.
 pub(crate) fn http_builder() -> reqwest::ClientBuilder {

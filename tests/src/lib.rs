@@ -1,4 +1,6 @@
-//! Helpers shared by the cross-crate tests in `tests/`.
+//! Helpers shared by the cross-crate tests in `tests/`, and the fuzzer.
+
+pub mod fuzz;
 
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
