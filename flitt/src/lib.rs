@@ -40,7 +40,7 @@ pub mod callback;
 pub mod client;
 pub mod error;
 pub mod flows;
-mod redact;
+pub mod redact;
 pub mod reports;
 pub mod request;
 pub mod signature;

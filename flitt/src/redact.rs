@@ -20,7 +20,7 @@
 use serde_json::Value;
 
 /// What replaces a secret.
-pub(crate) const MASK: &str = "[redacted]";
+pub const MASK: &str = "[redacted]";
 
 /// How many characters an error excerpt keeps.
 const EXCERPT_CHARS: usize = 120;
@@ -36,7 +36,12 @@ const PROTOCOL_SECRETS: &[&str] = &["data", "response_signature_string", "signat
 const MIN_SECRET_CHARS: usize = 3;
 
 /// Whether the values of a field called `key` are redacted, whatever its case.
-pub(crate) fn is_sensitive_key(key: &str) -> bool {
+///
+/// ```
+/// assert!(flitt::redact::is_sensitive_key("PaRes"));
+/// assert!(!flitt::redact::is_sensitive_key("order_id"));
+/// ```
+pub fn is_sensitive_key(key: &str) -> bool {
     let known = |list: &[&str]| list.iter().any(|k| k.eq_ignore_ascii_case(key));
     known(crate::api::SENSITIVE_FIELDS) || known(PROTOCOL_SECRETS)
 }
@@ -99,8 +104,14 @@ impl Secrets {
     }
 }
 
-/// Applies the key and card-number rules (no request at hand).
-pub(crate) fn text(text: &str) -> String {
+/// `text` with the key and card-number rules applied (no request at hand, so no known
+/// values): what this crate does to every error message on its way out.
+///
+/// ```
+/// let shown = flitt::redact::text("declined: card 4444 5555 1111 6666, cvv2=123, rectoken: tok_1");
+/// assert_eq!(shown, "declined: card [redacted], cvv2=[redacted], rectoken: [redacted]");
+/// ```
+pub fn text(text: &str) -> String {
     Secrets::default().text(text)
 }
 
@@ -109,8 +120,15 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     Secrets::default().excerpt(body)
 }
 
-/// Replaces the values of sensitive keys in a JSON tree, at any depth.
-pub(crate) fn redact_json(v: &mut Value) {
+/// Replaces the values of sensitive keys in a JSON tree, at any depth, and applies
+/// [`text`] to every other string: for printing or logging a reply.
+///
+/// ```
+/// let mut reply = serde_json::json!({"order_id": "o1", "rectoken": "tok_1", "note": "4444555511116666"});
+/// flitt::redact::redact_json(&mut reply);
+/// assert_eq!(reply, serde_json::json!({"order_id": "o1", "rectoken": "[redacted]", "note": "[redacted]"}));
+/// ```
+pub fn redact_json(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
