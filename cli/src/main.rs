@@ -55,7 +55,8 @@ enum Command {
     },
     /// Call an API endpoint with key=value parameters, checked against the spec first.
     #[command(
-        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id and signature are added for you; order_id is generated when not given.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying)."
+        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id, signature and version are added for you (giving them is refused); order_id is
+generated when not given. Integers and amounts are plain digits: no sign, no leading zero.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying)."
     )]
     Call {
         /// The endpoint.

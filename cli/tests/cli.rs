@@ -173,6 +173,115 @@ fn call_refuses_bad_parameters_before_sending() {
     );
 }
 
+/// A 127.0.0.1 server that counts the connections it gets and answers each with an HTTP 400,
+/// so a request that does go out fails fast instead of waiting for a timeout.
+struct Witness {
+    url: String,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Witness {
+    fn new() -> Self {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        // Blocked in accept when the test ends; the process exit ends it.
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let _ = stream.read(&mut [0; 4096]);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self { url, count }
+    }
+
+    fn connections(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn call_refuses_client_supplied_parameters_and_sends_nothing() {
+    let witness = Witness::new();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", witness.url.as_str()),
+    ];
+    for (param, value) in [
+        ("signature", "abc"),
+        ("merchant_id", "1549901"),
+        ("version", "1.0"),
+    ] {
+        let given = format!("{param}={value}");
+        let o = flitt(
+            &["call", "status/order_id", "order_id=x", &given],
+            b"",
+            &env,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{given}: {stderr}");
+        assert!(stderr.contains(&format!("`{param}`")), "{stderr}");
+        assert!(stderr.contains("filled in by the client"), "{stderr}");
+    }
+    assert_eq!(witness.connections(), 0, "nothing was sent");
+    // The witness does see a request that is sent.
+    let o = flitt(&["call", "status/order_id", "order_id=x"], b"", &env);
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(witness.connections() >= 1);
+}
+
+#[test]
+fn call_refuses_signed_or_zero_padded_numbers_and_sends_nothing() {
+    let witness = Witness::new();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", witness.url.as_str()),
+    ];
+    for amount in ["amount=+100", "amount=0100", "amount=-100", "amount= 100"] {
+        let o = flitt(
+            &[
+                "call",
+                "capture/order_id",
+                "order_id=x",
+                amount,
+                "currency=GEL",
+            ],
+            b"",
+            &env,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{amount}: {stderr}");
+        assert!(stderr.contains("`amount`"), "{stderr}");
+    }
+    let o = flitt(
+        &[
+            "call",
+            "checkout/url",
+            "order_desc=x",
+            "amount=100",
+            "currency=GEL",
+            "lifetime=+60",
+        ],
+        b"",
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(witness.connections(), 0, "nothing was sent");
+}
+
 #[test]
 fn call_against_the_sandbox() {
     let rt = tokio::runtime::Runtime::new().unwrap();
