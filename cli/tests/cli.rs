@@ -136,6 +136,43 @@ fn verify_statuses() {
 }
 
 #[test]
+fn verify_refuses_a_separator_in_a_value_as_malformed() {
+    // Signed as {"a":"x","b":"y"}: the pre-hash text of {"a":"x|y"} too.
+    let o = flitt(&["sign", "--secret", "test"], br#"{"a":"x","b":"y"}"#, &[]);
+    let sig = stdout(&o);
+    let split = format!(r#"{{"a":"x","b":"y","signature":"{sig}"}}"#);
+    let o = flitt(&["verify", "--secret", "test"], split.as_bytes(), &[]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "valid"));
+    for merged in [
+        format!(r#"{{"a":"x|y","signature":"{sig}"}}"#),
+        format!("a=x%7Cy&signature={sig}"),
+    ] {
+        let o = flitt(&["verify", "--secret", "test"], merged.as_bytes(), &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{merged}: {stderr}");
+        assert!(
+            stderr.contains("malformed") && stderr.contains("`a`"),
+            "{stderr}"
+        );
+        assert_eq!(stdout(&o), "");
+    }
+}
+
+#[test]
+fn verify_an_empty_signature_is_no_signature() {
+    for body in [
+        &br#"{"order_id":"o","signature":""}"#[..],
+        br#"{"response":{"order_id":"o","signature":""}}"#,
+        b"order_id=o&signature=",
+    ] {
+        let o = flitt(&["verify", "--secret", "test"], body, &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("no signature"), "{stderr}");
+    }
+}
+
+#[test]
 fn call_refuses_bad_parameters_before_sending() {
     // Nothing listens there: a request would fail with status 5, not 2.
     let env = [

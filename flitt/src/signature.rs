@@ -8,7 +8,16 @@
 //!
 //! Because an empty value contributes nothing, adding or removing empty parameters keeps a
 //! signature valid: the scheme is malleable in that way, and an empty value must never carry
-//! meaning. Values containing `|` would be ambiguous and are refused.
+//! meaning.
+//!
+//! Values containing `|` would be ambiguous (`{"a":"x|y"}` and `{"a":"x","b":"y"}` sign
+//! alike), so they are refused on both sides: signing refuses them ([`SignError::Separator`]),
+//! and so does verification ([`VerifyError::Separator`]), or a genuine reply could be re-split
+//! into another body carrying the same signature. The gateway refuses `|` in every request
+//! value (error 1034), so a reply echoes none; the one field of a real reply known to hold
+//! `|`, the test-mode `response_signature_string` (the pre-hash text itself), is not signed and
+//! not checked. Should the gateway ever sign a value of its own containing `|`, that reply is
+//! refused as malformed rather than trusted: failing closed is the safe side.
 //!
 //! # Protocol 2.0
 //!
@@ -339,6 +348,10 @@ pub enum VerifyError {
     /// A value that cannot be signed (a nested value in a 1.0 body).
     #[error("parameter `{0}` cannot be part of a 1.0 signature")]
     UnsupportedValue(String),
+    /// A signed value contains `|`, the 1.0 separator: the body could have been made from a
+    /// differently split one that the gateway signed, so it is refused (see the module docs).
+    #[error("malformed body: parameter `{0}` contains `|`, which makes a 1.0 signature ambiguous")]
+    Separator(String),
 }
 
 /// The text a top-level JSON value is signed by, or `None` when it contributes nothing.
@@ -395,7 +408,9 @@ fn check(expected: Signature, received: &str) -> Result<(), VerifyError> {
 /// `additional_info` is signed as the JSON string it came as). Nothing is re-serialized.
 ///
 /// # Errors
-/// [`VerifyError`]; never a panic, whatever the bytes.
+/// [`VerifyError`]; never a panic, whatever the bytes. An absent or empty `signature` is
+/// [`VerifyError::MissingSignature`]; a signed value containing `|` is
+/// [`VerifyError::Separator`] (see the module docs).
 pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     let fields = raw_object(body)?;
     verify_raw_fields(key, &fields)
@@ -468,6 +483,9 @@ fn verify_raw_fields(
         return Err(VerifyError::Malformed("the signature is not a string"));
     }
     let received = raw_string(received.get())?;
+    if received.is_empty() {
+        return Err(VerifyError::MissingSignature);
+    }
     let mut signer = Signer::new(key);
     for (k, raw) in fields {
         if excluded(&k.0) {
@@ -475,7 +493,13 @@ fn verify_raw_fields(
         }
         let text = raw.get();
         match text.as_bytes().first() {
-            Some(b'"') => signer.push(&raw_string(text)?),
+            Some(b'"') => {
+                let value = raw_string(text)?;
+                if value.contains('|') {
+                    return Err(VerifyError::Separator(k.0.to_string()));
+                }
+                signer.push(&value);
+            }
             Some(b'{' | b'[') => return Err(VerifyError::UnsupportedValue(k.0.to_string())),
             Some(b'n') => {}
             // Python's str() of a boolean, as the server appears to sign them.
@@ -491,7 +515,9 @@ fn verify_raw_fields(
 /// Verifies an `application/x-www-form-urlencoded` body.
 ///
 /// # Errors
-/// [`VerifyError`]; never a panic.
+/// [`VerifyError`]; never a panic. As for [`verify_v1_json`], an empty `signature` is
+/// [`VerifyError::MissingSignature`] and a signed value containing `|` is
+/// [`VerifyError::Separator`].
 pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     let fields: BTreeMap<String, String> = form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -501,12 +527,17 @@ pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     }
     let received = fields
         .get("signature")
+        .filter(|s| !s.is_empty())
         .ok_or(VerifyError::MissingSignature)?;
     let mut signer = Signer::new(key);
     for (k, v) in &fields {
-        if !excluded(k) {
-            signer.push(v);
+        if excluded(k) {
+            continue;
         }
+        if v.contains('|') {
+            return Err(VerifyError::Separator(k.clone()));
+        }
+        signer.push(v);
     }
     check(signer.finish(), received)
 }
@@ -744,6 +775,75 @@ mod tests {
     #[test]
     fn debug_hides_the_key() {
         assert!(!format!("{:?}", SecretKey::new("hunter2")).contains("hunter2"));
+    }
+
+    /// The 1.0 signature of `values` joined as the gateway would, `|` and all.
+    fn joined(values: &[&str]) -> Signature {
+        let mut s = Signer::new(&SecretKey::new("test"));
+        for v in values {
+            s.push(v);
+        }
+        s.finish()
+    }
+
+    #[test]
+    fn verification_refuses_a_separator_in_a_signed_value() {
+        let key = SecretKey::new("test");
+        // {"a":"x|y"} and {"a":"x","b":"y"} have the same pre-hash text: only the second can
+        // be what the gateway signed.
+        let sig = joined(&["x", "y"]);
+        let split = format!(r#"{{"a":"x","b":"y","signature":"{sig}"}}"#);
+        assert_eq!(verify_v1_json(&key, split.as_bytes()), Ok(()));
+        let merged = format!(r#"{{"a":"x|y","signature":"{sig}"}}"#);
+        let err = verify_v1_json(&key, merged.as_bytes()).unwrap_err();
+        assert_eq!(err, VerifyError::Separator("a".into()));
+        assert!(err.to_string().starts_with("malformed body:"), "{err}");
+        let escaped = format!(r#"{{"response":{{"a":"x|y","signature":"{sig}"}}}}"#);
+        assert_eq!(
+            verify_body(&key, escaped.as_bytes(), None).unwrap_err(),
+            VerifyError::Separator("a".into())
+        );
+        let form = format!("a=x%7Cy&signature={sig}");
+        assert_eq!(
+            verify_v1_form(&key, form.as_bytes()),
+            Err(VerifyError::Separator("a".into()))
+        );
+        assert_eq!(
+            verify_body(&key, form.as_bytes(), None).unwrap_err(),
+            VerifyError::Separator("a".into())
+        );
+        // The test-mode echo of the pre-hash text is not signed: its `|` are fine.
+        let echo = format!(
+            r#"{{"a":"x","b":"y","response_signature_string":"**|x|y","signature":"{sig}"}}"#
+        );
+        assert_eq!(verify_v1_json(&key, echo.as_bytes()), Ok(()));
+        let form = format!("a=x&b=y&response_signature_string=%2A%7Cx%7Cy&signature={sig}");
+        assert_eq!(verify_v1_form(&key, form.as_bytes()), Ok(()));
+    }
+
+    #[test]
+    fn an_empty_signature_is_no_signature() {
+        let key = SecretKey::new("test");
+        for body in [
+            &br#"{"a":"x","signature":""}"#[..],
+            br#"{"response":{"a":"x","signature":""}}"#,
+            b"a=x&signature=",
+        ] {
+            assert_eq!(
+                verify_body(&key, body, None).unwrap_err(),
+                VerifyError::MissingSignature,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            verify_v1_json(&key, br#"{"a":"x","signature":""}"#),
+            Err(VerifyError::MissingSignature)
+        );
+        assert_eq!(
+            verify_v1_form(&key, b"a=x&signature="),
+            Err(VerifyError::MissingSignature)
+        );
     }
 
     #[test]
