@@ -31,7 +31,7 @@ enum ReportFormat {
 enum Command {
     /// Sign a JSON object of request parameters read from stdin.
     #[command(
-        after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, `|` in a value)."
+        after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nValues are signed as written: a number by its exact text (10.10 stays 10.10, also inside 2.0 data), the text\nverify checks it by.\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, a boolean,\n`|` in a value, a number beyond the range of a double)."
     )]
     Sign {
         /// The signing key (payment key, or the credit key for payouts).
@@ -130,16 +130,14 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Signs one JSON object given as text. Values are signed (1.0) or carried in `data` (2.0)
+/// by their exact text, the text `verify` checks them by: `10.10` stays `10.10`.
 fn sign_one(key: &SecretKey, protocol: ProtocolArg, text: &str) -> Result<String, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Object(map) = value else {
-        return Err("the input must be a JSON object".into());
-    };
     match protocol {
-        ProtocolArg::V1 => signature::sign_v1(key, &map)
+        ProtocolArg::V1 => signature::sign_v1_json(key, text)
             .map(|s| s.as_str().to_owned())
             .map_err(|e| e.to_string()),
-        ProtocolArg::V2 => signature::envelope_v2(key, &Value::Object(map))
+        ProtocolArg::V2 => signature::envelope_v2_json(key, text)
             .map_err(|e| e.to_string())
             .and_then(|env| serde_json::to_string(&env).map_err(|e| e.to_string())),
     }

@@ -98,6 +98,73 @@ fn a_two_point_zero_envelope_verifies_back() {
     );
 }
 
+/// Number texts that a parse through f64 or i64/u64 would rewrite.
+const NUMBER_TEXTS: &[&str] = &[
+    "10.10",
+    "1E2",
+    "-0",
+    "18446744073709551616",
+    "123456789012345678901234567890",
+    "0.000001",
+    "1.5e-7",
+];
+
+#[test]
+fn sign_and_verify_agree_on_number_text() {
+    for text in NUMBER_TEXTS {
+        let params = format!(r#"{{"amount":{text},"order_id":"o-1"}}"#);
+        let o = flitt(&["sign", "--secret", "test"], params.as_bytes(), &[]);
+        assert_eq!(o.status.code(), Some(0), "{text}");
+        let expected = {
+            let mut s = flitt::signature::Signer::new(&flitt::signature::SecretKey::new("test"));
+            s.push(text);
+            s.push("o-1");
+            s.finish()
+        };
+        assert_eq!(
+            stdout(&o),
+            expected.as_str(),
+            "signed by its exact text: {text}"
+        );
+        let body = format!(r#"{{"amount":{text},"order_id":"o-1","signature":"{expected}"}}"#);
+        let o = flitt(&["verify", "--secret", "test"], body.as_bytes(), &[]);
+        assert_eq!(
+            (o.status.code(), stdout(&o).as_str()),
+            (Some(0), "valid"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_two_point_zero_envelope_carries_the_exact_number_text() {
+    use base64::Engine as _;
+    for text in NUMBER_TEXTS {
+        let params = format!(r#"{{"amount":{text},"merchant_id":1549901,"order_id":"o-1"}}"#);
+        let o = flitt(
+            &["sign", "--secret", "test", "--protocol", "2.0"],
+            params.as_bytes(),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{text}");
+        let envelope: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(envelope["data"].as_str().unwrap())
+            .unwrap();
+        let data = String::from_utf8(data).unwrap();
+        assert!(
+            data.contains(&format!("\"amount\":{text},")),
+            "{text}: {data}"
+        );
+        let o = flitt(&["verify", "--secret", "test"], stdout(&o).as_bytes(), &[]);
+        assert_eq!(
+            (o.status.code(), stdout(&o).as_str()),
+            (Some(0), "valid"),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn verify_statuses() {
     let body = include_bytes!("../../flitt/tests/fixtures/recurring_response.json");
