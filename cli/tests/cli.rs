@@ -21,6 +21,84 @@ fn flitt(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Where the binary's stdout goes in the output-failure tests.
+#[derive(Clone, Copy, Debug)]
+enum Sink {
+    /// `/dev/full`: every write fails with ENOSPC.
+    Full,
+    /// A pipe whose read end is closed before the binary starts: EPIPE on every write (Rust
+    /// ignores SIGPIPE).
+    ClosedPipe,
+}
+
+/// Runs the binary with stdout going to `sink`; stderr is captured. Bounded: a run that has
+/// not ended after 20 s is killed and reported as `None`.
+fn flitt_into(
+    sink: Sink,
+    args: &[&str],
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> (Option<std::process::ExitStatus>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flitt"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("FLITT_SECRET_KEY")
+        .env_remove("FLITT_MERCHANT_ID");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match sink {
+        Sink::Full => {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            cmd.stdout(Stdio::from(full));
+        }
+        Sink::ClosedPipe => {
+            // The read end goes to a process that exits at once, before ours starts, so no
+            // write can win a race against the close.
+            let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+            let write_end = reader.stdin.take().unwrap();
+            reader.wait().unwrap();
+            cmd.stdout(Stdio::from(write_end));
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// The binary reported an output failure: ended, with status 7, and without a panic.
+fn assert_output_failure(
+    what: &str,
+    (status, stderr): &(Option<std::process::ExitStatus>, String),
+) {
+    let status = status.unwrap_or_else(|| panic!("{what}: still running after 20 s"));
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    assert_eq!(status.code(), Some(7), "{what}: {stderr}");
+    assert!(stderr.contains("cannot write"), "{what}: {stderr}");
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
@@ -423,6 +501,83 @@ fn call_against_the_sandbox() {
 }
 
 #[test]
+fn sign_and_verify_report_output_failures() {
+    let signed = r#"{"order_id":"test_subscription11","merchant_id":1549901,"action":"start","signature":"a7adf395dae783a4676abbafe7f2479b2f6cfbca"}"#;
+    for sink in [Sink::Full, Sink::ClosedPipe] {
+        let run = flitt_into(sink, &["sign", "--secret", "test"], START.as_bytes(), &[]);
+        assert_output_failure(&format!("sign into {sink:?}"), &run);
+        let input = format!("{START}\n{START}\n");
+        let run = flitt_into(
+            sink,
+            &["sign", "--secret", "test", "--jsonl"],
+            input.as_bytes(),
+            &[],
+        );
+        assert_output_failure(&format!("sign --jsonl into {sink:?}"), &run);
+        let run = flitt_into(
+            sink,
+            &["verify", "--secret", "test"],
+            signed.as_bytes(),
+            &[],
+        );
+        assert_output_failure(&format!("verify into {sink:?}"), &run);
+        // An invalid signature is reported as an output failure too: nothing is lost by it,
+        // and the status is not 0 either way.
+        let run = flitt_into(sink, &["verify", "--secret", "x"], signed.as_bytes(), &[]);
+        assert_output_failure(&format!("verify (invalid) into {sink:?}"), &run);
+        let run = flitt_into(sink, &["sign", "--help"], b"", &[]);
+        assert_output_failure(&format!("sign --help into {sink:?}"), &run);
+    }
+}
+
+#[test]
+fn call_says_the_request_took_effect_when_its_reply_cannot_be_written() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(flitt_sandbox::Sandbox::start()).unwrap();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", sandbox.url()),
+    ];
+    for (sink, order_id) in [(Sink::Full, "cli-full"), (Sink::ClosedPipe, "cli-pipe")] {
+        let given = format!("order_id={order_id}");
+        let run = flitt_into(
+            sink,
+            &[
+                "call",
+                "checkout/url",
+                &given,
+                "order_desc=x",
+                "amount=100",
+                "currency=GEL",
+            ],
+            b"",
+            &env,
+        );
+        assert_output_failure(&format!("call into {sink:?}"), &run);
+        assert!(run.1.contains("do not resend"), "{}", run.1);
+        assert!(run.1.contains(order_id), "{}", run.1);
+        // It did take effect.
+        let o = flitt(&["call", "status/order_id", &given], b"", &env);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout(&o).contains("\"created\""), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn sandbox_stops_when_it_cannot_write_its_url() {
+    for sink in [Sink::Full, Sink::ClosedPipe] {
+        let run = flitt_into(sink, &["sandbox"], b"", &[]);
+        assert_output_failure(&format!("sandbox into {sink:?}"), &run);
+    }
+}
+
+#[test]
 fn help_has_examples() {
     for sub in ["sign", "verify", "call"] {
         let o = flitt(&[sub, "--help"], b"", &[]);
@@ -509,4 +664,18 @@ fn report_checks_filters_before_sending_and_writes_csv() {
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 12);
     assert_eq!(rows[0]["order_status"], "created");
+    for format in ["csv", "json"] {
+        for sink in [Sink::Full, Sink::ClosedPipe] {
+            let args = [
+                "report",
+                "745",
+                "--filter",
+                "order_timestart:from:2026-01-01",
+                "--format",
+                format,
+            ];
+            let run = flitt_into(sink, &args, b"", &env);
+            assert_output_failure(&format!("report {format} into {sink:?}"), &run);
+        }
+    }
 }
