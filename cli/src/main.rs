@@ -6,6 +6,10 @@ use serde_json::Value;
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 
+/// Exit status of every subcommand when its output cannot be written to stdout (a closed
+/// pipe, a full disk). Every write is checked and flushed: none panics, none is dropped.
+const OUTPUT_FAILED: u8 = 7;
+
 #[derive(Parser)]
 #[command(name = "flitt", version, about = "Sign, verify and call the Flitt payment API", long_about = None)]
 struct Cli {
@@ -31,7 +35,7 @@ enum ReportFormat {
 enum Command {
     /// Sign a JSON object of request parameters read from stdin.
     #[command(
-        after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, `|` in a value)."
+        after_help = "Examples:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\"}' | flitt sign --secret test\n  a7adf395dae783a4676abbafe7f2479b2f6cfbca\n\n  echo '{\"order_id\":\"o-1\",\"merchant_id\":1549901,\"amount\":100}' | flitt sign --secret test --protocol 2.0\n\nValues are signed as written: a number by its exact text (10.10 stays 10.10, also inside 2.0 data), the text\nverify checks it by.\n\nExit status: 0 signed; 2 the input cannot be signed (not a JSON object, a nested value under 1.0, a boolean,\n`|` in a value, a number beyond the range of a double); 7 the output could not be written."
     )]
     Sign {
         /// The signing key (payment key, or the credit key for payouts).
@@ -46,7 +50,7 @@ enum Command {
     },
     /// Verify a response or callback body read from stdin, as received.
     #[command(
-        after_help = "Accepts flat JSON, {\"response\": …}, form-urlencoded, or a 2.0 envelope.\n\nExample:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\",\"signature\":\"a7adf395dae783a4676abbafe7f2479b2f6cfbca\"}' | flitt verify --secret test\n  valid\n\nExit status: 0 valid; 1 invalid signature; 2 malformed input or no signature."
+        after_help = "Accepts flat JSON, {\"response\": …}, form-urlencoded, or a 2.0 envelope.\n\nExample:\n  echo '{\"order_id\":\"test_subscription11\",\"merchant_id\":1549901,\"action\":\"start\",\"signature\":\"a7adf395dae783a4676abbafe7f2479b2f6cfbca\"}' | flitt verify --secret test\n  valid\n\nExit status: 0 valid; 1 invalid signature; 2 malformed input or no signature; 7 the verdict could not be\nwritten (whatever it was)."
     )]
     Verify {
         /// The key the body was signed with.
@@ -55,7 +59,7 @@ enum Command {
     },
     /// Call an API endpoint with key=value parameters, checked against the spec first.
     #[command(
-        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id and signature are added for you; order_id is generated when not given.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying)."
+        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id, signature and version are added for you (giving them is refused); order_id is\ngenerated when not given. Integers and amounts are plain digits: no sign, no leading zero.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying); 7 the gateway processed the\nrequest but its reply could not be written to stdout (stderr says so and names the order: do not resend it,\nlook it up with status/order_id)."
     )]
     Call {
         /// The endpoint.
@@ -65,7 +69,7 @@ enum Command {
     },
     /// Download a Reports API report as CSV or JSON, across every page.
     #[command(
-        after_help = "Credentials: FLITT_REPORTS_URL (default https://portal.flitt.com), FLITT_REPORTS_APP_ID,\nFLITT_REPORTS_KEY, FLITT_MERCHANT_ID. A filter is FIELD:OP:VALUE; the operators a field allows depend on its\ntype (float: = > < != isnull notnull; int adds any; date: dateis from to isnull notnull notdate; text: = != like\n!like start empty any notnull). An unknown field, or an operator its type does not allow, is refused and\nnothing is sent.\n\nExample:\n  flitt report 745 --filter order_timestart:from:2026-11-01 --filter order_status:=:approved --format csv\n\nExit status: 0 written; 2 bad arguments (nothing sent); 3 the API refused; 5 transport or decode error."
+        after_help = "Credentials: FLITT_REPORTS_URL (default https://portal.flitt.com), FLITT_REPORTS_APP_ID,\nFLITT_REPORTS_KEY, FLITT_MERCHANT_ID. A filter is FIELD:OP:VALUE; the operators a field allows depend on its\ntype (float: = > < != isnull notnull; int adds any; date: dateis from to isnull notnull notdate; text: = != like\n!like start empty any notnull). An unknown field, or an operator its type does not allow, is refused and\nnothing is sent.\n\nExample:\n  flitt report 745 --filter order_timestart:from:2026-11-01 --filter order_status:=:approved --format csv\n\nExit status: 0 written; 2 bad arguments (nothing sent); 3 the API refused; 5 transport or decode error; 7 the\noutput could not be written."
     )]
     Report {
         /// The report id (500, 528, 745).
@@ -82,7 +86,7 @@ enum Command {
     },
     /// Run the offline sandbox gateway on 127.0.0.1 until interrupted.
     #[command(
-        after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it."
+        after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it.\n\nExit status: 0 stopped by Ctrl-C; 1 the sandbox cannot start or cannot wait for Ctrl-C; 7 the URL could not be\nwritten (the sandbox stops at once rather than serve where nobody can find it)."
     )]
     Sandbox {
         /// The port (default: a free one).
@@ -96,7 +100,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match cli.command {
         Command::Sign {
             secret,
@@ -115,34 +122,61 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints clap's help, version or usage error. `clap::Error::exit` swallows write errors; a
+/// help that cannot be written is an output failure here.
+fn usage(e: &clap::Error) -> ExitCode {
+    let printed = e
+        .print()
+        .and_then(|()| std::io::stdout().flush())
+        .and_then(|()| std::io::stderr().flush());
+    match (printed, e.exit_code()) {
+        (Err(err), 0) => output_failed(&err),
+        (_, code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+    }
+}
+
 fn run_async(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt.block_on(f),
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            ExitCode::from(5)
-        }
+        Err(e) => fail(5, format!("cannot start the runtime: {e}")),
     }
 }
 
+/// Writes a line to stderr, best effort: when stderr itself is gone there is nowhere left to
+/// report to, and the exit status still tells.
+fn note(line: impl std::fmt::Display) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}").and_then(|()| err.flush());
+}
+
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
+    note(format_args!("error: {message}"));
     ExitCode::from(code)
 }
 
+/// Writes `text` and a newline to stdout and flushes, so a failure shows here and not in a
+/// buffer dropped at exit.
+fn emit(text: impl std::fmt::Display) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+fn output_failed(e: &std::io::Error) -> ExitCode {
+    fail(OUTPUT_FAILED, format!("cannot write the output: {e}"))
+}
+
+/// Signs one JSON object given as text. Values are signed (1.0) or carried in `data` (2.0)
+/// by their exact text, the text `verify` checks them by: `10.10` stays `10.10`.
 fn sign_one(key: &SecretKey, protocol: ProtocolArg, text: &str) -> Result<String, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Object(map) = value else {
-        return Err("the input must be a JSON object".into());
-    };
     match protocol {
-        ProtocolArg::V1 => signature::sign_v1(key, &map)
+        ProtocolArg::V1 => signature::sign_v1_json(key, text)
             .map(|s| s.as_str().to_owned())
             .map_err(|e| e.to_string()),
-        ProtocolArg::V2 => signature::envelope_v2(key, &Value::Object(map))
+        ProtocolArg::V2 => signature::envelope_v2_json(key, text)
             .map_err(|e| e.to_string())
             .and_then(|env| serde_json::to_string(&env).map_err(|e| e.to_string())),
     }
@@ -150,7 +184,6 @@ fn sign_one(key: &SecretKey, protocol: ProtocolArg, text: &str) -> Result<String
 
 fn sign(key: &SecretKey, protocol: ProtocolArg, jsonl: bool) -> ExitCode {
     let stdin = std::io::stdin();
-    let mut out = std::io::stdout().lock();
     if jsonl {
         for (n, line) in stdin.lock().lines().enumerate() {
             let line = match line {
@@ -162,7 +195,9 @@ fn sign(key: &SecretKey, protocol: ProtocolArg, jsonl: bool) -> ExitCode {
             }
             match sign_one(key, protocol, &line) {
                 Ok(s) => {
-                    let _ = writeln!(out, "{s}");
+                    if let Err(e) = emit(s) {
+                        return output_failed(&e);
+                    }
                 }
                 Err(e) => return fail(2, format!("line {}: {e}", n + 1)),
             }
@@ -174,10 +209,10 @@ fn sign(key: &SecretKey, protocol: ProtocolArg, jsonl: bool) -> ExitCode {
         return fail(2, format!("cannot read stdin: {e}"));
     }
     match sign_one(key, protocol, &text) {
-        Ok(s) => {
-            let _ = writeln!(out, "{s}");
-            ExitCode::SUCCESS
-        }
+        Ok(s) => match emit(s) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => output_failed(&e),
+        },
         Err(e) => fail(2, e),
     }
 }
@@ -191,16 +226,14 @@ fn verify(key: &SecretKey) -> ExitCode {
     while body.last().is_some_and(u8::is_ascii_whitespace) {
         body.pop();
     }
-    match signature::verify_body(key, &body, None) {
-        Ok(_) => {
-            println!("valid");
-            ExitCode::SUCCESS
-        }
-        Err(VerifyError::Mismatch) => {
-            println!("invalid signature");
-            ExitCode::from(1)
-        }
-        Err(e) => fail(2, e),
+    let (verdict, code) = match signature::verify_body(key, &body, None) {
+        Ok(_) => ("valid", ExitCode::SUCCESS),
+        Err(VerifyError::Mismatch) => ("invalid signature", ExitCode::from(1)),
+        Err(e) => return fail(2, e),
+    };
+    match emit(verdict) {
+        Ok(()) => code,
+        Err(e) => output_failed(&e),
     }
 }
 
@@ -252,11 +285,13 @@ async fn call(path: String, raw: Vec<String>) -> ExitCode {
     };
     match client.send_raw(endpoint, &params).await {
         Ok(reply) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&reply).unwrap_or_default()
-            );
-            ExitCode::SUCCESS
+            let written = serde_json::to_string_pretty(&reply)
+                .map_err(std::io::Error::other)
+                .and_then(emit);
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => applied_but_unwritten(&params, &reply, &e),
+            }
         }
         Err(e) => {
             let code = match &e {
@@ -269,6 +304,32 @@ async fn call(path: String, raw: Vec<String>) -> ExitCode {
             fail(code, format!("{} ({})", e, e.kind()))
         }
     }
+}
+
+/// The gateway processed the request, but its reply could not be written: say so (on stderr,
+/// best effort), with the order to look up, so nobody resends a request that took effect.
+fn applied_but_unwritten(
+    params: &[(String, String)],
+    reply: &Value,
+    e: &std::io::Error,
+) -> ExitCode {
+    let order_id = params
+        .iter()
+        .find(|(k, _)| k == "order_id")
+        .map(|(_, v)| v.as_str())
+        .or_else(|| reply.get("order_id").and_then(Value::as_str))
+        .or_else(|| reply.pointer("/order/order_id").and_then(Value::as_str));
+    let lookup = match order_id {
+        Some(id) => format!("look it up with `flitt call status/order_id order_id={id}`"),
+        None => "look it up with status/order_id".to_owned(),
+    };
+    fail(
+        OUTPUT_FAILED,
+        format!(
+            "cannot write the output: {e}. The gateway processed the request and answered; \
+             do not resend it, {lookup}"
+        ),
+    )
 }
 
 fn csv_cell(v: &Value) -> String {
@@ -352,8 +413,10 @@ async fn report(
         let total = reply["rows_count"].as_u64().unwrap_or(0);
         match format {
             ReportFormat::Csv => {
+                let mut text = String::new();
                 if !header_done {
-                    let _ = writeln!(out, "{}", fields.join(","));
+                    text.push_str(&fields.join(","));
+                    text.push('\n');
                     header_done = true;
                 }
                 for row in &rows {
@@ -361,7 +424,12 @@ async fn report(
                         .as_array()
                         .map(|r| r.iter().map(csv_cell).collect())
                         .unwrap_or_default();
-                    let _ = writeln!(out, "{}", cells.join(","));
+                    text.push_str(&cells.join(","));
+                    text.push('\n');
+                }
+                // Each page is written as it comes; no point fetching pages nobody can read.
+                if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                    return output_failed(&e);
                 }
             }
             ReportFormat::Json => {
@@ -377,7 +445,7 @@ async fn report(
         }
         seen += rows.len() as u64;
         if total > page_size {
-            eprintln!("report {report_id}: {seen} of {total} rows");
+            note(format_args!("report {report_id}: {seen} of {total} rows"));
         }
         if rows.is_empty() || seen >= total {
             break;
@@ -385,11 +453,13 @@ async fn report(
         page += 1;
     }
     if let ReportFormat::Json = format {
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&json_rows).unwrap_or_default()
-        );
+        let written = serde_json::to_string_pretty(&json_rows)
+            .map_err(std::io::Error::other)
+            .and_then(|text| writeln!(out, "{text}"))
+            .and_then(|()| out.flush());
+        if let Err(e) = written {
+            return output_failed(&e);
+        }
     }
     ExitCode::SUCCESS
 }
@@ -404,11 +474,19 @@ async fn sandbox(port: u16, max_orders: usize) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(1, format!("cannot start the sandbox: {e}")),
     };
-    println!("Flitt sandbox listening on {}", sandbox.url());
-    println!("FLITT_API_URL={}", sandbox.url());
-    println!("FLITT_MERCHANT_ID={}", flitt_sandbox::MERCHANT_ID);
-    println!("FLITT_SECRET_KEY={}", flitt_sandbox::SECRET_KEY);
-    println!("FLITT_CREDIT_KEY={}", flitt_sandbox::CREDIT_KEY);
-    let _ = tokio::signal::ctrl_c().await;
-    ExitCode::SUCCESS
+    let banner = format!(
+        "Flitt sandbox listening on {url}\nFLITT_API_URL={url}\nFLITT_MERCHANT_ID={}\nFLITT_SECRET_KEY={}\nFLITT_CREDIT_KEY={}",
+        flitt_sandbox::MERCHANT_ID,
+        flitt_sandbox::SECRET_KEY,
+        flitt_sandbox::CREDIT_KEY,
+        url = sandbox.url(),
+    );
+    // Nobody can find a sandbox whose URL was lost: stop (dropping it) rather than serve.
+    if let Err(e) = emit(banner) {
+        return output_failed(&e);
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(1, format!("cannot wait for Ctrl-C: {e}")),
+    }
 }

@@ -21,6 +21,84 @@ fn flitt(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Where the binary's stdout goes in the output-failure tests.
+#[derive(Clone, Copy, Debug)]
+enum Sink {
+    /// `/dev/full`: every write fails with ENOSPC.
+    Full,
+    /// A pipe whose read end is closed before the binary starts: EPIPE on every write (Rust
+    /// ignores SIGPIPE).
+    ClosedPipe,
+}
+
+/// Runs the binary with stdout going to `sink`; stderr is captured. Bounded: a run that has
+/// not ended after 20 s is killed and reported as `None`.
+fn flitt_into(
+    sink: Sink,
+    args: &[&str],
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> (Option<std::process::ExitStatus>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flitt"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("FLITT_SECRET_KEY")
+        .env_remove("FLITT_MERCHANT_ID");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match sink {
+        Sink::Full => {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            cmd.stdout(Stdio::from(full));
+        }
+        Sink::ClosedPipe => {
+            // The read end goes to a process that exits at once, before ours starts, so no
+            // write can win a race against the close.
+            let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+            let write_end = reader.stdin.take().unwrap();
+            reader.wait().unwrap();
+            cmd.stdout(Stdio::from(write_end));
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// The binary reported an output failure: ended, with status 7, and without a panic.
+fn assert_output_failure(
+    what: &str,
+    (status, stderr): &(Option<std::process::ExitStatus>, String),
+) {
+    let status = status.unwrap_or_else(|| panic!("{what}: still running after 20 s"));
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    assert_eq!(status.code(), Some(7), "{what}: {stderr}");
+    assert!(stderr.contains("cannot write"), "{what}: {stderr}");
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
@@ -98,6 +176,73 @@ fn a_two_point_zero_envelope_verifies_back() {
     );
 }
 
+/// Number texts that a parse through f64 or i64/u64 would rewrite.
+const NUMBER_TEXTS: &[&str] = &[
+    "10.10",
+    "1E2",
+    "-0",
+    "18446744073709551616",
+    "123456789012345678901234567890",
+    "0.000001",
+    "1.5e-7",
+];
+
+#[test]
+fn sign_and_verify_agree_on_number_text() {
+    for text in NUMBER_TEXTS {
+        let params = format!(r#"{{"amount":{text},"order_id":"o-1"}}"#);
+        let o = flitt(&["sign", "--secret", "test"], params.as_bytes(), &[]);
+        assert_eq!(o.status.code(), Some(0), "{text}");
+        let expected = {
+            let mut s = flitt::signature::Signer::new(&flitt::signature::SecretKey::new("test"));
+            s.push(text);
+            s.push("o-1");
+            s.finish()
+        };
+        assert_eq!(
+            stdout(&o),
+            expected.as_str(),
+            "signed by its exact text: {text}"
+        );
+        let body = format!(r#"{{"amount":{text},"order_id":"o-1","signature":"{expected}"}}"#);
+        let o = flitt(&["verify", "--secret", "test"], body.as_bytes(), &[]);
+        assert_eq!(
+            (o.status.code(), stdout(&o).as_str()),
+            (Some(0), "valid"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_two_point_zero_envelope_carries_the_exact_number_text() {
+    use base64::Engine as _;
+    for text in NUMBER_TEXTS {
+        let params = format!(r#"{{"amount":{text},"merchant_id":1549901,"order_id":"o-1"}}"#);
+        let o = flitt(
+            &["sign", "--secret", "test", "--protocol", "2.0"],
+            params.as_bytes(),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{text}");
+        let envelope: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(envelope["data"].as_str().unwrap())
+            .unwrap();
+        let data = String::from_utf8(data).unwrap();
+        assert!(
+            data.contains(&format!("\"amount\":{text},")),
+            "{text}: {data}"
+        );
+        let o = flitt(&["verify", "--secret", "test"], stdout(&o).as_bytes(), &[]);
+        assert_eq!(
+            (o.status.code(), stdout(&o).as_str()),
+            (Some(0), "valid"),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn verify_statuses() {
     let body = include_bytes!("../../flitt/tests/fixtures/recurring_response.json");
@@ -132,6 +277,43 @@ fn verify_statuses() {
             "{:?}",
             String::from_utf8_lossy(garbage)
         );
+    }
+}
+
+#[test]
+fn verify_refuses_a_separator_in_a_value_as_malformed() {
+    // Signed as {"a":"x","b":"y"}: the pre-hash text of {"a":"x|y"} too.
+    let o = flitt(&["sign", "--secret", "test"], br#"{"a":"x","b":"y"}"#, &[]);
+    let sig = stdout(&o);
+    let split = format!(r#"{{"a":"x","b":"y","signature":"{sig}"}}"#);
+    let o = flitt(&["verify", "--secret", "test"], split.as_bytes(), &[]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "valid"));
+    for merged in [
+        format!(r#"{{"a":"x|y","signature":"{sig}"}}"#),
+        format!("a=x%7Cy&signature={sig}"),
+    ] {
+        let o = flitt(&["verify", "--secret", "test"], merged.as_bytes(), &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{merged}: {stderr}");
+        assert!(
+            stderr.contains("malformed") && stderr.contains("`a`"),
+            "{stderr}"
+        );
+        assert_eq!(stdout(&o), "");
+    }
+}
+
+#[test]
+fn verify_an_empty_signature_is_no_signature() {
+    for body in [
+        &br#"{"order_id":"o","signature":""}"#[..],
+        br#"{"response":{"order_id":"o","signature":""}}"#,
+        b"order_id=o&signature=",
+    ] {
+        let o = flitt(&["verify", "--secret", "test"], body, &[]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("no signature"), "{stderr}");
     }
 }
 
@@ -173,6 +355,115 @@ fn call_refuses_bad_parameters_before_sending() {
     );
 }
 
+/// A 127.0.0.1 server that counts the connections it gets and answers each with an HTTP 400,
+/// so a request that does go out fails fast instead of waiting for a timeout.
+struct Witness {
+    url: String,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Witness {
+    fn new() -> Self {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        // Blocked in accept when the test ends; the process exit ends it.
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let _ = stream.read(&mut [0; 4096]);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self { url, count }
+    }
+
+    fn connections(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn call_refuses_client_supplied_parameters_and_sends_nothing() {
+    let witness = Witness::new();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", witness.url.as_str()),
+    ];
+    for (param, value) in [
+        ("signature", "abc"),
+        ("merchant_id", "1549901"),
+        ("version", "1.0"),
+    ] {
+        let given = format!("{param}={value}");
+        let o = flitt(
+            &["call", "status/order_id", "order_id=x", &given],
+            b"",
+            &env,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{given}: {stderr}");
+        assert!(stderr.contains(&format!("`{param}`")), "{stderr}");
+        assert!(stderr.contains("filled in by the client"), "{stderr}");
+    }
+    assert_eq!(witness.connections(), 0, "nothing was sent");
+    // The witness does see a request that is sent.
+    let o = flitt(&["call", "status/order_id", "order_id=x"], b"", &env);
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(witness.connections() >= 1);
+}
+
+#[test]
+fn call_refuses_signed_or_zero_padded_numbers_and_sends_nothing() {
+    let witness = Witness::new();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", witness.url.as_str()),
+    ];
+    for amount in ["amount=+100", "amount=0100", "amount=-100", "amount= 100"] {
+        let o = flitt(
+            &[
+                "call",
+                "capture/order_id",
+                "order_id=x",
+                amount,
+                "currency=GEL",
+            ],
+            b"",
+            &env,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{amount}: {stderr}");
+        assert!(stderr.contains("`amount`"), "{stderr}");
+    }
+    let o = flitt(
+        &[
+            "call",
+            "checkout/url",
+            "order_desc=x",
+            "amount=100",
+            "currency=GEL",
+            "lifetime=+60",
+        ],
+        b"",
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(witness.connections(), 0, "nothing was sent");
+}
+
 #[test]
 fn call_against_the_sandbox() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -207,6 +498,83 @@ fn call_against_the_sandbox() {
     let o = flitt(&["call", "status/order_id", "order_id=nope"], b"", &env);
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("1018"));
+}
+
+#[test]
+fn sign_and_verify_report_output_failures() {
+    let signed = r#"{"order_id":"test_subscription11","merchant_id":1549901,"action":"start","signature":"a7adf395dae783a4676abbafe7f2479b2f6cfbca"}"#;
+    for sink in [Sink::Full, Sink::ClosedPipe] {
+        let run = flitt_into(sink, &["sign", "--secret", "test"], START.as_bytes(), &[]);
+        assert_output_failure(&format!("sign into {sink:?}"), &run);
+        let input = format!("{START}\n{START}\n");
+        let run = flitt_into(
+            sink,
+            &["sign", "--secret", "test", "--jsonl"],
+            input.as_bytes(),
+            &[],
+        );
+        assert_output_failure(&format!("sign --jsonl into {sink:?}"), &run);
+        let run = flitt_into(
+            sink,
+            &["verify", "--secret", "test"],
+            signed.as_bytes(),
+            &[],
+        );
+        assert_output_failure(&format!("verify into {sink:?}"), &run);
+        // An invalid signature is reported as an output failure too: nothing is lost by it,
+        // and the status is not 0 either way.
+        let run = flitt_into(sink, &["verify", "--secret", "x"], signed.as_bytes(), &[]);
+        assert_output_failure(&format!("verify (invalid) into {sink:?}"), &run);
+        let run = flitt_into(sink, &["sign", "--help"], b"", &[]);
+        assert_output_failure(&format!("sign --help into {sink:?}"), &run);
+    }
+}
+
+#[test]
+fn call_says_the_request_took_effect_when_its_reply_cannot_be_written() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(flitt_sandbox::Sandbox::start()).unwrap();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", sandbox.url()),
+    ];
+    for (sink, order_id) in [(Sink::Full, "cli-full"), (Sink::ClosedPipe, "cli-pipe")] {
+        let given = format!("order_id={order_id}");
+        let run = flitt_into(
+            sink,
+            &[
+                "call",
+                "checkout/url",
+                &given,
+                "order_desc=x",
+                "amount=100",
+                "currency=GEL",
+            ],
+            b"",
+            &env,
+        );
+        assert_output_failure(&format!("call into {sink:?}"), &run);
+        assert!(run.1.contains("do not resend"), "{}", run.1);
+        assert!(run.1.contains(order_id), "{}", run.1);
+        // It did take effect.
+        let o = flitt(&["call", "status/order_id", &given], b"", &env);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout(&o).contains("\"created\""), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn sandbox_stops_when_it_cannot_write_its_url() {
+    for sink in [Sink::Full, Sink::ClosedPipe] {
+        let run = flitt_into(sink, &["sandbox"], b"", &[]);
+        assert_output_failure(&format!("sandbox into {sink:?}"), &run);
+    }
 }
 
 #[test]
@@ -296,4 +664,18 @@ fn report_checks_filters_before_sending_and_writes_csv() {
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 12);
     assert_eq!(rows[0]["order_status"], "created");
+    for format in ["csv", "json"] {
+        for sink in [Sink::Full, Sink::ClosedPipe] {
+            let args = [
+                "report",
+                "745",
+                "--filter",
+                "order_timestart:from:2026-01-01",
+                "--format",
+                format,
+            ];
+            let run = flitt_into(sink, &args, b"", &env);
+            assert_output_failure(&format!("report {format} into {sink:?}"), &run);
+        }
+    }
 }

@@ -162,10 +162,15 @@ impl Endpoint {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// Checks raw text parameters (as a command line or a sandbox receives them) against the
-    /// spec: unknown names, missing required ones, and each value's kind and rules.
-    /// Client-supplied parameters (`merchant_id`, `signature`, `version`) are allowed but not
-    /// required.
+    /// Checks raw text parameters given by a caller (as a command line receives them) against
+    /// the spec, before the client adds its own: unknown names, missing required ones, and
+    /// each value's kind and rules.
+    ///
+    /// Client-supplied parameters (`merchant_id`, `signature`, `version`) are refused
+    /// ([`Rule::ClientSupplied`]): the client fills them in, and a caller's copy would be
+    /// signed and sent as given (a caller's `signature` would even be hashed into the
+    /// signature). A gateway (the sandbox) receives them from its clients and checks the other
+    /// parameters one by one with [`ParamInfo::validate_text`] instead.
     ///
     /// # Errors
     /// The first parameter that breaks a rule.
@@ -177,6 +182,9 @@ impl Endpoint {
             let Some(info) = self.param(name) else {
                 return Err(InvalidInput::new(name.to_owned(), Rule::Unknown));
             };
+            if info.client_supplied {
+                return Err(InvalidInput::new(info.name, Rule::ClientSupplied));
+            }
             info.validate_text(value)
                 .map_err(|rule| InvalidInput::new(info.name, rule))?;
         }
@@ -214,11 +222,6 @@ impl ParamInfo {
         if value.contains('|') {
             return Err(Rule::Separator);
         }
-        let number = |value: &str| -> Result<u64, Rule> {
-            value
-                .parse::<u64>()
-                .map_err(|_| Rule::Format("a whole number"))
-        };
         match self.kind {
             ParamKind::Text { max_chars } => {
                 v::max_chars(value, max_chars)?;
@@ -229,12 +232,13 @@ impl ParamInfo {
                 }
             }
             ParamKind::Integer { max_digits } => {
-                let n = number(value)?;
+                // Too many digits for a u64 is too many for any spec'd integer.
+                let n = v::whole_number(value)?.ok_or(Rule::MaxDigits(max_digits))?;
                 v::max_digits(n, max_digits)?;
                 v::range(n, self.min, self.max)?;
             }
             ParamKind::Amount => {
-                let n = number(value)?;
+                let n = v::whole_number(value)?.unwrap_or(u64::MAX);
                 crate::types::Amount::new(n).map_err(|e| e.rule)?;
                 v::range(n, self.min, self.max)?;
             }
@@ -358,4 +362,65 @@ pub struct ReportInfo {
     pub fields: &'static [ReportFieldInfo],
     /// At least one of these sets of fields must be filtered on.
     pub mandatory_filters: &'static [&'static [&'static str]],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(name: &str) -> &'static Endpoint {
+        crate::api::ENDPOINTS
+            .iter()
+            .find(|e| e.name == name)
+            .expect("a spec endpoint")
+    }
+
+    #[test]
+    fn client_supplied_parameters_given_by_the_caller_are_refused() {
+        let status = endpoint("status");
+        for name in ["signature", "merchant_id", "version"] {
+            assert!(status.param(name).is_some_and(|p| p.client_supplied));
+            let value = if name == "merchant_id" {
+                "1549901"
+            } else {
+                "abc"
+            };
+            let err = status
+                .validate_raw([("order_id", "o-1"), (name, value)])
+                .unwrap_err();
+            assert_eq!(err, InvalidInput::new(name, Rule::ClientSupplied));
+            assert!(err.to_string().contains(name), "{err}");
+            assert!(err.to_string().contains("filled in by the client"), "{err}");
+        }
+        assert_eq!(status.validate_raw([("order_id", "o-1")]), Ok(()));
+    }
+
+    #[test]
+    fn integers_and_amounts_are_plain_digits() {
+        let capture = endpoint("capture");
+        let with_amount = |amount: &'static str| {
+            capture.validate_raw([("order_id", "o"), ("amount", amount), ("currency", "GEL")])
+        };
+        assert_eq!(with_amount("100"), Ok(()));
+        for bad in [
+            "+100", "-1", " 100", "100 ", "0100", "00", "1_000", "1e2", "١٠٠", "",
+        ] {
+            let err = with_amount(bad).unwrap_err();
+            assert_eq!(err.field, "amount", "{bad:?}");
+        }
+        // A long run of digits is over the 12-digit limit, not "not a number".
+        assert!(matches!(
+            with_amount("99999999999999999999999999").unwrap_err().rule,
+            Rule::Range { .. }
+        ));
+        let lifetime = endpoint("checkout_url").param("lifetime").unwrap();
+        assert_eq!(lifetime.validate_text("3600"), Ok(()));
+        for bad in ["+3600", "03600", "-0"] {
+            assert!(lifetime.validate_text(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            lifetime.validate_text("1234567890123456789012345"),
+            Err(Rule::MaxDigits(9))
+        );
+    }
 }

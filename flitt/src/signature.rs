@@ -8,7 +8,16 @@
 //!
 //! Because an empty value contributes nothing, adding or removing empty parameters keeps a
 //! signature valid: the scheme is malleable in that way, and an empty value must never carry
-//! meaning. Values containing `|` would be ambiguous and are refused.
+//! meaning.
+//!
+//! Values containing `|` would be ambiguous (`{"a":"x|y"}` and `{"a":"x","b":"y"}` sign
+//! alike), so they are refused on both sides: signing refuses them ([`SignError::Separator`]),
+//! and so does verification ([`VerifyError::Separator`]), or a genuine reply could be re-split
+//! into another body carrying the same signature. The gateway refuses `|` in every request
+//! value (error 1034), so a reply echoes none; the one field of a real reply known to hold
+//! `|`, the test-mode `response_signature_string` (the pre-hash text itself), is not signed and
+//! not checked. Should the gateway ever sign a value of its own containing `|`, that reply is
+//! refused as malformed rather than trusted: failing closed is the safe side.
 //!
 //! # Protocol 2.0
 //!
@@ -326,6 +335,14 @@ pub enum SignError {
     /// The 2.0 payload is not a JSON object.
     #[error("the 2.0 order must be a JSON object")]
     NotAnObject,
+    /// Parameters given as JSON text are not a JSON object (the parser's reason, which names
+    /// a line and column, never a value).
+    #[error("the parameters are not a JSON object: {0}")]
+    NotJsonObject(String),
+    /// A number beyond the range of `f64` (`1e999`): a reader cannot decode it, so it is not
+    /// signed ([`VerifyError::Malformed`] on the other side).
+    #[error("parameter `{0}` is a number out of range")]
+    OutOfRange(String),
 }
 
 /// Why a body does not verify.
@@ -344,6 +361,10 @@ pub enum VerifyError {
     /// A value that cannot be signed (a nested value in a 1.0 body).
     #[error("parameter `{0}` cannot be part of a 1.0 signature")]
     UnsupportedValue(String),
+    /// A signed value contains `|`, the 1.0 separator: the body could have been made from a
+    /// differently split one that the gateway signed, so it is refused (see the module docs).
+    #[error("malformed body: parameter `{0}` contains `|`, which makes a 1.0 signature ambiguous")]
+    Separator(String),
 }
 
 /// The text a top-level JSON value is signed by, or `None` when it contributes nothing.
@@ -367,6 +388,11 @@ fn excluded(key: &str) -> bool {
 /// Booleans are refused: the server's text for them is not documented (it appears to be
 /// Python's `True`/`False`), and every Flitt flag is sent as `"Y"`/`"N"`.
 ///
+/// Numbers are signed by serde_json's text of the parsed [`Value`], which is not always the
+/// text they were written in (`10.10` parses to `10.1`, `1E2` to `100.0`, integers above
+/// 2^64 to floats). To sign parameters exactly as they will be sent, sign their JSON text with
+/// [`sign_v1_json`].
+///
 /// # Errors
 /// [`SignError`] naming the parameter for a nested value, a boolean, or a value with `|`.
 pub fn sign_v1(key: &SecretKey, params: &Map<String, Value>) -> Result<Signature, SignError> {
@@ -386,6 +412,99 @@ pub fn sign_v1(key: &SecretKey, params: &Map<String, Value>) -> Result<Signature
     Ok(signer.finish())
 }
 
+/// Signs a JSON object of request parameters given as text (protocol 1.0), every value as it
+/// is written: numbers by their exact JSON text (`10.10`, `1E2`, `-0` and a 30-digit integer
+/// stay as written), strings decoded. These are the texts [`verify_v1_json`] verifies over,
+/// so a body made of these parameters plus this signature verifies. Otherwise as
+/// [`sign_v1`]: `null` and `""` contribute nothing; booleans, nested values and `|` are
+/// refused, and so is a number beyond the range of `f64` (`1e999`), which verification
+/// refuses too. A key given twice counts once, with its last value, as in verification.
+///
+/// ```
+/// use flitt::signature::{SecretKey, sign_v1_json, verify_v1_json};
+/// let key = SecretKey::new("test");
+/// let sig = sign_v1_json(&key, r#"{"amount":10.10,"order_id":"o-1"}"#)?;
+/// let body = format!(r#"{{"amount":10.10,"order_id":"o-1","signature":"{sig}"}}"#);
+/// verify_v1_json(&key, body.as_bytes())?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`SignError::NotJsonObject`] when `params` is not a JSON object; otherwise as [`sign_v1`].
+pub fn sign_v1_json(key: &SecretKey, params: &str) -> Result<Signature, SignError> {
+    let fields = json_object(params)?;
+    let mut signer = Signer::new(key);
+    for (k, raw) in &fields {
+        if excluded(&k.0) {
+            continue;
+        }
+        let value = match Scalar::of(raw) {
+            Scalar::Absent => continue,
+            Scalar::Text(text) => text,
+            Scalar::Bool(_) => return Err(SignError::Boolean(k.0.to_string())),
+            Scalar::Nested => return Err(SignError::Nested(k.0.to_string())),
+            Scalar::Invalid => {
+                return Err(SignError::NotJsonObject(format!(
+                    "parameter `{}` is not a valid string",
+                    k.0
+                )));
+            }
+            Scalar::OutOfRange => return Err(SignError::OutOfRange(k.0.to_string())),
+        };
+        if value.contains('|') {
+            return Err(SignError::Separator(k.0.to_string()));
+        }
+        signer.push(&value);
+    }
+    Ok(signer.finish())
+}
+
+/// A JSON object given as text, its values raw, its keys in byte order.
+fn json_object(text: &str) -> Result<BTreeMap<Key<'_>, &RawValue>, SignError> {
+    serde_json::from_str(text).map_err(|e| SignError::NotJsonObject(e.to_string()))
+}
+
+/// What a raw top-level JSON value is signed by.
+enum Scalar<'a> {
+    /// `null` or `""`: nothing.
+    Absent,
+    /// A string (decoded) or a number (its exact text).
+    Text(std::borrow::Cow<'a, str>),
+    /// A boolean.
+    Bool(bool),
+    /// An object or a list.
+    Nested,
+    /// A string serde_json scanned but cannot decode (a lone surrogate escape).
+    Invalid,
+    /// A number beyond the range of `f64` (`1e999`): valid JSON text, but no JSON reader here
+    /// (nor serde_json's [`Value`]) can decode it.
+    OutOfRange,
+}
+
+impl<'a> Scalar<'a> {
+    /// Classifies a raw value that serde_json has already checked is valid JSON.
+    fn of(raw: &'a RawValue) -> Self {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => match raw_string(text) {
+                Ok(s) if s.is_empty() => Self::Absent,
+                Ok(s) => Self::Text(s),
+                Err(_) => Self::Invalid,
+            },
+            Some(b'{' | b'[') => Self::Nested,
+            Some(b'n') | None => Self::Absent,
+            Some(b't') => Self::Bool(true),
+            Some(b'f') => Self::Bool(false),
+            // A number: JSON number text is always Rust float text, and an f64 overflows to
+            // infinity exactly where serde_json reports "number out of range".
+            Some(_) if text.parse::<f64>().is_ok_and(f64::is_finite) => {
+                Self::Text(std::borrow::Cow::Borrowed(text))
+            }
+            Some(_) => Self::OutOfRange,
+        }
+    }
+}
+
 fn check(expected: Signature, received: &str) -> Result<(), VerifyError> {
     let received = Signature::parse(received).map_err(|_| VerifyError::Mismatch)?;
     if expected == received {
@@ -400,7 +519,9 @@ fn check(expected: Signature, received: &str) -> Result<(), VerifyError> {
 /// `additional_info` is signed as the JSON string it came as). Nothing is re-serialized.
 ///
 /// # Errors
-/// [`VerifyError`]; never a panic, whatever the bytes.
+/// [`VerifyError`]; never a panic, whatever the bytes. An absent or empty `signature` is
+/// [`VerifyError::MissingSignature`]; a signed value containing `|` is
+/// [`VerifyError::Separator`] (see the module docs).
 pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     let fields = raw_object(body)?;
     verify_raw_fields(key, &fields)
@@ -473,21 +594,29 @@ fn verify_raw_fields(
         return Err(VerifyError::Malformed("the signature is not a string"));
     }
     let received = raw_string(received.get())?;
+    if received.is_empty() {
+        return Err(VerifyError::MissingSignature);
+    }
     let mut signer = Signer::new(key);
     for (k, raw) in fields {
         if excluded(&k.0) {
             continue;
         }
-        let text = raw.get();
-        match text.as_bytes().first() {
-            Some(b'"') => signer.push(&raw_string(text)?),
-            Some(b'{' | b'[') => return Err(VerifyError::UnsupportedValue(k.0.to_string())),
-            Some(b'n') => {}
+        match Scalar::of(raw) {
+            Scalar::Absent => {}
+            // A string decoded, a number by its exact text.
+            Scalar::Text(value) => {
+                if value.contains('|') {
+                    return Err(VerifyError::Separator(k.0.to_string()));
+                }
+                signer.push(&value);
+            }
             // Python's str() of a boolean, as the server appears to sign them.
-            Some(b't') => signer.push("True"),
-            Some(b'f') => signer.push("False"),
-            // A number, by its exact text.
-            _ => signer.push(text),
+            Scalar::Bool(true) => signer.push("True"),
+            Scalar::Bool(false) => signer.push("False"),
+            Scalar::Nested => return Err(VerifyError::UnsupportedValue(k.0.to_string())),
+            Scalar::Invalid => return Err(VerifyError::Malformed("a string value is invalid")),
+            Scalar::OutOfRange => return Err(VerifyError::Malformed("a number is out of range")),
         }
     }
     check(signer.finish(), &received)
@@ -496,7 +625,9 @@ fn verify_raw_fields(
 /// Verifies an `application/x-www-form-urlencoded` body.
 ///
 /// # Errors
-/// [`VerifyError`]; never a panic.
+/// [`VerifyError`]; never a panic. As for [`verify_v1_json`], an empty `signature` is
+/// [`VerifyError::MissingSignature`] and a signed value containing `|` is
+/// [`VerifyError::Separator`].
 pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     let fields: BTreeMap<String, String> = form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -506,12 +637,17 @@ pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     }
     let received = fields
         .get("signature")
+        .filter(|s| !s.is_empty())
         .ok_or(VerifyError::MissingSignature)?;
     let mut signer = Signer::new(key);
     for (k, v) in &fields {
-        if !excluded(k) {
-            signer.push(v);
+        if excluded(k) {
+            continue;
         }
+        if v.contains('|') {
+            return Err(VerifyError::Separator(k.clone()));
+        }
+        signer.push(v);
     }
     check(signer.finish(), received)
 }
@@ -553,6 +689,86 @@ pub fn envelope_v2(key: &SecretKey, order: &Value) -> Result<Envelope, SignError
         signature: sign_data(key, &data).as_str().to_owned(),
         data,
     })
+}
+
+/// Builds a protocol 2.0 envelope around an order given as JSON text (a JSON object of
+/// parameters, including `merchant_id`), keeping every number's exact text in `data`
+/// (`10.10`, `1E2`, a 30-digit integer), which [`envelope_v2`] cannot: its [`Value`] has
+/// already rewritten them. `data` is base64 of compact `{"order":{…}}` with keys in byte
+/// order at every level; strings keep their escapes as written.
+///
+/// ```
+/// use flitt::signature::{SecretKey, envelope_v2_json, verify_v2};
+/// let key = SecretKey::new("test");
+/// let env = envelope_v2_json(&key, r#"{"merchant_id":1549901,"amount":123456789012345678901234567890}"#)?;
+/// verify_v2(&key, &env.data, &env.signature)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`SignError::NotJsonObject`] when `order` is not a JSON object, or holds a number a JSON
+/// reader cannot decode (beyond the range of `f64`, such as `1e999`).
+pub fn envelope_v2_json(key: &SecretKey, order: &str) -> Result<Envelope, SignError> {
+    let fields = json_object(order)?;
+    let mut json = String::with_capacity(order.len() + 12);
+    json.push_str("{\"order\":");
+    write_compact_object(&fields, &mut json)?;
+    json.push('}');
+    // A reader decodes `data` into values, as verify_v2 does: refuse what it cannot hold (a
+    // number beyond f64, such as 1e999), so that what is signed here also verifies there.
+    serde_json::from_str::<Value>(&json).map_err(|e| SignError::NotJsonObject(e.to_string()))?;
+    let data = B64.encode(json);
+    Ok(Envelope {
+        version: "2.0",
+        signature: sign_data(key, &data).as_str().to_owned(),
+        data,
+    })
+}
+
+/// Writes an object compactly, keys in byte order, scalars by their exact text.
+fn write_compact_object(
+    fields: &BTreeMap<Key<'_>, &RawValue>,
+    out: &mut String,
+) -> Result<(), SignError> {
+    out.push('{');
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let key =
+            serde_json::to_string(&*k.0).map_err(|e| SignError::NotJsonObject(e.to_string()))?;
+        out.push_str(&key);
+        out.push(':');
+        write_compact(v, out)?;
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// Writes a raw value compactly. Nesting is bounded by serde_json's recursion limit, which
+/// the outer parse has already enforced.
+fn write_compact(raw: &RawValue, out: &mut String) -> Result<(), SignError> {
+    let text = raw.get();
+    let bad = |e: serde_json::Error| SignError::NotJsonObject(e.to_string());
+    match text.as_bytes().first() {
+        Some(b'{') => write_compact_object(&serde_json::from_str(text).map_err(bad)?, out),
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(bad)?;
+            out.push('[');
+            for (i, item) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_compact(item, out)?;
+            }
+            out.push(']');
+            Ok(())
+        }
+        _ => {
+            out.push_str(text);
+            Ok(())
+        }
+    }
 }
 
 fn sign_data(key: &SecretKey, data: &str) -> Signature {
@@ -749,6 +965,161 @@ mod tests {
     #[test]
     fn debug_hides_the_key() {
         assert!(!format!("{:?}", SecretKey::new("hunter2")).contains("hunter2"));
+    }
+
+    /// The 1.0 signature of `values` joined as the gateway would, `|` and all.
+    fn joined(values: &[&str]) -> Signature {
+        let mut s = Signer::new(&SecretKey::new("test"));
+        for v in values {
+            s.push(v);
+        }
+        s.finish()
+    }
+
+    #[test]
+    fn verification_refuses_a_separator_in_a_signed_value() {
+        let key = SecretKey::new("test");
+        // {"a":"x|y"} and {"a":"x","b":"y"} have the same pre-hash text: only the second can
+        // be what the gateway signed.
+        let sig = joined(&["x", "y"]);
+        let split = format!(r#"{{"a":"x","b":"y","signature":"{sig}"}}"#);
+        assert_eq!(verify_v1_json(&key, split.as_bytes()), Ok(()));
+        let merged = format!(r#"{{"a":"x|y","signature":"{sig}"}}"#);
+        let err = verify_v1_json(&key, merged.as_bytes()).unwrap_err();
+        assert_eq!(err, VerifyError::Separator("a".into()));
+        assert!(err.to_string().starts_with("malformed body:"), "{err}");
+        let escaped = format!(r#"{{"response":{{"a":"x|y","signature":"{sig}"}}}}"#);
+        assert_eq!(
+            verify_body(&key, escaped.as_bytes(), None).unwrap_err(),
+            VerifyError::Separator("a".into())
+        );
+        let form = format!("a=x%7Cy&signature={sig}");
+        assert_eq!(
+            verify_v1_form(&key, form.as_bytes()),
+            Err(VerifyError::Separator("a".into()))
+        );
+        assert_eq!(
+            verify_body(&key, form.as_bytes(), None).unwrap_err(),
+            VerifyError::Separator("a".into())
+        );
+        // The test-mode echo of the pre-hash text is not signed: its `|` are fine.
+        let echo = format!(
+            r#"{{"a":"x","b":"y","response_signature_string":"**|x|y","signature":"{sig}"}}"#
+        );
+        assert_eq!(verify_v1_json(&key, echo.as_bytes()), Ok(()));
+        let form = format!("a=x&b=y&response_signature_string=%2A%7Cx%7Cy&signature={sig}");
+        assert_eq!(verify_v1_form(&key, form.as_bytes()), Ok(()));
+    }
+
+    #[test]
+    fn numbers_are_signed_and_carried_by_their_exact_text() {
+        let key = SecretKey::new("test");
+        for text in [
+            "10.10",
+            "1E2",
+            "-0",
+            "0",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+            "1.5e-7",
+            "1e-999",
+        ] {
+            let params = format!(r#"{{"order_id":"o","amount":{text}}}"#);
+            let sig = sign_v1_json(&key, &params).unwrap();
+            assert_eq!(sig, joined(&[text, "o"]), "{text}");
+            let body = format!(r#"{{"amount":{text},"order_id":"o","signature":"{sig}"}}"#);
+            assert_eq!(verify_v1_json(&key, body.as_bytes()), Ok(()), "{text}");
+            let env = envelope_v2_json(&key, &params).unwrap();
+            let data = String::from_utf8(B64.decode(&env.data).unwrap()).unwrap();
+            assert_eq!(
+                data,
+                format!(r#"{{"order":{{"amount":{text},"order_id":"o"}}}}"#)
+            );
+            assert!(verify_v2(&key, &env.data, &env.signature).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn signing_text_refuses_what_sign_v1_refuses() {
+        let key = SecretKey::new("test");
+        let sign = |t: &str| sign_v1_json(&key, t);
+        assert_eq!(sign(r#"{"a":{"b":1}}"#), Err(SignError::Nested("a".into())));
+        assert_eq!(sign(r#"{"a":[1]}"#), Err(SignError::Nested("a".into())));
+        assert_eq!(
+            sign(r#"{"a":"x|y"}"#),
+            Err(SignError::Separator("a".into()))
+        );
+        assert_eq!(
+            sign(r#"{"a":"x\u007cy"}"#),
+            Err(SignError::Separator("a".into()))
+        );
+        assert_eq!(sign(r#"{"a":true}"#), Err(SignError::Boolean("a".into())));
+        // Beyond f64: no reader decodes it, so neither side takes it.
+        assert_eq!(
+            sign(r#"{"a":1e999}"#),
+            Err(SignError::OutOfRange("a".into()))
+        );
+        let huge = format!(r#"{{"a":1{}}}"#, "0".repeat(400));
+        assert_eq!(sign(&huge), Err(SignError::OutOfRange("a".into())));
+        assert!(envelope_v2_json(&key, r#"{"a":[1e999]}"#).is_err());
+        let body = format!(r#"{{"a":1e999,"signature":"{}"}}"#, joined(&["1e999"]));
+        assert_eq!(
+            verify_v1_json(&key, body.as_bytes()),
+            Err(VerifyError::Malformed("a number is out of range"))
+        );
+        for bad in ["[1]", "1", "not json", "", r#"{"a":1"#, r#"{"a":"\ud800"}"#] {
+            assert!(
+                matches!(sign(bad), Err(SignError::NotJsonObject(_))),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(
+                    envelope_v2_json(&key, bad),
+                    Err(SignError::NotJsonObject(_))
+                ) || bad.contains("ud800")
+            );
+        }
+        // Empty and null values count for nothing; signature fields are left out.
+        assert_eq!(
+            sign(r#"{"a":"x","b":"","c":null,"signature":"s","response_signature_string":"r"}"#),
+            Ok(joined(&["x"]))
+        );
+        // 2.0 data is compact, keys sorted at every level, strings as written.
+        let env = envelope_v2_json(
+            &key,
+            r#"{ "b" : [ 1.50 , {"y":1,"x":"\u00e9"} ], "a":null }"#,
+        )
+        .unwrap();
+        let data = String::from_utf8(B64.decode(&env.data).unwrap()).unwrap();
+        assert_eq!(
+            data,
+            r#"{"order":{"a":null,"b":[1.50,{"x":"\u00e9","y":1}]}}"#
+        );
+    }
+
+    #[test]
+    fn an_empty_signature_is_no_signature() {
+        let key = SecretKey::new("test");
+        for body in [
+            &br#"{"a":"x","signature":""}"#[..],
+            br#"{"response":{"a":"x","signature":""}}"#,
+            b"a=x&signature=",
+        ] {
+            assert_eq!(
+                verify_body(&key, body, None).unwrap_err(),
+                VerifyError::MissingSignature,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            verify_v1_json(&key, br#"{"a":"x","signature":""}"#),
+            Err(VerifyError::MissingSignature)
+        );
+        assert_eq!(
+            verify_v1_form(&key, b"a=x&signature="),
+            Err(VerifyError::MissingSignature)
+        );
     }
 
     #[test]

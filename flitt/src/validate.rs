@@ -69,6 +69,10 @@ pub enum Rule {
     Unknown,
     /// A nested value where only flat values are allowed (protocol 1.0).
     Nested,
+    /// A parameter the client fills in itself (`merchant_id`, `signature`, `version`): given
+    /// by the caller it would be signed and sent as given, and a caller's `signature` would be
+    /// hashed into the signature it claims to be (Flitt error 1014).
+    ClientSupplied,
     /// Another rule, described in words.
     Other(Cow<'static, str>),
 }
@@ -91,6 +95,7 @@ impl fmt::Display for Rule {
             Rule::OneOf(values) => write!(f, "must be one of: {}", values.join(", ")),
             Rule::Unknown => f.write_str("not a parameter of this endpoint"),
             Rule::Nested => f.write_str("nested values need protocol 2.0"),
+            Rule::ClientSupplied => f.write_str("is filled in by the client: do not give it"),
             Rule::Other(text) => f.write_str(text),
         }
     }
@@ -237,6 +242,39 @@ pub fn no_separator(text: &str) -> Result<(), Rule> {
     } else {
         Ok(())
     }
+}
+
+/// A whole number written the one way the typed requests write it: ASCII digits only (no
+/// sign, no spaces, no exponent) and no leading zero except in `0` itself. `Ok(None)` when it
+/// has that form but does not fit a `u64`.
+///
+/// Leading zeros are refused because a typed request (`u64`, [`Amount`](crate::types::Amount))
+/// can never send them: a raw `0100` would be signed and sent as `0100`, and whether the
+/// gateway reads it as 100, signs its reply over `100` or refuses it is not documented. A `+`
+/// (which `str::parse` accepts) is refused for the same reason.
+///
+/// ```
+/// use flitt::validate::whole_number;
+/// assert_eq!(whole_number("100"), Ok(Some(100)));
+/// assert_eq!(whole_number("0"), Ok(Some(0)));
+/// assert!(whole_number("+100").is_err());
+/// assert!(whole_number("0100").is_err());
+/// assert_eq!(whole_number("99999999999999999999"), Ok(None));
+/// ```
+///
+/// # Errors
+/// [`Rule::Format`] when the text is not in that form.
+pub fn whole_number(text: &str) -> Result<Option<u64>, Rule> {
+    let bytes = text.as_bytes();
+    let plain = !bytes.is_empty()
+        && bytes.iter().all(u8::is_ascii_digit)
+        && (bytes[0] != b'0' || bytes.len() == 1);
+    if !plain {
+        return Err(Rule::Format(
+            "a whole number in plain digits (no sign, no leading zero)",
+        ));
+    }
+    Ok(text.parse::<u64>().ok())
 }
 
 /// At most `max` decimal digits.

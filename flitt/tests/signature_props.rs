@@ -2,8 +2,8 @@
 //! `proptest-regressions/`).
 
 use flitt::signature::{
-    SecretKey, Signer, VerifyError, envelope_v2, sign_v1, verify_body, verify_v1_form,
-    verify_v1_json, verify_v2,
+    SecretKey, SignError, Signer, VerifyError, envelope_v2, envelope_v2_json, sign_v1,
+    sign_v1_json, verify_body, verify_v1_form, verify_v1_json, verify_v2,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -169,6 +169,99 @@ proptest! {
         let _ = verify_body(&key, wrapped.as_bytes(), None);
         let env = format!("{{\"version\":\"2.0\",\"data\":\"{text}\",\"signature\":\"{text}\"}}");
         let _ = verify_body(&key, env.as_bytes(), None);
+    }
+}
+
+/// JSON number text in any form the grammar allows: sign, leading zero, fraction with trailing
+/// zeros, exponent of either case and sign, integers far beyond 2^64, exponents beyond f64.
+fn number_text() -> impl Strategy<Value = String> {
+    r"-?(0|[1-9][0-9]{0,40})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?"
+}
+
+/// JSON string text without `|`, some characters written as `\uXXXX` escapes.
+fn string_text() -> impl Strategy<Value = String> {
+    ("[^|]{0,24}", any::<u64>()).prop_map(|(text, mask)| {
+        let mut out = String::from("\"");
+        for (i, c) in text.chars().enumerate() {
+            if mask >> (i % 64) & 1 == 1 && (c as u32) < 0x1_0000 {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                let one = serde_json::to_string(&c.to_string()).unwrap();
+                out.push_str(&one[1..one.len() - 1]);
+            }
+        }
+        out.push('"');
+        out
+    })
+}
+
+/// A JSON object of strings, numbers and nulls, as text with uneven whitespace, and its
+/// values' texts by key.
+fn object_text() -> impl Strategy<Value = (String, BTreeMap<String, String>)> {
+    let value = prop_oneof![4 => number_text(), 4 => string_text(), 1 => Just("null".to_owned())];
+    (
+        prop::collection::btree_map(key(), value, 1..12),
+        prop::collection::vec(prop_oneof![Just(""), Just(" "), Just("\n  ")], 4),
+    )
+        .prop_map(|(fields, ws)| {
+            let entries: Vec<String> = fields
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}\"{k}\"{}:{}{v}", ws[0], ws[1], ws[2]))
+                .collect();
+            (format!("{{{}{}}}", entries.join(","), ws[3]), fields)
+        })
+}
+
+/// Whether a JSON reader (serde_json's `Value`) can decode the text: not when a number is
+/// beyond f64.
+fn decodable(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).is_ok()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever the number text, signing the parameters' text and verifying them with that
+    /// signature agree: both go by the values as written.
+    #[test]
+    fn signing_text_then_verifying_agrees((text, _) in object_text(), s in secret()) {
+        let key = SecretKey::new(s);
+        let signed = sign_v1_json(&key, &text);
+        if !decodable(&text) {
+            prop_assert!(matches!(signed, Err(SignError::OutOfRange(_))));
+            return Ok(());
+        }
+        let sig = signed.unwrap();
+        let body = format!("{{\"signature\":\"{sig}\",{}", &text[1..]);
+        prop_assert_eq!(verify_v1_json(&key, body.as_bytes()), Ok(()));
+        prop_assert!(verify_body(&key, body.as_bytes(), None).is_ok());
+        let wrapped = format!("{{\"response\":{body}}}");
+        prop_assert!(verify_body(&key, wrapped.as_bytes(), None).is_ok());
+    }
+
+    /// 2.0 `data` carries every value's text exactly as written, and verifies.
+    #[test]
+    fn two_point_zero_data_keeps_the_exact_text((text, fields) in object_text(), s in secret()) {
+        use base64::Engine as _;
+        let key = SecretKey::new(s);
+        let env = envelope_v2_json(&key, &text);
+        if !decodable(&text) {
+            prop_assert!(env.is_err());
+            return Ok(());
+        }
+        let env = env.unwrap();
+        prop_assert!(verify_v2(&key, &env.data, &env.signature).is_ok());
+        let envelope = serde_json::to_vec(&serde_json::json!({ "response": env })).unwrap();
+        prop_assert!(verify_body(&key, &envelope, None).is_ok());
+        let data = base64::engine::general_purpose::STANDARD.decode(&env.data).unwrap();
+        let data: BTreeMap<String, BTreeMap<String, Box<serde_json::value::RawValue>>> =
+            serde_json::from_slice(&data).unwrap();
+        let carried: BTreeMap<String, String> = data["order"]
+            .iter()
+            .map(|(k, v)| (k.clone(), v.get().to_owned()))
+            .collect();
+        prop_assert_eq!(carried, fields);
     }
 }
 
