@@ -59,9 +59,13 @@ enum Command {
     },
     /// Call an API endpoint with key=value parameters, checked against the spec first.
     #[command(
-        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id, signature and version are added for you (giving them is refused); order_id is\ngenerated when not given. Integers and amounts are plain digits: no sign, no leading zero.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown (resolve with status/order_id before retrying); 7 the gateway processed the\nrequest but its reply could not be written to stdout (stderr says so and names the order: do not resend it,\nlook it up with status/order_id)."
+        after_help = "PATH is the path Flitt documents (checkout/url, status/order_id, capture/order_id, reverse/order_id,\n3dsecure_step1, p2pcredit, …) or the spec's endpoint name (checkout_verification). Credentials come from\nFLITT_MERCHANT_ID, FLITT_SECRET_KEY, FLITT_CREDIT_KEY and FLITT_API_URL (or CLOUDIPSP_MERCHANT_ID and\nCLOUDIPSP_SECRETKEY). merchant_id, signature and version are added for you (giving them is refused); order_id is\ngenerated when not given. Integers and amounts are plain digits: no sign, no leading zero. The verified reply is\nprinted as JSON with its sensitive fields (card data, rectokens, PaReq, MD, …) as [redacted]; --show-secrets prints\nthem. Errors never show them.\n\nExample:\n  flitt call status/order_id order_id=test_order1231\n\nExit status: 0 success or decline (the reply is printed as JSON); 2 a parameter breaks the spec and nothing was\nsent; 3 the gateway refused the request; 4 the reply failed signature verification; 5 transport, HTTP or decode\nerror; 6 the outcome is unknown: the message names the order_id sent (given or generated); look it up with\nstatus/order_id before retrying, never resend blindly; 7 the gateway processed the\nrequest but its reply could not be written to stdout (stderr says so and names the order: do not resend it,\nlook it up with status/order_id)."
     )]
     Call {
+        /// Print the reply's sensitive fields (rectoken, card data, PaReq, MD…) as they came,
+        /// instead of `[redacted]`.
+        #[arg(long)]
+        show_secrets: bool,
         /// The endpoint.
         path: String,
         /// Parameters as key=value.
@@ -111,7 +115,11 @@ fn main() -> ExitCode {
             jsonl,
         } => sign(&SecretKey::new(secret), protocol, jsonl),
         Command::Verify { secret } => verify(&SecretKey::new(secret)),
-        Command::Call { path, params } => run_async(call(path, params)),
+        Command::Call {
+            path,
+            params,
+            show_secrets,
+        } => run_async(call(path, params, show_secrets)),
         Command::Report {
             report_id,
             filters,
@@ -260,7 +268,7 @@ fn find_endpoint(
     matches.into_iter().find(|e| e.name == name)
 }
 
-async fn call(path: String, raw: Vec<String>) -> ExitCode {
+async fn call(path: String, raw: Vec<String>, show_secrets: bool) -> ExitCode {
     let mut params = Vec::new();
     for p in raw {
         match p.split_once('=') {
@@ -285,7 +293,12 @@ async fn call(path: String, raw: Vec<String>) -> ExitCode {
     };
     match client.send_raw(endpoint, &params).await {
         Ok(reply) => {
-            let written = serde_json::to_string_pretty(&reply)
+            let mut shown = reply.clone();
+            if !show_secrets {
+                // A terminal's scrollback and a CI log are logs too.
+                flitt::redact::redact_json(&mut shown);
+            }
+            let written = serde_json::to_string_pretty(&shown)
                 .map_err(std::io::Error::other)
                 .and_then(emit);
             match written {

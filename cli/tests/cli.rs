@@ -679,3 +679,185 @@ fn report_checks_filters_before_sending_and_writes_csv() {
         }
     }
 }
+
+/// A one-reply-per-connection HTTP server on 127.0.0.1 that answers every request with
+/// `reply` (status line, content type, body): a hostile gateway for the CLI.
+fn hostile_gateway(status: &'static str, content_type: &'static str, body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 65536];
+            let mut seen = Vec::new();
+            // Read the head and the announced body, then answer.
+            loop {
+                let n = std::io::Read::read(&mut stream, &mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn call_never_prints_secrets_from_a_hostile_gateway() {
+    const CARD: &str = "4444555511116666";
+    let replies = [
+        (
+            "200 OK",
+            "application/json",
+            format!(
+                r#"{{"response":{{"response_status":"failure","error_code":1007,"error_message":"card {CARD} cvv2=735 rectoken: tok9secret1"}}}}"#
+            ),
+        ),
+        (
+            "200 OK",
+            "application/json",
+            format!(
+                r#"{{"response":{{"order_id":"o","rectoken":"tok9secret1","card_number":"{CARD}","cvv2":"7"#
+            ),
+        ),
+        (
+            "502 Bad Gateway",
+            "text/html",
+            format!("<html><p>Card 4444 5555 1111 6666, CVV2 735, rectoken=tok9secret1</p></html>"),
+        ),
+        (
+            "200 OK",
+            "application/x-www-form-urlencoded",
+            format!("order_id=o&order_status=approved&rectoken=tok9secret1&card_number={CARD}"),
+        ),
+    ];
+    for (status, content_type, body) in replies {
+        let url = hostile_gateway(status, content_type, body);
+        for args in [
+            vec!["call", "status/order_id", "order_id=o"],
+            vec![
+                "call",
+                "3dsecure_step1",
+                "amount=100",
+                "currency=GEL",
+                "order_desc=x",
+                "card_number=4444555511116666",
+                "cvv2=735",
+                "expiry_date=1230",
+            ],
+        ] {
+            let o = flitt(
+                &args,
+                b"",
+                &[
+                    ("FLITT_MERCHANT_ID", "1549901"),
+                    ("FLITT_SECRET_KEY", "test"),
+                    ("FLITT_API_URL", &url),
+                ],
+            );
+            assert_ne!(o.status.code(), Some(0), "{content_type}: refused");
+            let printed = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(!printed.contains("panicked"), "{printed}");
+            for secret in [CARD, "4444 5555 1111 6666", "tok9secret1", "735", "1230"] {
+                assert!(!printed.contains(secret), "`{secret}` printed: {printed}");
+            }
+        }
+    }
+}
+
+#[test]
+fn call_hides_reply_secrets_unless_asked_and_names_the_order_of_an_unknown_outcome() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(flitt_sandbox::Sandbox::start()).unwrap();
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", sandbox.url()),
+    ];
+    let pay = |card: &'static str, order_id: &'static str| {
+        vec![
+            "call",
+            "3dsecure_step1",
+            order_id,
+            "amount=4200",
+            "currency=GEL",
+            "order_desc=x",
+            card,
+            "cvv2=735",
+            "expiry_date=1230",
+            "required_rectoken=Y",
+        ]
+    };
+    // A paid order's reply carries its rectoken: redacted, unless --show-secrets.
+    let o = flitt(
+        &pay("card_number=4444555511116666", "order_id=cli-secret-1"),
+        b"",
+        &env,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let reply: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(reply["order_status"], "approved");
+    assert_eq!(reply["rectoken"], "[redacted]");
+    let token = sandbox.order("cli-secret-1").unwrap().rectoken.unwrap();
+    assert!(!stdout(&o).contains(&token));
+    let mut args = pay("card_number=4444555511116666", "order_id=cli-secret-2");
+    args.insert(1, "--show-secrets");
+    let o = flitt(&args, b"", &env);
+    let token = sandbox.order("cli-secret-2").unwrap().rectoken.unwrap();
+    assert!(stdout(&o).contains(&token), "{}", stdout(&o));
+
+    // The adversarial run's case: the reply to a payment is lost. The 3-D Secure card leaves
+    // the order unfinished, so the status lookup cannot settle it: exit 6, naming the order
+    // id the CLI generated, and exactly one order in the ledger.
+    sandbox.inject(flitt_sandbox::FaultRule::on_path(
+        "/api/3dsecure_step1",
+        flitt_sandbox::Fault::ErrorAfterLedger,
+    ));
+    let before = sandbox.orders().len();
+    let mut args = pay("card_number=4444555566661111", "order_desc=x");
+    args.retain(|a| !a.starts_with("order_id="));
+    let o = flitt(&args, b"", &env);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(6), "{stderr}");
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), before + 1, "applied once");
+    let new = orders
+        .iter()
+        .find(|o| !o.order_id.starts_with("cli-secret"))
+        .unwrap();
+    assert!(stderr.contains(&new.order_id), "{stderr}");
+    // Following the advice settles it.
+    let order_id = format!("order_id={}", new.order_id);
+    let o = flitt(&["call", "status/order_id", &order_id], b"", &env);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("processing"), "{}", stdout(&o));
+}
