@@ -743,7 +743,8 @@ fn call_never_prints_secrets_from_a_hostile_gateway() {
         (
             "502 Bad Gateway",
             "text/html",
-            format!("<html><p>Card 4444 5555 1111 6666, CVV2 735, rectoken=tok9secret1</p></html>"),
+            "<html><p>Card 4444 5555 1111 6666, CVV2 735, rectoken=tok9secret1</p></html>"
+                .to_owned(),
         ),
         (
             "200 OK",
