@@ -198,6 +198,36 @@ async fn failed_authentication_hands_the_pending_payment_back() {
     let pending = failed.payment.expect("still pending");
     let missing = pending.complete(&c, [("MD", "x")]).await.unwrap_err();
     assert!(matches!(missing.error, Error::InvalidInput(_)));
+    let pending = missing.payment.expect("handed back");
+    // MD is required, as documented, and must be this payment's: nothing is sent otherwise.
+    let pares = format!("pares-for-{}", pending.md());
+    let no_md = pending
+        .complete(&c, [("PaRes", pares.as_str())])
+        .await
+        .unwrap_err();
+    let Error::InvalidInput(e) = &no_md.error else {
+        panic!("{}", no_md.error)
+    };
+    assert_eq!(e.field, "md");
+    let pending = no_md.payment.expect("handed back");
+    let other_md = pending
+        .complete(
+            &c,
+            [("PaRes", pares.as_str()), ("MD", "another-payments-md")],
+        )
+        .await
+        .unwrap_err();
+    let Error::InvalidInput(e) = &other_md.error else {
+        panic!("{}", other_md.error)
+    };
+    assert_eq!(e.field, "md");
+    let pending = other_md.payment.expect("handed back");
+    let id = pending.order_id().clone();
+    assert_eq!(
+        sandbox.order(id.as_str()).unwrap().status,
+        Status::Processing,
+        "nothing was sent"
+    );
 }
 
 #[tokio::test]

@@ -1,11 +1,11 @@
 //! `AnyPayment`: a payment in any state, for resuming an order from a status lookup or a
 //! verified callback, with checked narrowing into a typed state.
 
-use super::direct::{Completed, Declined, outcome};
+use super::direct::{Completed, Declined, missing_field, outcome};
 use super::payment::{Approved, Captured, Payment, Preauthorized, Reversed};
 use crate::api::{OrderResponse, OrderStatus, StatusRequest};
 use crate::callback::VerifiedCallback;
-use crate::types::{Currency, OrderId};
+use crate::types::OrderId;
 use crate::{Client, Error};
 
 /// A payment whose state is known only at run time.
@@ -57,7 +57,8 @@ impl AnyPayment {
     /// Builds the payment from an order reply (a status lookup or a callback).
     ///
     /// # Errors
-    /// [`Error::Decode`] when the reply has no usable `order_id`.
+    /// [`Error::Decode`] naming the field when the reply has no usable `order_id`, no
+    /// `currency`, or (for a paid order) no amount: a missing value is never guessed.
     pub fn from_order(order: OrderResponse) -> Result<Self, Error> {
         let order_id = order
             .order_id
@@ -67,7 +68,7 @@ impl AnyPayment {
                 excerpt: String::new(),
             })
             .and_then(|id| OrderId::new(id).map_err(Error::from))?;
-        let currency = order.currency.unwrap_or(Currency::GEL);
+        let currency = order.currency.ok_or_else(|| missing_field("currency"))?;
         let (capture_status, capture_amount) = capture_info(&order);
         Ok(match order.order_status {
             Some(OrderStatus::Approved) => {
@@ -85,7 +86,10 @@ impl AnyPayment {
                 }
             }
             Some(OrderStatus::Reversed) => {
-                let amount = order.actual_amount.or(order.amount).unwrap_or(0);
+                let amount = order
+                    .actual_amount
+                    .or(order.amount)
+                    .ok_or_else(|| missing_field("amount"))?;
                 AnyPayment::Reversed(Payment {
                     order_id,
                     currency,
@@ -220,5 +224,71 @@ impl TryFrom<AnyPayment> for Payment<Approved> {
     type Error = AnyPayment;
     fn try_from(p: AnyPayment) -> Result<Self, AnyPayment> {
         p.try_into_approved()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn order(fields: serde_json::Value) -> OrderResponse {
+        let mut base = json!({"order_id": "o-1", "currency": "GEL", "amount": 1000});
+        for (k, v) in fields.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    /// Every variant, by the order reply that makes it. The match is exhaustive (no `_`): a
+    /// new variant does not compile here until a reply that produces it is added.
+    #[test]
+    fn every_state_any_payment_has_comes_from_some_reply() {
+        let hold = "{\"capture_status\": \"hold\"}";
+        let captured = "{\"capture_status\": \"captured\", \"capture_amount\": 10.0}";
+        let replies = [
+            json!({"order_status": "created"}),
+            json!({"order_status": "processing"}),
+            json!({"order_status": "approved", "actual_amount": 1000}),
+            json!({"order_status": "approved", "additional_info": hold}),
+            json!({"order_status": "approved", "additional_info": captured}),
+            json!({"order_status": "reversed", "reversal_amount": 1000}),
+            json!({"order_status": "declined", "response_code": 1000}),
+            json!({"order_status": "expired"}),
+        ];
+        let mut seen = [false; 6];
+        for reply in replies {
+            let any = AnyPayment::from_order(order(reply.clone())).unwrap();
+            let index = match &any {
+                AnyPayment::Pending { .. } => 0,
+                AnyPayment::Approved(_) => 1,
+                AnyPayment::Preauthorized(_) => 2,
+                AnyPayment::Captured(p) => {
+                    assert_eq!(p.captured, Some(1000), "{reply}");
+                    3
+                }
+                AnyPayment::Reversed(_) => 4,
+                AnyPayment::Declined(_) => 5,
+            };
+            seen[index] = true;
+            assert_eq!(any.order_id().as_str(), "o-1");
+        }
+        assert_eq!(seen, [true; 6], "every variant is produced");
+    }
+
+    #[test]
+    fn missing_values_are_decode_errors_not_guesses() {
+        let mut no_currency = order(json!({"order_status": "approved"}));
+        no_currency.currency = None;
+        let e = AnyPayment::from_order(no_currency).unwrap_err();
+        assert!(e.to_string().contains("`currency`"), "{e}");
+        let mut no_amount = order(json!({"order_status": "approved"}));
+        no_amount.amount = None;
+        let e = AnyPayment::from_order(no_amount).unwrap_err();
+        assert!(e.to_string().contains("`amount`"), "{e}");
+        let mut reversed = order(json!({"order_status": "reversed"}));
+        reversed.amount = None;
+        let e = AnyPayment::from_order(reversed).unwrap_err();
+        assert!(e.to_string().contains("`amount`"), "{e}");
     }
 }

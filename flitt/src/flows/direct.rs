@@ -76,26 +76,45 @@ pub async fn pay_direct(client: &Client, request: &ThreeDsStep1Request) -> Resul
         reply,
         request.order_id.clone(),
         request.currency,
+        request.amount.minor(),
         preauth,
         wants_token,
     )
 }
 
+/// A decode error for a reply that lacks `field`: a missing value is never guessed.
+pub(crate) fn missing_field(field: &str) -> Error {
+    Error::Decode {
+        reason: format!("the reply has no `{field}`"),
+        excerpt: String::new(),
+    }
+}
+
+/// `amount` is what the request asked for: a 3-D Secure challenge carries no amount.
 fn step_one(
     reply: ThreeDsStep1Response,
     order_id: OrderId,
     currency: Currency,
+    amount: u64,
     preauth: bool,
     wants_token: bool,
 ) -> Result<StepOne, Error> {
     if let Some(acs_url) = reply.acs_url.clone() {
-        let pareq = reply.pareq.clone().unwrap_or_default();
-        let md = reply.md.clone().unwrap_or_default();
+        let pareq = reply
+            .pareq
+            .clone()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| missing_field("pareq"))?;
+        let md = reply
+            .md
+            .clone()
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| missing_field("md"))?;
         let order: OrderResponse = to_order(&reply)?;
         return Ok(StepOne::ThreeDs(Payment {
             order_id,
             currency,
-            amount: order.amount.unwrap_or(0),
+            amount,
             captured: None,
             refunded: 0,
             rectoken: None,
@@ -137,7 +156,10 @@ pub(crate) fn outcome(
 ) -> Result<Completed, Error> {
     match order.order_status.clone() {
         Some(OrderStatus::Approved) => {
-            let amount = order.actual_amount.or(order.amount).unwrap_or(0);
+            let amount = order
+                .actual_amount
+                .or(order.amount)
+                .ok_or_else(|| missing_field("amount"))?;
             let rectoken = if wants_token {
                 order
                     .rectoken
@@ -224,8 +246,9 @@ impl Payment<AwaitingThreeDs> {
     /// form fields, and `PaRes`/`pares` and `MD`/`md` are found whatever their case.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] when `PaRes` or `MD` is missing (the payment is handed back);
-    /// otherwise as [`Client::send`].
+    /// [`Error::InvalidInput`] when `PaRes` or `MD` is missing, or `MD` is not this payment's
+    /// (the post belongs to another payment); the payment is handed back. Otherwise as
+    /// [`Client::send`].
     pub async fn complete<'a>(
         self,
         client: &Client,
@@ -252,7 +275,23 @@ impl Payment<AwaitingThreeDs> {
                 payment: Some(self),
             });
         };
-        let md = md.unwrap_or_else(|| self.state.md.expose().clone());
+        let Some(md) = md.filter(|m| !m.is_empty()) else {
+            return Err(super::Failed {
+                error: missing("md"),
+                payment: Some(self),
+            });
+        };
+        if md != *self.state.md.expose() {
+            return Err(super::Failed {
+                error: Error::InvalidInput(crate::validate::InvalidInput::new(
+                    "md",
+                    crate::validate::Rule::Other(
+                        "must be the MD this payment sent to the ACS".into(),
+                    ),
+                )),
+                payment: Some(self),
+            });
+        }
         let request = ThreeDsStep2Request::builder()
             .order_id(self.order_id.clone())
             .pares(Sensitive::new(pares))
