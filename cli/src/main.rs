@@ -245,29 +245,6 @@ fn verify(key: &SecretKey) -> ExitCode {
     }
 }
 
-fn find_endpoint(
-    path: &str,
-    params: &[(String, String)],
-) -> Option<&'static flitt::request::Endpoint> {
-    let wanted = path.trim_start_matches("/api/").trim_matches('/');
-    let matches: Vec<_> = flitt::api::ENDPOINTS
-        .iter()
-        .filter(|e| e.call_path == wanted || e.name == wanted)
-        .collect();
-    if matches.len() <= 1 {
-        return matches.first().copied();
-    }
-    let flag = |k: &str| params.iter().any(|(n, v)| n == k && v == "Y");
-    let name = if flag("verification") {
-        "checkout_verification"
-    } else if flag("subscription") {
-        "checkout_subscription"
-    } else {
-        "checkout_url"
-    };
-    matches.into_iter().find(|e| e.name == name)
-}
-
 async fn call(path: String, raw: Vec<String>, show_secrets: bool) -> ExitCode {
     let mut params = Vec::new();
     for p in raw {
@@ -276,7 +253,13 @@ async fn call(path: String, raw: Vec<String>, show_secrets: bool) -> ExitCode {
             _ => return fail(2, format!("`{p}` is not key=value")),
         }
     }
-    let Some(endpoint) = find_endpoint(&path, &params) else {
+    let given = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(endpoint) = flitt::request::find_endpoint(&path, given) else {
         let known: Vec<_> = flitt::api::ENDPOINTS.iter().map(|e| e.call_path).collect();
         return fail(
             2,

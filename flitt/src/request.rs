@@ -156,6 +156,63 @@ pub struct Endpoint {
     pub params: &'static [ParamInfo],
 }
 
+/// The endpoint a request is for, found by its path (`/api/checkout/url`, `checkout/url`,
+/// with or without a trailing `/`) or its spec name (`checkout_verification`), and by the
+/// parameters it carries (`given` answers a parameter's value as text): the one lookup the CLI
+/// and the sandbox share.
+///
+/// Several endpoints can share a path (`checkout/url` creates a plain order, a card
+/// verification or a subscription). They differ by parameters the spec fixes (`verification
+/// = Y`, `subscription = Y`) or has only for one of them (`recurring_data`), so among them the
+/// one whose distinguishing parameters the request carries wins: a fixed parameter given with
+/// another value rules an endpoint out, and with none given it is the endpoint without fixed
+/// parameters.
+///
+/// ```
+/// use flitt::request::find_endpoint;
+/// let flag = |name: &str| (name == "verification").then_some("Y");
+/// assert_eq!(find_endpoint("/api/checkout/url/", flag).map(|e| e.name), Some("checkout_verification"));
+/// assert_eq!(find_endpoint("checkout/url", |_| None).map(|e| e.name), Some("checkout_url"));
+/// assert_eq!(find_endpoint("status/order_id", |_| None).map(|e| e.name), Some("status"));
+/// assert!(find_endpoint("/api/nowhere", |_| None).is_none());
+/// ```
+pub fn find_endpoint<'a>(
+    path_or_name: &str,
+    given: impl Fn(&str) -> Option<&'a str>,
+) -> Option<&'static Endpoint> {
+    let full = path_or_name.trim_end_matches('/');
+    let wanted = full.strip_prefix("/api/").unwrap_or(full);
+    let candidates: Vec<&'static Endpoint> = crate::api::ENDPOINTS
+        .iter()
+        .filter(|e| {
+            e.call_path == wanted || e.name == wanted || e.path.trim_end_matches('/') == full
+        })
+        .collect();
+    if candidates.len() <= 1 {
+        return candidates.first().copied();
+    }
+    // A parameter that not every candidate has tells them apart.
+    let shared = |name: &str| candidates.iter().all(|e| e.param(name).is_some());
+    candidates
+        .iter()
+        .copied()
+        .filter(|e| {
+            e.params
+                .iter()
+                .all(|p| p.fixed.is_none_or(|f| given(p.name).is_none_or(|v| v == f)))
+        })
+        .max_by_key(|e| {
+            let told = e
+                .params
+                .iter()
+                .filter(|p| !shared(p.name) && given(p.name).is_some())
+                .count();
+            let fixed = e.params.iter().filter(|p| p.fixed.is_some()).count();
+            // More distinguishing parameters given first; then the plainest endpoint.
+            (told, std::cmp::Reverse(fixed))
+        })
+}
+
 impl Endpoint {
     /// The parameter called `name`.
     pub fn param(&self, name: &str) -> Option<&'static ParamInfo> {

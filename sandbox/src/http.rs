@@ -137,26 +137,6 @@ fn number(fields: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
         .map_err(|_| refuse(1007, format!("Parameter `{key}` is incorrect")))
 }
 
-fn find_endpoint(path: &str, fields: &Map<String, Value>, v2: bool) -> Option<&'static Endpoint> {
-    let path = path.trim_end_matches('/');
-    let mut candidates = flitt::api::ENDPOINTS
-        .iter()
-        .filter(|e| e.path.trim_end_matches('/') == path);
-    let all: Vec<&Endpoint> = candidates.by_ref().collect();
-    if all.len() <= 1 {
-        return all.first().copied();
-    }
-    let flag = |k: &str| text(fields, k).as_deref() == Some("Y");
-    let name = if flag("subscription") || (v2 && fields.contains_key("recurring_data")) {
-        "checkout_subscription"
-    } else if flag("verification") {
-        "checkout_verification"
-    } else {
-        "checkout_url"
-    };
-    all.into_iter().find(|e| e.name == name)
-}
-
 /// Parameter checks from the spec: 1011 missing, 1009 empty, 1007 incorrect. Unknown
 /// parameters are ignored, as the gateway does.
 fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), Refusal> {
@@ -539,7 +519,9 @@ struct Admitted {
 /// signature (first, as the gateway does), then the parameters against the spec.
 fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal> {
     let fields = &incoming.fields;
-    let endpoint = find_endpoint(path, fields, incoming.format == Format::V2)
+    // Any value counts as given (a 2.0 `recurring_data` is an object); fixed flags are text.
+    let given = |name: &str| fields.get(name).map(|v| v.as_str().unwrap_or(""));
+    let endpoint = flitt::request::find_endpoint(path, given)
         .ok_or_else(|| refuse(1002, format!("Application error: no endpoint {path}")))?;
     let merchant_id = number(fields, "merchant_id")?;
     let credit = endpoint.signing_key == SigningKey::Credit;
