@@ -73,7 +73,7 @@ enum Command {
     },
     /// Download a Reports API report as CSV or JSON, across every page.
     #[command(
-        after_help = "Credentials: FLITT_REPORTS_URL (default https://portal.flitt.com), FLITT_REPORTS_APP_ID,\nFLITT_REPORTS_KEY, FLITT_MERCHANT_ID. A filter is FIELD:OP:VALUE; the operators a field allows depend on its\ntype (float: = > < != isnull notnull; int adds any; date: dateis from to isnull notnull notdate; text: = != like\n!like start empty any notnull). An unknown field, or an operator its type does not allow, is refused and\nnothing is sent.\n\nExample:\n  flitt report 745 --filter order_timestart:from:2026-11-01 --filter order_status:=:approved --format csv\n\nExit status: 0 written; 2 bad arguments (nothing sent); 3 the API refused; 5 transport or decode error; 7 the\noutput could not be written."
+        after_help = report_help()
     )]
     Report {
         /// The report id (500, 528, 745).
@@ -84,7 +84,7 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "csv")]
         format: ReportFormat,
-        /// Rows per request (10 to 500).
+        /// Rows per request (the range the Reports API allows for on_page).
         #[arg(long, default_value_t = 500)]
         page_size: u64,
     },
@@ -101,6 +101,34 @@ enum Command {
         #[arg(long, default_value_t = flitt_sandbox::Config::DEFAULT_MAX_ORDERS)]
         max_orders: usize,
     },
+}
+
+/// The `report` help: the operators each field type allows come from the one table in
+/// `flitt::reports::operators`, the page sizes from the spec.
+fn report_help() -> String {
+    let ops: Vec<String> = flitt::request::FilterFamily::ALL
+        .iter()
+        .map(|f| {
+            format!(
+                "  {}: {}",
+                f.name(),
+                flitt::reports::operators(*f).join(" ")
+            )
+        })
+        .collect();
+    let sizes = flitt::reports::page_size_range();
+    format!(
+        "Credentials: FLITT_REPORTS_URL (default https://portal.flitt.com), FLITT_REPORTS_APP_ID,\n\
+         FLITT_REPORTS_KEY, FLITT_MERCHANT_ID. A filter is FIELD:OP:VALUE; the operators a field allows\n\
+         depend on its type:\n{}\nAn unknown field, or an operator its type does not allow, is refused and nothing is\n\
+         sent. --page-size is {} to {}.\n\n\
+         Example:\n  flitt report 745 --filter order_timestart:from:2026-11-01 --filter order_status:=:approved --format csv\n\n\
+         Exit status: 0 written; 2 bad arguments (nothing sent); 3 the API refused; 5 transport or decode error; 7 the\n\
+         output could not be written.",
+        ops.join("\n"),
+        sizes.start(),
+        sizes.end()
+    )
 }
 
 fn main() -> ExitCode {
@@ -372,8 +400,12 @@ async fn report(
     if let Err(e) = flitt::reports::check_mandatory(info, filters.iter().map(|(f, _, _)| *f)) {
         return fail(2, format!("{e} (nothing was sent)"));
     }
-    if !(10..=500).contains(&page_size) {
-        return fail(2, "--page-size must be 10 to 500");
+    let sizes = flitt::reports::page_size_range();
+    if !sizes.contains(&page_size) {
+        return fail(
+            2,
+            format!("--page-size must be {} to {}", sizes.start(), sizes.end()),
+        );
     }
     let client = match flitt::reports::ReportsClient::from_env() {
         Ok(c) => c,

@@ -177,6 +177,11 @@ macro_rules! ops {
                 }
             )*
         }
+        #[cfg(test)]
+        impl $family {
+            /// The operators the typed methods send, checked against [`operators`].
+            const TYPED: &'static [&'static str] = &[$($op),*];
+        }
     };
 }
 
@@ -272,7 +277,19 @@ ops!(family::Daterange {
     daterange(from: Date, to: Date) => "daterange", format!("{from},{to}");
 });
 
-/// The operators a filter family allows, for filters built from text (the CLI).
+/// The rows a page may ask for (`on_page`), as the spec gives them (`api/company_report.toml`):
+/// the one range the SDK, the CLI and the sandbox check.
+pub fn page_size_range() -> std::ops::RangeInclusive<u64> {
+    let on_page =
+        <crate::api::CompanyReportRequest as crate::request::ApiRequest>::ENDPOINT.param("on_page");
+    let min = on_page.and_then(|p| p.min).unwrap_or(1);
+    let max = on_page.and_then(|p| p.max).unwrap_or(u64::MAX);
+    min..=max
+}
+
+/// The operators a filter family allows: the one table for filters built from text (the CLI's
+/// `--filter`, its help, the sandbox's checks); the typed methods of [`Field`] send exactly
+/// these (a unit test holds them together).
 pub fn operators(family: FilterFamily) -> &'static [&'static str] {
     match family {
         FilterFamily::Float => &["=", ">", "<", "!=", "isnull", "notnull"],
@@ -582,7 +599,7 @@ impl ReportsClient {
         }
     }
 
-    /// One page of report `R` (`page` from 1, `on_page` from 10 to 500). Mandatory filters
+    /// One page of report `R` (`page` from 1, `on_page` in [`page_size_range`]). Mandatory filters
     /// and the page size are checked before anything is sent.
     ///
     /// # Errors
@@ -616,7 +633,8 @@ impl ReportsClient {
             check_text_filter(info, field, op)?;
         }
         check_mandatory(info, filters.iter().map(|(f, _, _)| *f))?;
-        crate::validate::range(on_page, Some(10), Some(500))
+        let sizes = page_size_range();
+        crate::validate::range(on_page, Some(*sizes.start()), Some(*sizes.end()))
             .map_err(|rule| InvalidInput::new("on_page", rule))?;
         crate::validate::range(page, Some(1), None)
             .map_err(|rule| InvalidInput::new("page", rule))?;
@@ -811,3 +829,27 @@ impl<Row> futures_core::Stream for RowStream<Row> {
 }
 
 impl<Row> Unpin for RowStream<Row> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_methods_send_exactly_the_operators_of_the_table() {
+        use std::collections::BTreeSet;
+        let set = |ops: &[&'static str]| ops.iter().copied().collect::<BTreeSet<_>>();
+        for (family, typed) in [
+            (FilterFamily::Float, family::Float::TYPED),
+            (FilterFamily::Int, family::Int::TYPED),
+            (FilterFamily::Date, family::Date::TYPED),
+            (FilterFamily::Text, family::Text::TYPED),
+            (FilterFamily::Bool, family::Bool::TYPED),
+            (FilterFamily::Select, family::Select::TYPED),
+            (FilterFamily::Array, family::Array::TYPED),
+            (FilterFamily::Daterange, family::Daterange::TYPED),
+        ] {
+            assert_eq!(set(typed), set(operators(family)), "{family:?}");
+        }
+        assert_eq!(page_size_range(), 10..=500);
+    }
+}

@@ -393,6 +393,34 @@ pub enum FilterFamily {
     Daterange,
 }
 
+impl FilterFamily {
+    /// Every family.
+    pub const ALL: [FilterFamily; 8] = [
+        FilterFamily::Float,
+        FilterFamily::Int,
+        FilterFamily::Date,
+        FilterFamily::Text,
+        FilterFamily::Bool,
+        FilterFamily::Select,
+        FilterFamily::Array,
+        FilterFamily::Daterange,
+    ];
+
+    /// Its name in the spec's report files (`float`, `int`, `date`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterFamily::Float => "float",
+            FilterFamily::Int => "int",
+            FilterFamily::Date => "date",
+            FilterFamily::Text => "text",
+            FilterFamily::Bool => "bool",
+            FilterFamily::Select => "select",
+            FilterFamily::Array => "array",
+            FilterFamily::Daterange => "daterange",
+        }
+    }
+}
+
 /// A field of a Reports API report, from the spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReportFieldInfo {

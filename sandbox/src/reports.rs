@@ -99,8 +99,13 @@ pub(crate) async fn report(
     };
     let on_page = number("on_page").unwrap_or(0);
     let page = number("page").unwrap_or(0);
-    if !(1..=500).contains(&on_page) || page == 0 {
-        return error("Invalid pagination: on_page 1..500 and page from 1");
+    let sizes = flitt::reports::page_size_range();
+    if !sizes.contains(&on_page) || page == 0 {
+        return error(&format!(
+            "Invalid pagination: on_page {}..{} and page from 1",
+            sizes.start(),
+            sizes.end()
+        ));
     }
     let filters: Vec<(String, String, String)> = match v.get("filters") {
         Some(Value::Array(items)) => items

@@ -136,14 +136,14 @@ async fn a_report_page_far_past_the_end_is_empty_not_the_first() {
     )
     .unwrap();
     let token = token["token"].as_str().expect("a token").to_owned();
-    let page = |page: u64| {
+    let sized_page = |page: u64, on_page: u64| {
         let (http, token) = (http.clone(), token.clone());
         let url = format!("{}/api/extend/company/report/", sandbox.url());
         async move {
             let body = json!({
                 "merchant_id": flitt_sandbox::MERCHANT_ID.parse::<u64>().unwrap(),
                 "report_id": 745,
-                "on_page": 500,
+                "on_page": on_page,
                 "page": page,
                 "filters": [{"s": "order_timestart", "m": "from", "v": "2025-01-01"}],
             });
@@ -158,6 +158,18 @@ async fn a_report_page_far_past_the_end_is_empty_not_the_first() {
             serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap()
         }
     };
+    let page = |page: u64| sized_page(page, 500);
+    // The page sizes the SDK may send are the ones the sandbox takes (the spec's on_page).
+    for (on_page, ok) in [
+        (9, false),
+        (10, true),
+        (500, true),
+        (501, false),
+        (1, false),
+    ] {
+        let r = sized_page(1, on_page).await;
+        assert_eq!(r.get("data").is_some(), ok, "on_page {on_page}: {r}");
+    }
     let first = page(1).await;
     assert_eq!(first["rows_count"], json!(3), "{first}");
     assert_eq!(first["data"].as_array().unwrap().len(), 3);
