@@ -585,6 +585,29 @@ pub(crate) fn parse_and_admit<'a>(
     Err(first.unwrap_or(1002))
 }
 
+/// The sandbox merchant's tax id, the key of its receipts in `fiscalisation_data`.
+const FISCAL_TAX_ID: &str = "300000001";
+
+/// The fiscal receipt of a paid order, built from the ledger, in the documented entry shape
+/// (one entry per tax id: the sale).
+fn fiscal_receipt(o: &Order, base_url: &str) -> Value {
+    let time = Clock::order_time(o.created_at);
+    let receipt_id = format!("{}-0", o.payment_id);
+    json!({
+        "status_code": 0,
+        "message": {"en": "Receipt registered", "ru": "Чек зарегистрирован", "uz": "Chek ro'yxatga olindi"},
+        "code": "0",
+        "terminal_id": "SANDBOX0001",
+        "date": time,
+        "fiscal_sign": format!("{:012}", o.payment_id.wrapping_mul(7_919) % 1_000_000_000_000),
+        "qr_code_url": format!("{base_url}/sandbox/receipt/{receipt_id}"),
+        "type": "sale",
+        "receipt_id": receipt_id,
+        "external": null,
+        "processed_date": time,
+    })
+}
+
 fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
     let fields = &incoming.fields;
     let Admitted {
@@ -806,10 +829,16 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
         }
         "fiscal_data" => {
             let o = ledger.get(merchant_id, &order_id())?;
-            if o.status != Status::Approved {
+            let captured = !o.preauth || o.capture_status == Some("captured");
+            if !matches!(o.status, Status::Approved | Status::Reversed) || !captured {
+                // FACTS 2.1: receipts exist once the order is captured (or paid without a hold).
                 return Err(refuse(1019, "Order is not paid"));
             }
-            let body = json!({"order_id": o.order_id, "fiscalisation_data": {}, "response_status": "success"});
+            let body = json!({
+                "order_id": o.order_id,
+                "fiscalisation_data": { FISCAL_TAX_ID: fiscal_receipt(o, &state.base_url) },
+                "response_status": "success",
+            });
             (
                 Reply {
                     body,

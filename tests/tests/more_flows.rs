@@ -317,3 +317,36 @@ async fn subscriptions_charge_on_their_schedule() {
             .all(|o| o.parent_order_id != second.order_id.as_str())
     );
 }
+
+#[tokio::test]
+async fn fiscal_data_is_the_paid_orders_receipt() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    let fiscal = |id: &OrderId| {
+        flitt::api::FiscalDataRequest::builder()
+            .order_id(id.clone())
+            .build()
+    };
+    // A hold has no receipt yet: it is not captured.
+    let StepOne::Preauthorized(hold) = flows::pay_direct(&c, &hold_request(700)).await.unwrap()
+    else {
+        panic!("a hold expected")
+    };
+    let id = hold.order_id().clone();
+    let e = c.send(&fiscal(&id)).await.unwrap_err();
+    assert_eq!(e.gateway().and_then(|g| g.code), Some(1019), "{e}");
+    // Captured, it has one, built from the order.
+    hold.capture(&c, amount(700)).await.unwrap();
+    let reply = c.send(&fiscal(&id)).await.unwrap();
+    assert_eq!(reply.order_id.as_deref(), Some(id.as_str()));
+    let receipts = reply.fiscalisation_data.expect("receipts");
+    let (tax_id, receipt) = receipts.iter().next().expect("one receipt");
+    assert!(!tax_id.is_empty());
+    let payment_id = sandbox.order(id.as_str()).unwrap().payment_id;
+    assert_eq!(
+        receipt.receipt_id.as_deref(),
+        Some(format!("{payment_id}-0").as_str())
+    );
+    assert_eq!(receipt.status_code, Some(0));
+    assert_eq!(receipt.r#type.as_deref(), Some("sale"));
+}
