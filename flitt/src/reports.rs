@@ -24,7 +24,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::error::{Error, GatewayError, TransportError};
+use crate::error::{Error, TransportError};
 use crate::request::{FilterFamily, ReportInfo};
 use crate::signature::{SecretKey, reports_token_signature};
 use crate::types::{Date, Decimal};
@@ -525,23 +525,10 @@ impl ReportsClient {
                 &crate::redact::Secrets::default(),
             )
         })?;
-        let code = value.get("error_code").or_else(|| value.get("err_code"));
-        let message = value.get("error_message").or_else(|| value.get("error"));
-        if code.is_some() || message.is_some() {
-            let raw_code = match code {
-                Some(Value::String(s)) => crate::redact::text(s),
-                Some(other) => crate::redact::text(&other.to_string()),
-                None => String::new(),
-            };
-            return Err(Error::Gateway(Box::new(GatewayError {
-                code: raw_code.parse().ok(),
-                message: crate::redact::text(message.and_then(Value::as_str).unwrap_or(&raw_code)),
-                raw_code,
-                request_id: value
-                    .get("request_id")
-                    .and_then(Value::as_str)
-                    .map(crate::redact::text),
-            })));
+        if let Some(e) = value.as_object().and_then(|map| {
+            crate::client::gateway_error(map, &crate::redact::Secrets::default(), true)
+        }) {
+            return Err(Error::Gateway(Box::new(e)));
         }
         Ok(value)
     }

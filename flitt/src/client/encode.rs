@@ -1,0 +1,136 @@
+//! Request bodies: one encoding for every request, typed or raw. Protocol 1.0 values go out
+//! flat (JSON `{"request": …}` or a form) with their signature; protocol 2.0 as a signed
+//! envelope, `merchant_id` a number whenever it is one.
+
+use super::{BodyFormat, Client};
+use crate::error::Error;
+use crate::request::{ApiRequest, Endpoint, Protocol};
+use crate::signature::{self, SecretKey};
+use serde_json::{Map, Value};
+
+impl Client {
+    pub(super) fn flat_body(&self, pairs: &[(&str, &str)]) -> (&'static str, Vec<u8>) {
+        match self.inner.format {
+            BodyFormat::Json => {
+                let map: Map<String, Value> = pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+                    .collect();
+                let body = serde_json::json!({ "request": map });
+                (
+                    "application/json; charset=utf-8",
+                    body.to_string().into_bytes(),
+                )
+            }
+            BodyFormat::Form => {
+                let mut ser = form_urlencoded::Serializer::new(String::new());
+                ser.extend_pairs(pairs.iter());
+                (
+                    "application/x-www-form-urlencoded",
+                    ser.finish().into_bytes(),
+                )
+            }
+        }
+    }
+
+    pub(super) fn encode<R: ApiRequest>(
+        &self,
+        request: &R,
+    ) -> Result<(&'static str, Vec<u8>), Error> {
+        let endpoint = R::ENDPOINT;
+        let key = self.key_for(&endpoint)?;
+        let merchant_id = self.inner.merchant_id.as_str();
+        match endpoint.protocol {
+            Protocol::V2 => {
+                let mut order = match serde_json::to_value(request) {
+                    Ok(Value::Object(map)) => map,
+                    _ => {
+                        return Err(Error::Config(
+                            "a 2.0 request must serialize to an object".into(),
+                        ));
+                    }
+                };
+                order.insert("merchant_id".into(), self.merchant_id_value());
+                for p in endpoint.params {
+                    if let Some(fixed) = p.fixed {
+                        order.insert(p.name.into(), Value::String(fixed.into()));
+                    }
+                }
+                json_v2(key, order)
+            }
+            Protocol::V1 | Protocol::Either => {
+                let signature = request.sign_v1(merchant_id, key);
+                let params = request.wire_params(merchant_id);
+                let pairs: Vec<(&str, &str)> = params
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .chain([("signature", signature.as_str())])
+                    .collect();
+                Ok(self.flat_body(&pairs))
+            }
+        }
+    }
+
+    /// Encodes raw text parameters (the CLI's): the same bodies as [`Client::encode`].
+    pub(super) fn encode_raw(
+        &self,
+        endpoint: &Endpoint,
+        mut params: std::collections::BTreeMap<String, String>,
+    ) -> Result<(&'static str, Vec<u8>), Error> {
+        let key = self.key_for(endpoint)?;
+        match endpoint.protocol {
+            Protocol::V2 => {
+                let mut order: Map<String, Value> = params
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                order.insert("merchant_id".into(), self.merchant_id_value());
+                json_v2(key, order)
+            }
+            Protocol::V1 | Protocol::Either => {
+                params.insert("merchant_id".into(), self.inner.merchant_id.clone());
+                let mut signer = signature::Signer::new(key);
+                for v in params.values() {
+                    signer.push(v);
+                }
+                let sig = signer.finish();
+                let pairs: Vec<(&str, &str)> = params
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .chain([("signature", sig.as_str())])
+                    .collect();
+                Ok(self.flat_body(&pairs))
+            }
+        }
+    }
+
+    /// `merchant_id` as a 2.0 envelope carries it: a number when it is one.
+    fn merchant_id_value(&self) -> Value {
+        let id = self.inner.merchant_id.as_str();
+        id.parse::<u64>()
+            .map_or_else(|_| Value::String(id.to_owned()), Value::from)
+    }
+}
+
+pub(super) fn map_with(
+    map: std::collections::BTreeMap<&str, &str>,
+    key: &str,
+    value: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let mut out: std::collections::BTreeMap<String, String> = map
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    out.insert(key.to_owned(), value.to_owned());
+    out
+}
+
+fn json_v2(key: &SecretKey, order: Map<String, Value>) -> Result<(&'static str, Vec<u8>), Error> {
+    let envelope = signature::envelope_v2(key, &Value::Object(order))
+        .map_err(|e| Error::Config(format!("cannot build the 2.0 envelope: {e}")))?;
+    let body = serde_json::json!({ "request": envelope });
+    Ok((
+        "application/json; charset=utf-8",
+        body.to_string().into_bytes(),
+    ))
+}

@@ -1,0 +1,483 @@
+//! The async client: one [`Client::send`] for every generated request.
+//!
+//! # What `send` does
+//!
+//! 1. Runs the request's `validate()`: a bad value is [`Error::InvalidInput`], and nothing is
+//!    sent.
+//! 2. Picks the protocol and the key from the spec (settlements and subscriptions go out as
+//!    2.0; payouts are signed with the credit key), signs, and posts JSON or form.
+//! 3. Checks the HTTP status, unwraps a 2.0 envelope, verifies the reply's signature whenever
+//!    there is one (a mismatch is [`Error::Signature`], never a success), and decodes the reply
+//!    leniently into the endpoint's response type. A refusal is [`Error::Gateway`]; a declined
+//!    payment is a successful reply with `order_status: declined`.
+//!
+//! # Retries never double money
+//!
+//! | what happened | reads (`status`, `transaction_list`, reports) | anything else |
+//! |---|---|---|
+//! | could not connect (nothing was sent) | retried | retried |
+//! | HTTP 429 | retried | [`Error::HttpStatus`] (refused, not applied) |
+//! | timeout or broken connection after sending; HTTP 5xx | retried | **never resent**: resolved by a status lookup |
+//! | HTTP 200 whose body is not a reply (HTML, cut short, malformed) or fails verification (forged, unsigned) | an error ([`Error::Decode`], [`Error::Signature`]) | **never resent**: resolved by a status lookup |
+//!
+//! Retries use capped exponential backoff with jitter ([`RetryPolicy`]). When a state-changing
+//! request's outcome is ambiguous, the client looks its `order_id` up. If the request created
+//! that order (a direct, recurring or payout payment) and the order has reached a final state
+//! (`approved`, `declined`, `expired`, `reversed`), that lookup *is* the outcome and `send`
+//! returns it. Otherwise `send` returns [`Error::OutcomeUnknown`] carrying the order as the
+//! lookup found it: resolve it with a later status lookup, and never resend blindly. Give every
+//! refund a `reverse_id`: Flitt applies a repeated `reverse_id` once.
+
+mod encode;
+mod reply;
+mod transport;
+
+pub use reply::decode_reply_for_fuzzing;
+pub(crate) use reply::gateway_error;
+pub use transport::RetryPolicy;
+pub(crate) use transport::http_builder;
+
+use crate::api::{OrderResponse, OrderStatus, StatusRequest};
+use crate::error::{Error, UnknownOutcome};
+use crate::redact::Secrets;
+use crate::request::{ApiRequest, Endpoint, Host, Protocol, ResponseShape, SigningKey};
+use crate::signature::SecretKey;
+use crate::types::OrderId;
+use encode::map_with;
+use reply::decode;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::Instrument;
+use transport::Attempt;
+
+/// The production payment API.
+pub const DEFAULT_API_URL: &str = "https://pay.flitt.com";
+
+/// How request bodies are encoded. Replies come back in the same encoding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `{"request": {…}}` (the default).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`. Protocol 2.0 requests are always JSON.
+    Form,
+}
+
+/// A Flitt API client. Cheap to clone: clones share one connection pool.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), flitt::Error> {
+/// use flitt::{Client, api::CheckoutUrlRequest, types::{Amount, Currency}};
+///
+/// let client = Client::from_env()?;
+/// let reply = client
+///     .send(&CheckoutUrlRequest::builder()
+///         .order_desc("Two coffees")
+///         .amount(Amount::new(1020)?)
+///         .currency(Currency::GEL)
+///         .build())
+///     .await?;
+/// println!("pay at {:?}", reply.checkout_url);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    merchant_id: String,
+    secret: SecretKey,
+    credit_key: Option<SecretKey>,
+    api_url: String,
+    format: BodyFormat,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("merchant_id", &self.inner.merchant_id)
+            .field("api_url", &self.inner.api_url)
+            .field("format", &self.inner.format)
+            .field("secret", &"[redacted]")
+            .field(
+                "credit_key",
+                &self.inner.credit_key.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    merchant_id: String,
+    secret: SecretKey,
+    credit_key: Option<SecretKey>,
+    api_url: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    format: BodyFormat,
+    retry: RetryPolicy,
+}
+
+impl ClientBuilder {
+    /// The payout ("credit") key, needed for `p2pcredit` and `ibancredit`.
+    pub fn credit_key(mut self, key: impl Into<String>) -> Self {
+        self.credit_key = Some(SecretKey::new(key));
+        self
+    }
+
+    /// The API base URL (default [`DEFAULT_API_URL`]); point it at a sandbox in tests.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into();
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a whole request may take (default 60 s: 3-D Secure and payouts can be slow).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// JSON (default) or form bodies.
+    pub fn body_format(mut self, format: BodyFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The retry policy for reads.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an empty merchant id, a base URL that is not `http(s)://`, or an
+    /// HTTP client that cannot be built.
+    pub fn build(self) -> Result<Client, Error> {
+        if self.merchant_id.trim().is_empty() {
+            return Err(Error::Config("the merchant id is empty".into()));
+        }
+        let api_url = self.api_url.trim_end_matches('/').to_owned();
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(Error::Config(format!(
+                "the API URL must start with https:// or http://, not {api_url:?}"
+            )));
+        }
+        let http = http_builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                merchant_id: self.merchant_id,
+                secret: self.secret,
+                credit_key: self.credit_key,
+                api_url,
+                format: self.format,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+impl Client {
+    /// A builder for the merchant `merchant_id` with its payment key `secret`.
+    pub fn builder(merchant_id: impl Into<String>, secret: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            merchant_id: merchant_id.into(),
+            secret: SecretKey::new(secret),
+            credit_key: None,
+            api_url: DEFAULT_API_URL.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            user_agent: concat!("flitt-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            format: BodyFormat::Json,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// A client from the environment: `FLITT_MERCHANT_ID`, `FLITT_SECRET_KEY`, and optionally
+    /// `FLITT_CREDIT_KEY` and `FLITT_API_URL`. The official SDKs' `CLOUDIPSP_MERCHANT_ID` and
+    /// `CLOUDIPSP_SECRETKEY` are read when the `FLITT_` ones are absent.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variable.
+    pub fn from_env() -> Result<Self, Error> {
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+        };
+        let merchant = var(&["FLITT_MERCHANT_ID", "CLOUDIPSP_MERCHANT_ID"]).ok_or_else(|| {
+            Error::Config("set FLITT_MERCHANT_ID (or CLOUDIPSP_MERCHANT_ID)".into())
+        })?;
+        let secret = var(&["FLITT_SECRET_KEY", "CLOUDIPSP_SECRETKEY"])
+            .ok_or_else(|| Error::Config("set FLITT_SECRET_KEY (or CLOUDIPSP_SECRETKEY)".into()))?;
+        let mut builder = Self::builder(merchant, secret);
+        if let Some(key) = var(&["FLITT_CREDIT_KEY"]) {
+            builder = builder.credit_key(key);
+        }
+        if let Some(url) = var(&["FLITT_API_URL"]) {
+            builder = builder.api_url(url);
+        }
+        builder.build()
+    }
+
+    /// The merchant id.
+    pub fn merchant_id(&self) -> &str {
+        &self.inner.merchant_id
+    }
+
+    /// Sends a request and decodes its reply. See the [module docs](self) for the retry policy.
+    ///
+    /// # Errors
+    /// Any [`Error`]; a declined payment is `Ok`.
+    pub async fn send<R: ApiRequest>(&self, request: &R) -> Result<R::Response, Error> {
+        request.validate()?;
+        let endpoint = R::ENDPOINT;
+        let order_id = request.order_id().cloned();
+        let span = tracing::info_span!(
+            "flitt.request",
+            endpoint = endpoint.name,
+            order_id = order_id.as_ref().map(OrderId::as_str),
+        );
+        async {
+            let secrets = self.secrets_of(request);
+            let (content_type, body) = self.encode(request)?;
+            let value = match self.execute(&endpoint, content_type, body, &secrets).await {
+                Ok(value) => value,
+                Err(Attempt::Ambiguous(cause)) => {
+                    self.settle(&endpoint, order_id, cause, &secrets).await?
+                }
+                Err(Attempt::NotSent(e) | Attempt::Final(e)) => return Err(e),
+            };
+            decode::<R::Response>(&value, &secrets)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends raw text parameters to the endpoint `endpoint` (the CLI's `flitt call`). They are
+    /// checked against the spec first ([`Endpoint::validate_raw`]); nothing is sent if they
+    /// break a rule. Returns the verified reply as JSON.
+    ///
+    /// # Errors
+    /// As [`Client::send`]: an ambiguous outcome is settled by a status lookup of the order id
+    /// sent (the one given, or the one generated for a creating endpoint), or reported as
+    /// [`Error::OutcomeUnknown`] carrying that id.
+    pub async fn send_raw(
+        &self,
+        endpoint: &Endpoint,
+        params: &[(String, String)],
+    ) -> Result<Value, Error> {
+        endpoint.validate_raw(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        let mut map: std::collections::BTreeMap<&str, &str> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        for p in endpoint.params {
+            if let Some(fixed) = p.fixed {
+                map.insert(p.name, fixed);
+            }
+        }
+        if endpoint.param("order_id").is_some() && !map.contains_key("order_id") {
+            // Creating endpoints generate one, like the typed builders.
+            let generated = OrderId::generate();
+            let id = generated.as_str().to_owned();
+            return self
+                .send_raw_map(endpoint, map_with(map, "order_id", &id))
+                .await;
+        }
+        let owned = map
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        self.send_raw_map(endpoint, owned).await
+    }
+
+    async fn send_raw_map(
+        &self,
+        endpoint: &Endpoint,
+        params: std::collections::BTreeMap<String, String>,
+    ) -> Result<Value, Error> {
+        let mut secrets = self.key_secrets();
+        for (name, value) in &params {
+            if endpoint.param(name).is_some_and(|p| p.sensitive) {
+                secrets.add(value);
+            }
+        }
+        let order_id = params.get("order_id").and_then(|v| OrderId::new(v).ok());
+        let (content_type, body) = self.encode_raw(endpoint, params)?;
+        match self.execute(endpoint, content_type, body, &secrets).await {
+            Ok(v) => Ok(v),
+            Err(Attempt::Ambiguous(e)) => self.settle(endpoint, order_id, e, &secrets).await,
+            Err(Attempt::NotSent(e) | Attempt::Final(e)) => Err(e),
+        }
+    }
+
+    /// The keys' text, masked in every error this client makes.
+    fn key_secrets(&self) -> Secrets {
+        let mut secrets = Secrets::default();
+        secrets.add(self.inner.secret.expose_for_redaction());
+        if let Some(key) = &self.inner.credit_key {
+            secrets.add(key.expose_for_redaction());
+        }
+        secrets
+    }
+
+    /// The sensitive values `request` puts on the wire (card data, tokens, PaRes, MD) and the
+    /// keys: a reply that echoes them, in any shape, has them masked in errors.
+    fn secrets_of<R: ApiRequest>(&self, request: &R) -> Secrets {
+        let endpoint = R::ENDPOINT;
+        let mut secrets = self.key_secrets();
+        request.visit_wire(&self.inner.merchant_id, &mut |name, value| {
+            if endpoint.param(name).is_some_and(|p| p.sensitive) {
+                secrets.add(value);
+            }
+        });
+        if endpoint.protocol == Protocol::V2 {
+            // Nested values are not visited above.
+            if let Ok(value) = serde_json::to_value(request) {
+                collect_sensitive(&value, &mut secrets);
+            }
+        }
+        secrets
+    }
+
+    fn key_for(&self, endpoint: &Endpoint) -> Result<&SecretKey, Error> {
+        if endpoint.host != Host::Pay {
+            return Err(Error::Config(format!(
+                "`{}` is a Reports API endpoint: use the reports client",
+                endpoint.name
+            )));
+        }
+        match endpoint.signing_key {
+            SigningKey::Merchant => Ok(&self.inner.secret),
+            SigningKey::Credit => self.inner.credit_key.as_ref().ok_or_else(|| {
+                Error::Config(format!(
+                    "`{}` is signed with the payout (credit) key: set it with ClientBuilder::credit_key or FLITT_CREDIT_KEY",
+                    endpoint.name
+                ))
+            }),
+            SigningKey::ReportsApp | SigningKey::ReportsToken => Err(Error::Config(format!(
+                "`{}` is a Reports API endpoint: use the reports client",
+                endpoint.name
+            ))),
+        }
+    }
+
+    /// Settles an ambiguous state-changing request by looking its order up: returns the
+    /// lookup's reply when it *is* the outcome (the request created the order, and the order
+    /// has reached a final state), and [`Error::OutcomeUnknown`] carrying the order id and the
+    /// order as found otherwise.
+    async fn settle(
+        &self,
+        endpoint: &Endpoint,
+        order_id: Option<OrderId>,
+        cause: Error,
+        secrets: &Secrets,
+    ) -> Result<Value, Error> {
+        tracing::warn!(
+            endpoint = endpoint.name,
+            "outcome ambiguous; looking the order up"
+        );
+        let timed_out = cause.is_timeout();
+        let unknown = |cause: String, status: Option<OrderResponse>, order_id: Option<OrderId>| {
+            Error::OutcomeUnknown(Box::new(UnknownOutcome {
+                order_id,
+                endpoint: endpoint.name,
+                timed_out,
+                cause: secrets.text(&cause),
+                status,
+            }))
+        };
+        let Some(id) = order_id else {
+            return Err(unknown(cause.to_string(), None, None));
+        };
+        let lookup = StatusRequest::builder().order_id(id.clone()).build();
+        let (content_type, body) = self.encode(&lookup)?;
+        let status_value = match self
+            .execute(&StatusRequest::ENDPOINT, content_type, body, secrets)
+            .await
+        {
+            Ok(v) => v,
+            Err(Attempt::NotSent(e) | Attempt::Final(e) | Attempt::Ambiguous(e)) => {
+                return Err(unknown(
+                    format!("{cause}; the status lookup failed too: {e}"),
+                    None,
+                    Some(id),
+                ));
+            }
+        };
+        let order: OrderResponse = match decode(&status_value, secrets) {
+            Ok(order) => order,
+            Err(e) => {
+                return Err(unknown(
+                    format!("{cause}; the status lookup's reply did not decode: {e}"),
+                    None,
+                    Some(id),
+                ));
+            }
+        };
+        let is_final = matches!(
+            order.order_status,
+            Some(
+                OrderStatus::Approved
+                    | OrderStatus::Declined
+                    | OrderStatus::Expired
+                    | OrderStatus::Reversed
+            )
+        );
+        let same_order = order.order_id.as_deref() == Some(id.as_str());
+        if endpoint.creates_order
+            && endpoint.response_shape == ResponseShape::Flat
+            && is_final
+            && same_order
+        {
+            // The order exists only because of this request: its final state is the outcome.
+            tracing::info!("ambiguous outcome settled by the status lookup");
+            return Ok(status_value);
+        }
+        Err(unknown(cause.to_string(), Some(order), Some(id)))
+    }
+}
+
+/// Adds every string under a sensitive key of `value`, at any depth.
+fn collect_sensitive(value: &Value, secrets: &mut Secrets) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if crate::redact::is_sensitive_key(k) => secrets.add(s),
+                    other => collect_sensitive(other, secrets),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_sensitive(v, secrets)),
+        _ => {}
+    }
+}

@@ -1,0 +1,199 @@
+//! Sending: the retry policy, one attempt over HTTP, and how a failure is classified (nothing
+//! sent, maybe applied, or refused).
+
+use super::Client;
+use super::reply::{Reply, check_reply, http_error};
+use crate::error::{Error, TransportError};
+use crate::redact::Secrets;
+use crate::request::{Effect, Endpoint};
+use serde_json::Value;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// How reads are retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// The first backoff; each retry doubles it.
+    pub base_delay: Duration,
+    /// The longest backoff.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before attempt `attempt + 1`: `base * 2^(attempt-1)`, capped, with full
+    /// jitter on its upper half.
+    fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        let half = capped / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// A failure of one attempt, classified for the retry policy.
+pub(super) enum Attempt {
+    /// Nothing reached the server.
+    NotSent(Error),
+    /// The request may have been applied.
+    Ambiguous(Error),
+    /// Definitely refused; do not retry.
+    Final(Error),
+}
+
+impl Client {
+    /// Posts with the retry policy, then checks and verifies the reply.
+    pub(super) async fn execute(
+        &self,
+        endpoint: &Endpoint,
+        content_type: &'static str,
+        body: Vec<u8>,
+        secrets: &Secrets,
+    ) -> Result<Value, Attempt> {
+        let url = format!("{}{}", self.inner.api_url, endpoint.path);
+        let retry = self.inner.retry;
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .attempt(endpoint, &url, content_type, body.clone(), secrets)
+                .instrument(tracing::debug_span!("flitt.attempt", attempt))
+                .await;
+            let retryable = match &result {
+                Ok(_) | Err(Attempt::Final(_)) => false,
+                Err(Attempt::NotSent(_)) => true,
+                Err(Attempt::Ambiguous(_)) => endpoint.effect == Effect::Read,
+            };
+            if !retryable || attempt >= retry.max_attempts.max(1) {
+                return match result {
+                    // A read that kept failing is simply an error.
+                    Err(Attempt::Ambiguous(e)) if endpoint.effect == Effect::Read => {
+                        Err(Attempt::Final(e))
+                    }
+                    other => other,
+                };
+            }
+            let delay = retry.delay(attempt);
+            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        url: &str,
+        content_type: &'static str,
+        body: Vec<u8>,
+        secrets: &Secrets,
+    ) -> Result<Value, Attempt> {
+        let key = self.key_for(endpoint).map_err(Attempt::Final)?;
+        let sent = self
+            .inner
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return Err(classify(e)),
+        };
+        let status = response.status().as_u16();
+        let reply_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = match response.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => {
+                // The request was sent; the reply was lost.
+                return Err(match classify(e) {
+                    Attempt::NotSent(e) => Attempt::Ambiguous(e),
+                    other => other,
+                });
+            }
+        };
+        tracing::debug!(status, bytes = body.len(), "reply");
+        let reply = Reply {
+            status,
+            content_type: reply_type,
+            body,
+        };
+        match status {
+            200 => check_reply(endpoint, key, &reply, secrets).map_err(|e| match e {
+                // A reply that cannot be read or trusted says nothing about whether a
+                // state-changing request was applied: settle it, never assume either way.
+                Error::Decode { .. } | Error::Signature(_) if endpoint.effect != Effect::Read => {
+                    Attempt::Ambiguous(e)
+                }
+                other => Attempt::Final(other),
+            }),
+            429 if endpoint.effect == Effect::Read => {
+                Err(Attempt::Ambiguous(http_error(&reply, secrets)))
+            }
+            500..=599 => Err(Attempt::Ambiguous(http_error(&reply, secrets))),
+            _ => Err(Attempt::Final(http_error(&reply, secrets))),
+        }
+    }
+}
+
+fn classify(e: reqwest::Error) -> Attempt {
+    if e.is_builder() {
+        return Attempt::Final(Error::Config(format!("cannot build the request: {e}")));
+    }
+    let connect = e.is_connect();
+    let err = Error::Transport(TransportError {
+        timeout: e.is_timeout(),
+        connect,
+        source: Box::new(e.without_url()),
+    });
+    if connect {
+        Attempt::NotSent(err)
+    } else {
+        Attempt::Ambiguous(err)
+    }
+}
+
+/// The HTTP client builder every client here starts from: no redirects followed (a gateway
+/// never redirects an API call; a redirect is an error page), and TLS on ring.
+pub(crate) fn http_builder() -> reqwest::ClientBuilder {
+    // reqwest is built without a bundled crypto provider (ring builds much faster than
+    // aws-lc-sys); install ring unless the application installed one already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+        };
+        for attempt in 1..=10 {
+            let d = p.delay(attempt);
+            let ceiling = (Duration::from_millis(100) * (1 << (attempt - 1))).min(p.max_delay);
+            assert!(d >= ceiling / 2 && d <= ceiling, "attempt {attempt}: {d:?}");
+        }
+    }
+}
