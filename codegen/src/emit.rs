@@ -5,7 +5,11 @@
 //! a test crate that depends on `flitt`. Items come out in a fixed order (BTreeMap order), so the
 //! output is deterministic.
 
-use crate::check::{Code, Direction, Endpoint, Enum, Item, Report, Spec, Struct, camel};
+use crate::ir::{
+    Code, CodeKind, Direction, Endpoint, Enum, FilterFamily, Item, Protocol, Report, ResponseShape,
+    Spec, Struct,
+};
+use crate::naming::{camel, field_ident as rust_field_ident};
 use crate::types::WireType;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -13,11 +17,8 @@ use quote::{format_ident, quote};
 /// Emits the whole generated module.
 pub fn spec(spec: &Spec) -> TokenStream {
     let enums = spec.enums.values().map(enum_def);
-    let objects = spec.objects.values().map(|s| struct_def(s, "", spec));
-    let responses = spec
-        .responses
-        .values()
-        .map(|s| struct_def(s, "Response", spec));
+    let objects = spec.objects.values().map(|s| struct_def(s, spec));
+    let responses = spec.responses.values().map(|s| struct_def(s, spec));
     let endpoints = spec.endpoints.values().map(|e| endpoint(e, spec));
     let codes = response_codes(&spec.codes);
     let reports = reports(spec.reports.values());
@@ -68,15 +69,6 @@ fn doc_lines(lines: &[String]) -> TokenStream {
     quote!(#(#attrs)*)
 }
 
-fn rust_field_ident(name: &str) -> syn::Ident {
-    if syn::parse_str::<syn::Ident>(name).is_ok() {
-        format_ident!("{}", name)
-    } else {
-        // Keywords such as `type`.
-        syn::Ident::new_raw(name, proc_macro2::Span::call_site())
-    }
-}
-
 fn enum_def(e: &Enum) -> TokenStream {
     let name = format_ident!("{}", camel(&e.name));
     let doc = doc_lines(&[
@@ -86,18 +78,20 @@ fn enum_def(e: &Enum) -> TokenStream {
         String::new(),
         "Open: a value the gateway adds later decodes as `Unknown` instead of failing.".into(),
     ]);
-    let variants = e.values.iter().map(|(_, rust, doc)| {
-        let v = format_ident!("{}", rust);
-        let doc = doc_lines(std::slice::from_ref(doc));
+    let variants = e.values.iter().map(|v| {
+        let doc = doc_lines(std::slice::from_ref(&v.doc));
+        let v = format_ident!("{}", v.variant);
         quote!(#doc #v,)
     });
-    let wires: Vec<_> = e.values.iter().map(|(w, _, _)| w.as_str()).collect();
-    let to_str = e.values.iter().map(|(wire, rust, _)| {
-        let v = format_ident!("{}", rust);
+    let wires: Vec<_> = e.values.iter().map(|v| v.wire.as_str()).collect();
+    let to_str = e.values.iter().map(|v| {
+        let wire = &v.wire;
+        let v = format_ident!("{}", v.variant);
         quote!(Self::#v => #wire,)
     });
-    let from_str = e.values.iter().map(|(wire, rust, _)| {
-        let v = format_ident!("{}", rust);
+    let from_str = e.values.iter().map(|v| {
+        let wire = &v.wire;
+        let v = format_ident!("{}", v.variant);
         quote!(#wire => Self::#v,)
     });
     let schema_name = camel(&e.name);
@@ -403,13 +397,9 @@ fn validate_field(item: &Item, path: Option<&TokenStream>, flat: bool) -> TokenS
     }
 }
 
-fn struct_def(s: &Struct, suffix: &str, spec: &Spec) -> TokenStream {
-    let name = format_ident!("{}{}", camel(&s.name), suffix);
-    let kind = if suffix.is_empty() {
-        "object"
-    } else {
-        "response"
-    };
+fn struct_def(s: &Struct, spec: &Spec) -> TokenStream {
+    let name = format_ident!("{}{}", camel(&s.name), s.kind.type_suffix());
+    let kind = s.kind.spelling();
     let doc = doc_lines(&[
         s.doc.clone(),
         String::new(),
@@ -539,7 +529,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     let camel_name = camel(&e.name);
     let name = format_ident!("{}Request", camel_name);
     let response_ident = format_ident!("{}Response", camel(&e.response));
-    let response_ty = if e.response_shape == "array" {
+    let response_ty = if e.response_shape == ResponseShape::Array {
         quote!(::std::vec::Vec<#response_ident>)
     } else {
         quote!(#response_ident)
@@ -551,11 +541,11 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             "Spec: `api/{}.toml`: `POST {}` on the `{}` host, protocol {}, signed with the {} key; answers `{}` ({}), response {}. Source: {}.",
             e.name,
             e.path,
-            e.host,
-            e.protocol,
-            e.signing_key.replace('_', " "),
+            e.host.spelling(),
+            e.protocol.spelling(),
+            e.signing_key.spelling().replace('_', " "),
             camel(&e.response) + "Response",
-            e.response_shape,
+            e.response_shape.spelling(),
             if e.response_signed {
                 "signed"
             } else {
@@ -569,7 +559,7 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
         .params
         .iter()
         .filter(|i| i.is_struct_field())
-        .map(|f| validate_field(f, None, e.protocol != "2.0"));
+        .map(|f| validate_field(f, None, e.protocol != Protocol::V2));
 
     // The flat (1.0) wire values, in key byte order.
     let mut flat: Vec<&Item> = e.params.iter().collect();
@@ -632,18 +622,11 @@ fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
         .trim_end_matches('/');
     let path = &e.path;
     let ep_name = &e.name;
-    let host = format_ident!("{}", camel(&e.host));
-    let protocol = format_ident!(
-        "{}",
-        match e.protocol.as_str() {
-            "1.0" => "V1",
-            "2.0" => "V2",
-            _ => "Either",
-        }
-    );
-    let key = format_ident!("{}", camel(&e.signing_key));
-    let effect = format_ident!("{}", camel(&e.effect));
-    let shape = format_ident!("{}", camel(&e.response_shape));
+    let host = format_ident!("{}", e.host.variant());
+    let protocol = format_ident!("{}", e.protocol.variant());
+    let key = format_ident!("{}", e.signing_key.variant());
+    let effect = format_ident!("{}", e.effect.variant());
+    let shape = format_ident!("{}", e.response_shape.variant());
     let signed = e.response_signed;
     let unsigned_fields = &e.unsigned_fields;
     let creates_order = e.params.iter().any(|p| p.name == "order_id" && p.generated);
@@ -729,7 +712,7 @@ fn param_info(p: &Item, spec: &Spec) -> TokenStream {
             quote!(#pk::Date(::flitt::types::DateFormat::#f))
         }
         WireType::Enum(e) => {
-            let values = spec.enums[e].values.iter().map(|(w, _, _)| w.as_str());
+            let values = spec.enums[e].values.iter().map(|v| v.wire.as_str());
             quote!(#pk::Enum(&[#(#values),*]))
         }
         _ => quote!(#pk::Nested),
@@ -768,7 +751,7 @@ fn response_codes(codes: &[Code]) -> TokenStream {
         let n = Literal::u32_unsuffixed(c.code);
         let name = &c.name;
         let message = &c.message;
-        let decline = c.decline;
+        let decline = c.kind == CodeKind::Decline;
         quote!(Self::#v => (#n, #name, #message, #decline),)
     });
     quote! {
@@ -826,8 +809,9 @@ fn reports<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream {
         let id = Literal::u32_unsuffixed(r.id);
         let name = &r.name;
         let doc = &r.doc;
-        let fields = r.fields.iter().map(|(n, family, wire, doc)| {
-            let family = format_ident!("{}", camel(family));
+        let fields = r.fields.iter().map(|f| {
+            let (n, wire, doc) = (&f.name, &f.wire, &f.doc);
+            let family = format_ident!("{}", f.family.variant());
             quote! {
                 ::flitt::request::ReportFieldInfo {
                     name: #n,
@@ -859,13 +843,19 @@ fn report_modules<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream 
     let modules = reports.enumerate().map(|(index, r)| {
         let module = format_ident!("{}", r.name);
         let module_doc = format!(" Report {} (`{}`): {}", r.id, r.name, r.doc);
-        let row_fields = r.fields.iter().map(|(name, family, wire, doc)| {
-            let ident = rust_field_ident(name);
-            let ty = report_type(family);
-            let doc = format!(" {doc} Wire: `{wire}`, filter family `{family}`.");
+        let row_fields = r.fields.iter().map(|f| {
+            let ident = rust_field_ident(&f.name);
+            let ty = report_type(f.family);
+            let doc = format!(
+                " {} Wire: `{}`, filter family `{}`.",
+                f.doc,
+                f.wire,
+                f.family.spelling()
+            );
             quote!(#[doc = #doc] pub #ident: ::std::option::Option<#ty>,)
         });
-        let arms = r.fields.iter().map(|(name, _, _, _)| {
+        let arms = r.fields.iter().map(|f| {
+            let name = &f.name;
             let ident = rust_field_ident(name);
             quote! {
                 #name => {
@@ -874,10 +864,11 @@ fn report_modules<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream 
                 }
             }
         });
-        let field_fns = r.fields.iter().map(|(name, family, _, doc)| {
+        let field_fns = r.fields.iter().map(|f| {
+            let name = &f.name;
             let ident = rust_field_ident(name);
-            let fam = format_ident!("{}", camel(family));
-            let doc = format!(" `{name}`: {doc}");
+            let fam = format_ident!("{}", f.family.variant());
+            let doc = format!(" `{name}`: {}", f.doc);
             quote! {
                 #[doc = #doc]
                 pub const fn #ident() -> ::flitt::reports::Field<Report, ::flitt::reports::family::#fam> {
@@ -937,13 +928,15 @@ fn report_modules<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream 
     }
 }
 
-fn report_type(family: &str) -> TokenStream {
+fn report_type(family: FilterFamily) -> TokenStream {
     match family {
-        "int" => quote!(i64),
-        "float" => quote!(::flitt::types::Decimal),
-        "date" => quote!(::flitt::types::DateTime),
-        "bool" => quote!(bool),
-        "array" => quote!(::flitt::__private::serde_json::Value),
-        _ => quote!(::std::string::String),
+        FilterFamily::Int => quote!(i64),
+        FilterFamily::Float => quote!(::flitt::types::Decimal),
+        FilterFamily::Date => quote!(::flitt::types::DateTime),
+        FilterFamily::Bool => quote!(bool),
+        FilterFamily::Array => quote!(::flitt::__private::serde_json::Value),
+        FilterFamily::Text | FilterFamily::Select | FilterFamily::Daterange => {
+            quote!(::std::string::String)
+        }
     }
 }

@@ -1,18 +1,22 @@
 //! Generates the `flitt` crate's request and response types from the TOML API spec.
 //!
 //! `flitt/build.rs` calls [`build`]; tests call [`generate`]. The pipeline is
-//! spec files → [`check::load`] (every rule of `spec/README.md`; errors name the file, the key
+//! spec files → `load` (every rule of `spec/README.md`; errors name the file, the key
 //! and the rule) → [`emit`] (tokens with `quote`) → `syn::parse2` → `prettyplease::unparse`.
 //! The output is deterministic: the same spec always gives the same bytes.
 
 #![forbid(unsafe_code)]
 
-pub mod check;
+mod check;
 pub mod emit;
+mod error;
+pub mod ir;
+mod load;
 mod model;
+mod naming;
 pub mod types;
 
-pub use check::SpecError;
+pub use error::SpecError;
 use std::path::{Path, PathBuf};
 
 /// Generated source and the files it came from.
@@ -29,7 +33,7 @@ pub struct Generated {
 /// # Errors
 /// A [`SpecError`] naming the file, the key and the rule when the spec is invalid.
 pub fn generate(dir: &Path) -> Result<Generated, SpecError> {
-    let spec = check::load(dir)?;
+    let spec = load::load(dir)?;
     let tokens = emit::spec(&spec);
     let file: syn::File = syn::parse2(tokens).map_err(|e| SpecError {
         file: "(generated)".into(),
