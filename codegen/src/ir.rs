@@ -40,6 +40,8 @@ macro_rules! setting {
             $($(#[$vmeta])* $variant,)+
         }
 
+        // Not every setting uses every helper (a response code's kind is never a variant).
+        #[allow(dead_code)]
         impl $name {
             /// Every value, in the order the error message lists them.
             pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
