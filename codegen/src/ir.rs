@@ -336,6 +336,16 @@ pub struct Endpoint {
     pub params: Vec<Item>,
 }
 
+impl Endpoint {
+    /// Whether its protocol 1.0 wire values include formatted text (see
+    /// [`WireType::wire_text_is_formatted`]), so `visit_wire` needs a text buffer.
+    pub fn formats_wire_text(&self) -> bool {
+        self.params
+            .iter()
+            .any(|p| p.is_struct_field() && p.ty.wire_text_is_formatted())
+    }
+}
+
 /// A checked report.
 #[derive(Debug)]
 pub struct Report {

@@ -10,7 +10,8 @@ use crate::types::WireType;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-/// The wire text of a present value, as an expression usable as `&str`.
+/// The wire text of a present value, as an expression usable as `&str`. The formatted types
+/// ([`WireType::wire_text_is_formatted`]) write into `buf`.
 fn wire_text(item: &Item, value: &TokenStream) -> Option<TokenStream> {
     Some(match &item.ty {
         WireType::Str(_) if item.sensitive => quote!(#value.expose().as_str()),
@@ -69,7 +70,6 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     // The flat (1.0) wire values, in key byte order.
     let mut flat: Vec<&Item> = e.params.iter().collect();
     flat.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    let mut uses_buf = false;
     let visits: Vec<TokenStream> = flat
         .iter()
         .filter_map(|item| {
@@ -84,9 +84,6 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             let optional = item.is_optional();
             let value = quote!(value);
             let text = wire_text(item, &value)?;
-            if text.to_string().contains("buf") {
-                uses_buf = true;
-            }
             Some(if optional {
                 quote! {
                     if let ::std::option::Option::Some(value) = &self.#ident {
@@ -103,7 +100,7 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             })
         })
         .collect();
-    let buf = if uses_buf {
+    let buf = if e.formats_wire_text() {
         quote!(let mut buf = ::flitt::__private::wire::TextBuf::new();)
     } else {
         quote!()

@@ -243,10 +243,7 @@ fn request_field_attrs(item: &Item, optional: bool) -> TokenStream {
 }
 
 fn builder_attr(item: &Item, optional: bool) -> TokenStream {
-    let into = matches!(
-        item.ty,
-        WireType::Str(_) | WireType::List(_) | WireType::OrderId
-    ) && !matches!(item.ty, WireType::OrderId);
+    let into = matches!(item.ty, WireType::Str(_) | WireType::List(_));
     if item.generated {
         return quote!(#[builder(default = ::flitt::types::OrderId::generate())]);
     }
