@@ -2,7 +2,7 @@
 
 use super::opt_u64;
 use crate::ir::Item;
-use crate::naming::field_ident as rust_field_ident;
+use crate::naming::{camel, field_ident as rust_field_ident};
 use crate::types::WireType;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -35,6 +35,11 @@ fn checks(item: &Item, value: &TokenStream, flat: bool) -> Vec<TokenStream> {
         WireType::Int(Some(n)) => {
             let n = Literal::u32_unsuffixed(*n);
             out.push(quote!(#v::max_digits(*#value, #n)));
+        }
+        WireType::Enum(e) => {
+            // An `Unknown(..)` value decodes from replies but is not sent.
+            let ty = format_ident!("{}", camel(e));
+            out.push(quote!(#v::one_of(#value.as_str(), #ty::KNOWN)));
         }
         _ => {}
     }
