@@ -1,18 +1,29 @@
 //! Generates the `flitt` crate's request and response types from the TOML API spec.
 //!
-//! `flitt/build.rs` calls [`build`]; tests call [`generate`]. The pipeline is
-//! spec files → [`check::load`] (every rule of `spec/README.md`; errors name the file, the key
-//! and the rule) → [`emit`] (tokens with `quote`) → `syn::parse2` → `prettyplease::unparse`.
-//! The output is deterministic: the same spec always gives the same bytes.
+//! `flitt/build.rs` calls [`build`]; tests and `examples/generate.rs` call [`generate`]. A bad
+//! spec is a [`SpecError`] naming the file, the key and the rule. The output is deterministic:
+//! the same spec always gives the same bytes.
+//!
+//! Inside, the pipeline is: `load` reads the spec files into the serde structs of `model` →
+//! `check` (one checker per kind of file; every rule of `spec/README.md`) builds the typed
+//! model of `ir` → `emit` (one emitter per kind of output: enums, structs, requests, codes,
+//! reports) produces tokens with `quote` → `syn::parse2` → `prettyplease::unparse`. Those
+//! modules are private: the crate's API is [`generate`], [`build`], [`Generated`] and
+//! [`SpecError`].
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-pub mod check;
-pub mod emit;
+mod check;
+mod emit;
+mod error;
+mod ir;
+mod load;
 mod model;
-pub mod types;
+mod naming;
+mod types;
 
-pub use check::SpecError;
+pub use error::SpecError;
 use std::path::{Path, PathBuf};
 
 /// Generated source and the files it came from.
@@ -29,8 +40,8 @@ pub struct Generated {
 /// # Errors
 /// A [`SpecError`] naming the file, the key and the rule when the spec is invalid.
 pub fn generate(dir: &Path) -> Result<Generated, SpecError> {
-    let spec = check::load(dir)?;
-    let tokens = emit::spec(&spec);
+    let spec = load::load(dir)?;
+    let tokens = emit::file(&spec);
     let file: syn::File = syn::parse2(tokens).map_err(|e| SpecError {
         file: "(generated)".into(),
         key: "(output)".into(),

@@ -304,6 +304,26 @@ pub fn range(value: u64, min: Option<u64>, max: Option<u64>) -> Result<(), Rule>
     }
 }
 
+/// One of the `known` wire values: a generated enum's `Unknown(..)` value (one this SDK does
+/// not know) is refused before it is sent, like any other value outside the spec.
+///
+/// ```
+/// use flitt::validate::{Rule, one_of};
+/// const KNOWN: &[&str] = &["stop", "start"];
+/// assert_eq!(one_of("stop", KNOWN), Ok(()));
+/// assert_eq!(one_of("pause", KNOWN), Err(Rule::OneOf(KNOWN)));
+/// ```
+///
+/// # Errors
+/// [`Rule::OneOf`] with the known values.
+pub fn one_of(text: &str, known: &'static [&'static str]) -> Result<(), Rule> {
+    if known.contains(&text) {
+        Ok(())
+    } else {
+        Err(Rule::OneOf(known))
+    }
+}
+
 /// Has the form `format`.
 ///
 /// # Errors

@@ -207,6 +207,30 @@ fn validate_names_the_field_and_the_rule() {
 }
 
 #[test]
+fn validate_refuses_unknown_enum_values() {
+    let with_period = |period| {
+        sample::SubscribeRequest::builder()
+            .order_desc("ok")
+            .amount(Amount::new(1).unwrap())
+            .currency(Currency::USD)
+            .recurring_data(sample::Schedule::builder().every(1).period(period).build())
+            .build()
+    };
+    assert_eq!(with_period(sample::Period::Month).validate(), Ok(()));
+    let e = with_period(sample::Period::Unknown("fortnight".into()))
+        .validate()
+        .unwrap_err();
+    assert_eq!(e.rule, flitt::validate::Rule::OneOf(sample::Period::KNOWN));
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid parameter `recurring_data.period`: must be one of: {}",
+            sample::Period::KNOWN.join(", ")
+        )
+    );
+}
+
+#[test]
 fn generated_order_ids_are_fresh() {
     let make = || {
         sample::CheckoutRequest::builder()

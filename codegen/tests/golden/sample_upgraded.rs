@@ -271,6 +271,15 @@ impl Schedule {
                     rule,
                 ))?;
         }
+        {
+            let value = &self.period;
+            ::flitt::__private::validate::one_of(value.as_str(), Period::KNOWN)
+                .map_err(|rule| ::flitt::validate::InvalidInput::nested(
+                    path,
+                    "period",
+                    rule,
+                ))?;
+        }
         ::std::result::Result::Ok(())
     }
 }
