@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use flitt::api::ResponseCode;
 use flitt::request::{Endpoint, ParamKind, Protocol, SigningKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -56,7 +57,7 @@ pub(crate) struct Reply {
     sign_with: Option<&'static str>,
 }
 
-fn refuse(code: u32, message: impl Into<String>) -> Refusal {
+fn refuse(code: ResponseCode, message: impl Into<String>) -> Refusal {
     Refusal::new(code, message)
 }
 
@@ -68,13 +69,13 @@ fn request_id() -> String {
 /// Reads a raw request as the gateway does: JSON (1.0 or a 2.0 envelope) or form.
 fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(refuse(1010, "Request is empty"));
+        return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
     }
     if content_type.contains("json") || body.first() == Some(&b'{') {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|_| refuse(1005, "Invalid format"))?;
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|_| refuse(ResponseCode::InvalidFormat, "Invalid format"))?;
         let Some(Value::Object(request)) = value.get("request").cloned() else {
-            return Err(refuse(1010, "Request is empty"));
+            return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
         };
         if request.get("version").and_then(Value::as_str) == Some("2.0") {
             let data = request
@@ -87,13 +88,23 @@ fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            let decoded = B64
-                .decode(data.as_bytes())
-                .map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
-            let inner: Value = serde_json::from_slice(&decoded)
-                .map_err(|_| refuse(1007, "Parameter `data` is incorrect"))?;
+            let decoded = B64.decode(data.as_bytes()).map_err(|_| {
+                refuse(
+                    ResponseCode::ParameterIsIncorrect,
+                    "Parameter `data` is incorrect",
+                )
+            })?;
+            let inner: Value = serde_json::from_slice(&decoded).map_err(|_| {
+                refuse(
+                    ResponseCode::ParameterIsIncorrect,
+                    "Parameter `data` is incorrect",
+                )
+            })?;
             let Some(Value::Object(order)) = inner.get("order").cloned() else {
-                return Err(refuse(1011, "Parameter `order` is missing"));
+                return Err(refuse(
+                    ResponseCode::ParameterIsMissing,
+                    "Parameter `order` is missing",
+                ));
             };
             return Ok(Incoming {
                 format: Format::V2,
@@ -117,7 +128,10 @@ fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
             v2: None,
         });
     }
-    Err(refuse(1021, "Unsupported Content-Type"))
+    Err(refuse(
+        ResponseCode::UnsupportedContentType,
+        "Unsupported Content-Type",
+    ))
 }
 
 fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
@@ -132,9 +146,19 @@ fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
 
 fn number(fields: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
     text(fields, key)
-        .ok_or_else(|| refuse(1011, format!("Parameter `{key}` is missing")))?
+        .ok_or_else(|| {
+            refuse(
+                ResponseCode::ParameterIsMissing,
+                format!("Parameter `{key}` is missing"),
+            )
+        })?
         .parse()
-        .map_err(|_| refuse(1007, format!("Parameter `{key}` is incorrect")))
+        .map_err(|_| {
+            refuse(
+                ResponseCode::ParameterIsIncorrect,
+                format!("Parameter `{key}` is incorrect"),
+            )
+        })
 }
 
 /// Parameter checks from the spec: 1011 missing, 1009 empty, 1007 incorrect. Unknown
@@ -146,27 +170,42 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
         }
         let Some(value) = fields.get(p.name) else {
             if p.gateway_required {
-                return Err(refuse(1011, format!("Parameter `{}` is missing", p.name)));
+                return Err(refuse(
+                    ResponseCode::ParameterIsMissing,
+                    format!("Parameter `{}` is missing", p.name),
+                ));
             }
             continue;
         };
         if p.kind == ParamKind::Nested {
             if !(value.is_object() || value.is_array()) {
-                return Err(refuse(1007, format!("Parameter `{}` is incorrect", p.name)));
+                return Err(refuse(
+                    ResponseCode::ParameterIsIncorrect,
+                    format!("Parameter `{}` is incorrect", p.name),
+                ));
             }
             continue;
         }
         let Some(t) = text(fields, p.name) else {
             if p.gateway_required {
-                return Err(refuse(1009, format!("Parameter `{}` is empty", p.name)));
+                return Err(refuse(
+                    ResponseCode::ParameterIsEmpty,
+                    format!("Parameter `{}` is empty", p.name),
+                ));
             }
             continue;
         };
         if t.contains('|') {
-            return Err(refuse(1034, "Please do not use symbol `|` in parameters"));
+            return Err(refuse(
+                ResponseCode::ForbiddenSeparator,
+                "Please do not use symbol `|` in parameters",
+            ));
         }
         if p.validate_text(&t).is_err() {
-            return Err(refuse(1007, format!("Parameter `{}` is incorrect", p.name)));
+            return Err(refuse(
+                ResponseCode::ParameterIsIncorrect,
+                format!("Parameter `{}` is incorrect", p.name),
+            ));
         }
     }
     Ok(())
@@ -358,7 +397,7 @@ fn html(status: StatusCode, text: &str) -> Response {
 }
 
 /// A Flitt-style JSON refusal: `{"response":{"response_status":"failure","error_code":…}}`.
-pub(crate) fn json_error(code: u32, message: String) -> Response {
+pub(crate) fn json_error(code: ResponseCode, message: String) -> Response {
     encode_error(Format::Json, &refuse(code, message))
 }
 
@@ -463,7 +502,12 @@ fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
     let value = text(fields, key).unwrap_or_default();
     let (date, time) =
         flitt::__private::wire::parse_date_text(&value, flitt::types::DateFormat::DmyHms)
-            .ok_or_else(|| refuse(1007, format!("Parameter `{key}` is incorrect")))?;
+            .ok_or_else(|| {
+                refuse(
+                    ResponseCode::ParameterIsIncorrect,
+                    format!("Parameter `{key}` is incorrect"),
+                )
+            })?;
     let (h, m, s) = time.unwrap_or((0, 0, 0));
     Ok(
         Clock::day_number(date.year(), date.month(), date.day()) * 86_400
@@ -477,7 +521,10 @@ fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
 /// read on the virtual calendar (day 0 is 2026-01-01), and a month is 30 days.
 fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Schedule, Refusal> {
     let Some(Value::Object(data)) = fields.get("recurring_data") else {
-        return Err(refuse(1011, "Parameter `recurring_data` is missing"));
+        return Err(refuse(
+            ResponseCode::ParameterIsMissing,
+            "Parameter `recurring_data` is missing",
+        ));
     };
     let every = number(data, "every")?;
     let unit = match text(data, "period").as_deref() {
@@ -486,7 +533,7 @@ fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Sche
         Some("month") => 30 * 86_400,
         _ => {
             return Err(refuse(
-                1007,
+                ResponseCode::ParameterIsIncorrect,
                 "Parameter `recurring_data.period` is incorrect",
             ));
         }
@@ -494,13 +541,21 @@ fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Sche
     let start = text(data, "start_time").unwrap_or_default();
     let day = flitt::__private::wire::parse_date_text(&start, flitt::types::DateFormat::Ymd)
         .map(|(d, _)| Clock::day_number(d.year(), d.month(), d.day()))
-        .ok_or_else(|| refuse(1007, "Parameter `recurring_data.start_time` is incorrect"))?;
+        .ok_or_else(|| {
+            refuse(
+                ResponseCode::ParameterIsIncorrect,
+                "Parameter `recurring_data.start_time` is incorrect",
+            )
+        })?;
     let next_at = u64::try_from(day).map_or(now, |d| (d * 86_400).max(now));
     Ok(crate::ledger::Schedule {
         amount: number(data, "amount")?,
-        every: every
-            .checked_mul(unit)
-            .ok_or_else(|| refuse(1007, "Parameter `recurring_data.every` is incorrect"))?,
+        every: every.checked_mul(unit).ok_or_else(|| {
+            refuse(
+                ResponseCode::ParameterIsIncorrect,
+                "Parameter `recurring_data.every` is incorrect",
+            )
+        })?,
         next_at,
         remaining: text(data, "quantity").and_then(|q| q.parse().ok()),
         charged: 0,
@@ -521,38 +576,53 @@ fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal> {
     let fields = &incoming.fields;
     // Any value counts as given (a 2.0 `recurring_data` is an object); fixed flags are text.
     let given = |name: &str| fields.get(name).map(|v| v.as_str().unwrap_or(""));
-    let endpoint = flitt::request::find_endpoint(path, given)
-        .ok_or_else(|| refuse(1002, format!("Application error: no endpoint {path}")))?;
+    let endpoint = flitt::request::find_endpoint(path, given).ok_or_else(|| {
+        refuse(
+            ResponseCode::ApplicationError,
+            format!("Application error: no endpoint {path}"),
+        )
+    })?;
     let merchant_id = number(fields, "merchant_id")?;
     let credit = endpoint.signing_key == SigningKey::Credit;
-    let secret = State::secret(merchant_id, credit)
-        .ok_or_else(|| refuse(1016, format!("Merchant {merchant_id} not found")))?;
+    let secret = State::secret(merchant_id, credit).ok_or_else(|| {
+        refuse(
+            ResponseCode::MerchantNotFound,
+            format!("Merchant {merchant_id} not found"),
+        )
+    })?;
     // Signature first, as the gateway does.
     match &incoming.v2 {
         Some((data, signature)) => {
             if endpoint.protocol == Protocol::V1 {
-                return Err(refuse(1007, "Parameter `version` is incorrect"));
+                return Err(refuse(
+                    ResponseCode::ParameterIsIncorrect,
+                    "Parameter `version` is incorrect",
+                ));
             }
             if sign::v2(secret, data) != signature.to_ascii_lowercase() {
-                return Err(refuse(1014, "Invalid signature"));
+                return Err(refuse(ResponseCode::InvalidSignature, "Invalid signature"));
             }
         }
         None => {
             if endpoint.protocol == Protocol::V2 {
                 return Err(refuse(
-                    1007,
+                    ResponseCode::ParameterIsIncorrect,
                     "Parameter `version` is incorrect: protocol 2.0 required",
                 ));
             }
-            let given = text(fields, "signature")
-                .ok_or_else(|| refuse(1011, "Parameter `signature` is missing"))?;
+            let given = text(fields, "signature").ok_or_else(|| {
+                refuse(
+                    ResponseCode::ParameterIsMissing,
+                    "Parameter `signature` is missing",
+                )
+            })?;
             let mut signed = fields.clone();
             if endpoint.name == "transaction_list" {
                 // The documented vector signs transaction_list without `version`.
                 signed.remove("version");
             }
             if sign::v1(secret, &signed) != given.to_ascii_lowercase() {
-                return Err(refuse(1014, "Invalid signature"));
+                return Err(refuse(ResponseCode::InvalidSignature, "Invalid signature"));
             }
         }
     }
@@ -802,7 +872,10 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
                 && text(fields, "receiver_card_number").is_none()
                 && text(fields, "external_rectoken").is_none()
             {
-                return Err(refuse(1011, "Parameter `receiver_rectoken` is missing"));
+                return Err(refuse(
+                    ResponseCode::ParameterIsMissing,
+                    "Parameter `receiver_rectoken` is missing",
+                ));
             }
             let o = ledger.payout(new_order()?, token.as_deref(), iban.as_deref(), now)?;
             let mut body = order_fields(o, &time);
@@ -832,7 +905,10 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
             let captured = !o.preauth || o.capture_status == Some("captured");
             if !matches!(o.status, Status::Approved | Status::Reversed) || !captured {
                 // FACTS 2.1: receipts exist once the order is captured (or paid without a hold).
-                return Err(refuse(1019, "Order is not paid"));
+                return Err(refuse(
+                    ResponseCode::OrderAlreadyHasBeenCompleted,
+                    "Order is not paid",
+                ));
             }
             let body = json!({
                 "order_id": o.order_id,
@@ -866,7 +942,7 @@ fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, R
         }
         other => {
             return Err(refuse(
-                1002,
+                ResponseCode::ApplicationError,
                 format!("Application error: `{other}` is not served by the sandbox"),
             ));
         }

@@ -3,6 +3,7 @@
 //! settlements and subscriptions. Pure logic, no HTTP: every refusal is a Flitt response code.
 
 use crate::cards::{self, TestCard};
+use flitt::api::{OrderStatus, ResponseCode};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -16,10 +17,11 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// A refusal.
-    pub fn new(code: u32, message: impl Into<String>) -> Self {
+    /// A refusal with a code of the spec's table (`response_codes.toml`): a code the spec
+    /// renames or drops fails to compile here, not at run time.
+    pub fn new(code: ResponseCode, message: impl Into<String>) -> Self {
         Self {
-            code,
+            code: code.code(),
             message: message.into(),
         }
     }
@@ -43,16 +45,27 @@ pub enum Status {
 }
 
 impl Status {
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
+    /// The status as the SDK's generated `OrderStatus` (the spec's `order_status` enum): a
+    /// status the spec renames or drops fails to compile here.
+    pub fn order_status(self) -> OrderStatus {
         match self {
-            Status::Created => "created",
-            Status::Processing => "processing",
-            Status::Approved => "approved",
-            Status::Declined => "declined",
-            Status::Expired => "expired",
-            Status::Reversed => "reversed",
+            Status::Created => OrderStatus::Created,
+            Status::Processing => OrderStatus::Processing,
+            Status::Approved => OrderStatus::Approved,
+            Status::Declined => OrderStatus::Declined,
+            Status::Expired => OrderStatus::Expired,
+            Status::Reversed => OrderStatus::Reversed,
         }
+    }
+
+    /// The wire value, from the spec.
+    pub fn as_str(self) -> &'static str {
+        let wire = self.order_status();
+        OrderStatus::KNOWN
+            .iter()
+            .copied()
+            .find(|known| *known == wire.as_str())
+            .unwrap_or_default()
     }
 }
 
@@ -321,7 +334,7 @@ impl Ledger {
         let order = self
             .orders
             .get_mut(&key)
-            .ok_or_else(|| Refusal::new(1018, "Order not found"))?;
+            .ok_or_else(|| Refusal::new(ResponseCode::OrderNotFound, "Order not found"))?;
         if let Some(t) = &order.checkout_token {
             return Ok(t.clone());
         }
@@ -361,13 +374,13 @@ impl Ledger {
     pub fn get(&self, merchant_id: u64, order_id: &str) -> Result<&Order, Refusal> {
         self.orders
             .get(&(merchant_id, order_id.to_owned()))
-            .ok_or_else(|| Refusal::new(1018, "Order not found"))
+            .ok_or_else(|| Refusal::new(ResponseCode::OrderNotFound, "Order not found"))
     }
 
     fn get_mut(&mut self, merchant_id: u64, order_id: &str) -> Result<&mut Order, Refusal> {
         self.orders
             .get_mut(&(merchant_id, order_id.to_owned()))
-            .ok_or_else(|| Refusal::new(1018, "Order not found"))
+            .ok_or_else(|| Refusal::new(ResponseCode::OrderNotFound, "Order not found"))
     }
 
     /// An order and the token vault, borrowed apart.
@@ -379,7 +392,7 @@ impl Ledger {
         let order = self
             .orders
             .get_mut(&(merchant_id, order_id.to_owned()))
-            .ok_or_else(|| Refusal::new(1018, "Order not found"))?;
+            .ok_or_else(|| Refusal::new(ResponseCode::OrderNotFound, "Order not found"))?;
         Ok((order, &mut self.tokens))
     }
 
@@ -391,7 +404,7 @@ impl Ledger {
         let key = (new.merchant_id, new.order_id.clone());
         if self.orders.contains_key(&key) {
             return Err(Refusal::new(
-                1013,
+                ResponseCode::DuplicateOrder,
                 format!("Duplicate order_id for this merchant: {}", new.order_id),
             ));
         }
@@ -435,7 +448,7 @@ impl Ledger {
         self.evict(Some(&key));
         self.orders
             .get_mut(&key)
-            .ok_or_else(|| Refusal::new(1018, "Order not found"))
+            .ok_or_else(|| Refusal::new(ResponseCode::OrderNotFound, "Order not found"))
     }
 
     /// Expires orders whose lifetime passed while unpaid. Costs O(log n) per order whose
@@ -476,14 +489,28 @@ impl Ledger {
         order_id: &str,
         card_number: &str,
     ) -> Result<&Order, Refusal> {
-        let card = cards::lookup(card_number)
-            .ok_or_else(|| Refusal::new(1015, "Invalid card number: use a test card"))?;
+        let card = cards::lookup(card_number).ok_or_else(|| {
+            Refusal::new(
+                ResponseCode::InvalidCardNumber,
+                "Invalid card number: use a test card",
+            )
+        })?;
         let md_seed = self.next();
         let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
         match order.status {
             Status::Created | Status::Processing => {}
-            Status::Expired => return Err(Refusal::new(1052, "Order has expired")),
-            _ => return Err(Refusal::new(1019, "Order already has been completed")),
+            Status::Expired => {
+                return Err(Refusal::new(
+                    ResponseCode::OrderHasExpired,
+                    "Order has expired",
+                ));
+            }
+            _ => {
+                return Err(Refusal::new(
+                    ResponseCode::OrderAlreadyHasBeenCompleted,
+                    "Order already has been completed",
+                ));
+            }
         }
         order.card = Some(card);
         if card.three_ds {
@@ -514,12 +541,15 @@ impl Ledger {
         let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
         let Some(pending) = order.three_ds.clone() else {
             return Err(Refusal::new(
-                1024,
+                ResponseCode::ThreeDsAuthenticationFailed,
                 "3DSecure authentication failed: nothing pending",
             ));
         };
         if pending.md != md || pares != expected_pares(&pending) {
-            return Err(Refusal::new(1024, "3DSecure authentication failed"));
+            return Err(Refusal::new(
+                ResponseCode::ThreeDsAuthenticationFailed,
+                "3DSecure authentication failed",
+            ));
         }
         order.three_ds = None;
         Ok(Self::settle_card(order, pending.card, tokens, seed))
@@ -572,7 +602,7 @@ impl Ledger {
         let card = *self
             .tokens
             .get(rectoken)
-            .ok_or_else(|| Refusal::new(1035, "Token not found"))?;
+            .ok_or_else(|| Refusal::new(ResponseCode::TokenNotFound, "Token not found"))?;
         let seed = self.next();
         let order = self.create(new, now)?;
         order.card = Some(card);
@@ -596,13 +626,13 @@ impl Ledger {
         let order = self.get_mut(merchant_id, order_id)?;
         if order.currency != currency {
             return Err(Refusal::new(
-                1012,
+                ResponseCode::CurrencyNotAvailable,
                 format!("Currency {currency} not available"),
             ));
         }
         if order.status != Status::Approved || !order.preauth {
             return Err(Refusal::new(
-                1027,
+                ResponseCode::PreauthNotAllowed,
                 "Preauth not allowed: the order is not a hold",
             ));
         }
@@ -611,13 +641,13 @@ impl Ledger {
                 Ok(order)
             } else {
                 Err(Refusal::new(
-                    1109,
+                    ResponseCode::OrderAlreadyCapturedWithDifferentAmount,
                     "Order already captured with different amount",
                 ))
             };
         }
         if amount == 0 || amount > order.amount {
-            return Err(Refusal::new(1023, "Invalid amount"));
+            return Err(Refusal::new(ResponseCode::InvalidAmount, "Invalid amount"));
         }
         order.capture_status = Some("captured");
         order.capture_amount = Some(amount);
@@ -653,7 +683,7 @@ impl Ledger {
                     Ok((order, done))
                 } else {
                     Err(Refusal::new(
-                        1023,
+                        ResponseCode::InvalidAmount,
                         "Invalid amount: reverse_id already used with another amount",
                     ))
                 };
@@ -661,13 +691,13 @@ impl Ledger {
         }
         if order.currency != currency {
             return Err(Refusal::new(
-                1012,
+                ResponseCode::CurrencyNotAvailable,
                 format!("Currency {currency} not available"),
             ));
         }
         if order.status != Status::Approved {
             return Err(Refusal::new(
-                1019,
+                ResponseCode::OrderAlreadyHasBeenCompleted,
                 "Order already has been completed or is not paid",
             ));
         }
@@ -676,7 +706,10 @@ impl Ledger {
                 Some(c) => c,
                 None => {
                     if amount != order.amount {
-                        return Err(Refusal::new(1084, "Only full refund allowed"));
+                        return Err(Refusal::new(
+                            ResponseCode::OnlyFullRefundAllowed,
+                            "Only full refund allowed",
+                        ));
                     }
                     order.amount
                 }
@@ -686,7 +719,7 @@ impl Ledger {
         };
         let remaining = base.saturating_sub(order.reversal_amount);
         if amount == 0 || amount > remaining {
-            return Err(Refusal::new(1023, "Invalid amount"));
+            return Err(Refusal::new(ResponseCode::InvalidAmount, "Invalid amount"));
         }
         order.reversal_amount += amount;
         if order.reversal_amount == base {
@@ -718,12 +751,12 @@ impl Ledger {
     ) -> Result<&Order, Refusal> {
         if let Some(token) = receiver_token {
             if !self.tokens.contains_key(token) {
-                return Err(Refusal::new(1035, "Token not found"));
+                return Err(Refusal::new(ResponseCode::TokenNotFound, "Token not found"));
             }
         }
         if let Some(iban) = receiver_iban {
             if !iban.starts_with("GE") || iban.len() != 22 {
-                return Err(Refusal::new(1076, "Invalid IBAN"));
+                return Err(Refusal::new(ResponseCode::InvalidIban, "Invalid IBAN"));
             }
         }
         new.tran_type = Some("p2p credit");
@@ -753,11 +786,14 @@ impl Ledger {
     ) -> Result<&Order, Refusal> {
         let original = self.get(new.merchant_id, operation_id)?;
         if original.preauth && original.capture_amount.is_none() {
-            return Err(Refusal::new(1114, "Settlement not allowed until captured"));
+            return Err(Refusal::new(
+                ResponseCode::SettlementNotAllowedUntilCaptured,
+                "Settlement not allowed until captured",
+            ));
         }
         if original.status != Status::Approved {
             return Err(Refusal::new(
-                1019,
+                ResponseCode::OrderAlreadyHasBeenCompleted,
                 "Order already has been completed or is not paid",
             ));
         }
@@ -847,7 +883,10 @@ impl Ledger {
     ) -> Result<&Order, Refusal> {
         let order = self.get_mut(merchant_id, order_id)?;
         if order.subscription.is_none() {
-            return Err(Refusal::new(1018, "Order not found: not a subscription"));
+            return Err(Refusal::new(
+                ResponseCode::OrderNotFound,
+                "Order not found: not a subscription",
+            ));
         }
         order.subscription = Some(if action == "stop" {
             "disabled"
@@ -1136,6 +1175,24 @@ mod tests {
             l.pay_with_card(M, "d", "4444111155556666").unwrap().status,
             Status::Declined
         );
+    }
+
+    #[test]
+    fn statuses_are_the_specs() {
+        for status in [
+            Status::Created,
+            Status::Processing,
+            Status::Approved,
+            Status::Declined,
+            Status::Expired,
+            Status::Reversed,
+        ] {
+            assert_eq!(
+                OrderStatus::from_wire(status.as_str()),
+                status.order_status()
+            );
+            assert!(!status.as_str().is_empty());
+        }
     }
 
     #[test]

@@ -234,7 +234,7 @@ impl FromRequest<Arc<State>> for RequestBody {
 
 /// A Flitt-style JSON refusal (1005) that closes the connection.
 fn refusal(message: String) -> Response {
-    let mut response = crate::http::json_error(1005, message);
+    let mut response = crate::http::json_error(flitt::api::ResponseCode::InvalidFormat, message);
     response.headers_mut().insert(
         axum::http::header::CONNECTION,
         axum::http::HeaderValue::from_static("close"),
