@@ -153,3 +153,59 @@ pub async fn post_form(url: &str, body: &str) -> String {
     stream.read_to_end(&mut out).await.unwrap();
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A client of the sandbox's test merchant (both keys) with `timeout` and quick retries of
+/// reads (3 attempts, 5–20 ms apart), as the end-to-end tests use it.
+pub fn sandbox_client(
+    sandbox: &flitt_sandbox::Sandbox,
+    timeout: std::time::Duration,
+) -> flitt::Client {
+    use std::time::Duration;
+    flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .credit_key(flitt_sandbox::CREDIT_KEY)
+        .api_url(sandbox.url())
+        .timeout(timeout)
+        .retry_policy(flitt::client::RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        })
+        .build()
+        .expect("a client of the sandbox")
+}
+
+/// An in-memory writer for a `tracing` subscriber: every log line a test produced, to search
+/// for leaked secrets.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where `secret` appears in `text` as a whole token: not inside a longer run of letters and
+/// digits. A three-digit CVV is otherwise found by chance in a timestamp's microseconds or a
+/// port.
+pub fn find_token(text: &str, secret: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let alnum = |i: Option<usize>| {
+        i.and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_alphanumeric)
+    };
+    text.match_indices(secret)
+        .map(|(at, _)| at)
+        .find(|&at| !alnum(at.checked_sub(1)) && !alnum(Some(at + secret.len())))
+}

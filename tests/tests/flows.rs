@@ -22,17 +22,7 @@ fn client(sandbox: &Sandbox) -> Client {
 }
 
 fn client_with_timeout(sandbox: &Sandbox, timeout: Duration) -> Client {
-    Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
-        .credit_key(flitt_sandbox::CREDIT_KEY)
-        .api_url(sandbox.url())
-        .timeout(timeout)
-        .retry_policy(flitt::client::RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-        })
-        .build()
-        .unwrap()
+    flitt_tests::sandbox_client(sandbox, timeout)
 }
 
 fn direct(card: &str, amount: u64, preauth: bool) -> ThreeDsStep1Request {

@@ -6,22 +6,7 @@ use flitt::api::{SettlementRequest, ThreeDsStep1Request};
 use flitt::flows::{self, StepOne};
 use flitt::types::{Amount, Currency};
 use flitt_sandbox::{Fault, FaultRule, Sandbox};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const CARD: &str = "4444555566661111";
 const CVV: &str = "735";
@@ -29,7 +14,7 @@ const EXPIRY: &str = "0931";
 
 #[tokio::test(flavor = "current_thread")]
 async fn nothing_sensitive_is_logged_or_printed() {
-    let capture = Capture::default();
+    let capture = flitt_tests::LogCapture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -105,7 +90,7 @@ async fn nothing_sensitive_is_logged_or_printed() {
         printed.push(format!("{e} {e:?}"));
     }
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("flitt.request"), "the capture works: {logs}");
     assert!(logs.contains("three_ds_step1") && logs.contains("TRACE") || logs.contains("DEBUG"));
     let everything = format!("{logs}\n{}", printed.join("\n"));
@@ -120,7 +105,7 @@ async fn nothing_sensitive_is_logged_or_printed() {
         ("2.0 data", env.data.as_str()),
         ("credit key", flitt_sandbox::CREDIT_KEY),
     ] {
-        if let Some(at) = find_token(&everything, secret) {
+        if let Some(at) = flitt_tests::find_token(&everything, secret) {
             let from = everything[..at]
                 .char_indices()
                 .rev()
@@ -134,21 +119,9 @@ async fn nothing_sensitive_is_logged_or_printed() {
     }
 }
 
-/// Where `secret` appears as a whole token: not inside a longer run of letters and digits. A
-/// three-digit CVV is otherwise found by chance in a timestamp's microseconds or a port.
-fn find_token(text: &str, secret: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let alnum = |i: Option<usize>| {
-        i.and_then(|i| bytes.get(i))
-            .is_some_and(u8::is_ascii_alphanumeric)
-    };
-    text.match_indices(secret)
-        .map(|(at, _)| at)
-        .find(|&at| !alnum(at.checked_sub(1)) && !alnum(Some(at + secret.len())))
-}
-
 #[test]
 fn find_token_skips_secrets_inside_longer_runs() {
+    use flitt_tests::find_token;
     assert_eq!(find_token("12:11:59.917356Z port 47351", "735"), None);
     assert_eq!(find_token("cvv2=735&x", "735"), Some(5));
     assert_eq!(find_token("\"735\"", "735"), Some(1));

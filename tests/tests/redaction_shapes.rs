@@ -9,8 +9,6 @@ use flitt::api::{RecurringRequest, StatusRequest, ThreeDsStep1Request};
 use flitt::types::{Amount, Currency, OrderId, Sensitive};
 use flitt_tests::{RawAnswer, Recorder};
 use serde_json::{Map, Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const CARD: &str = "4444555511116666";
@@ -170,29 +168,9 @@ fn base64_of(text: &str) -> String {
     out
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Whether `secret` appears in `text` as a whole token (not inside a longer run of letters and
-/// digits, as a 3-digit CVV would by chance in a timestamp).
+/// Whether `secret` appears in `text` as a whole token.
 fn leaks(text: &str, secret: &str) -> bool {
-    let bytes = text.as_bytes();
-    let alnum = |i: Option<usize>| {
-        i.and_then(|i| bytes.get(i))
-            .is_some_and(u8::is_ascii_alphanumeric)
-    };
-    text.match_indices(secret)
-        .any(|(at, _)| !alnum(at.checked_sub(1)) && !alnum(Some(at + secret.len())))
+    flitt_tests::find_token(text, secret).is_some()
 }
 
 /// Checks `text` for every secret. A bare CVV or expiry (`exp 0931`) cannot be told from any
@@ -222,7 +200,7 @@ fn assert_clean(what: &str, text: &str, sent_card: bool) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_reply_shape_leaks_a_secret_into_errors_debug_or_logs() {
-    let capture = Capture::default();
+    let capture = flitt_tests::LogCapture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -292,7 +270,7 @@ async fn no_reply_shape_leaks_a_secret_into_errors_debug_or_logs() {
         cases += 1;
     }
     assert!(cases > 20, "every shape ran: {cases}");
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("flitt.request"), "the log was captured");
     assert_clean("TRACE log", &logs, true);
 }
