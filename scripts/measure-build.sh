@@ -36,6 +36,7 @@ base64 = "0.22"
 thiserror = "2"
 uuid = { version = "1", features = ["v4"] }
 form_urlencoded = "1"
+time = { version = "0.3.45", default-features = false, features = ["alloc", "parsing"] }
 fastrand = "2"
 tracing = { version = "0.1", default-features = false, features = ["std", "attributes"] }
 tokio = { version = "1", default-features = false, features = ["time", "rt", "rt-multi-thread", "net", "sync", "macros", "signal"] }

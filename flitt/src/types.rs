@@ -268,27 +268,16 @@ pub struct Date {
     day: u8,
 }
 
-fn days_in_month(year: u16, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
 impl Date {
     /// A date.
     ///
     /// # Errors
     /// [`Rule::Format`] when the day does not exist.
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, InvalidInput> {
-        if !(1..=9999).contains(&year)
-            || !(1..=12).contains(&month)
-            || day == 0
-            || day > days_in_month(year, month)
-        {
+        let exists = time::Month::try_from(month)
+            .and_then(|m| time::Date::from_calendar_date(i32::from(year), m, day))
+            .is_ok();
+        if !(1..=9999).contains(&year) || !exists {
             return Err(InvalidInput::new(
                 "date",
                 Rule::Format("a valid calendar date"),
@@ -349,7 +338,7 @@ impl DateTime {
     /// # Errors
     /// [`Rule::Format`] when the time of day does not exist.
     pub fn new(date: Date, hour: u8, minute: u8, second: u8) -> Result<Self, InvalidInput> {
-        if hour > 23 || minute > 59 || second > 59 {
+        if time::Time::from_hms(hour, minute, second).is_err() {
             return Err(InvalidInput::new(
                 "date",
                 Rule::Format("a valid time of day"),

@@ -8,6 +8,8 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serializer};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use time::format_description::{self, BorrowedFormatItem};
 
 /// A value decoded leniently from whatever JSON the gateway sends for it.
 ///
@@ -289,7 +291,6 @@ impl DateParts for DateTime {
 /// A small stack buffer for the wire text of numbers and dates: no allocation while signing.
 pub struct TextBuf {
     bytes: [u8; 24],
-    start: usize,
     len: usize,
     ints: itoa::Buffer,
 }
@@ -311,7 +312,6 @@ impl TextBuf {
     pub fn new() -> Self {
         Self {
             bytes: [0; 24],
-            start: 0,
             len: 0,
             ints: itoa::Buffer::new(),
         }
@@ -319,7 +319,7 @@ impl TextBuf {
 
     fn as_str(&self) -> &str {
         // Only ASCII is ever written.
-        std::str::from_utf8(&self.bytes[self.start..self.start + self.len]).unwrap_or("")
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
     }
 
     /// The decimal text of `n`.
@@ -330,7 +330,6 @@ impl TextBuf {
     /// The text of a date in `format`.
     pub fn date(&mut self, value: &impl DateParts, format: DateFormat) -> &str {
         let (date, time) = value.parts();
-        self.start = 0;
         self.len = 0;
         let _ = write_date(self, date, time, format);
         self.as_str()
@@ -354,57 +353,50 @@ pub fn date_text_matches(text: &str, format: DateFormat) -> bool {
     parse_date_text(text, format).is_some()
 }
 
+/// Each of the gateway's date formats as a `time` format description (exactly two digits for
+/// the day, month, hour, minute and second, four for the year) and the length of its text.
+const FORMATS: [(DateFormat, &str, usize); 4] = [
+    (
+        DateFormat::DmyHms,
+        "[day].[month].[year] [hour]:[minute]:[second]",
+        19,
+    ),
+    (DateFormat::Dmy, "[day].[month].[year]", 10),
+    (DateFormat::Ymd, "[year]-[month]-[day]", 10),
+    (
+        DateFormat::YmdHms,
+        "[year]-[month]-[day] [hour]:[minute]:[second]",
+        19,
+    ),
+];
+
+/// [`FORMATS`]' descriptions, parsed once. Were one refused by `time`, it would be empty and
+/// match no date (a test rules that out).
+static DESCRIPTIONS: LazyLock<[Vec<BorrowedFormatItem<'static>>; 4]> = LazyLock::new(|| {
+    FORMATS.map(|(_, text, _)| format_description::parse_borrowed::<2>(text).unwrap_or_default())
+});
+
 /// Parses date text in `format`.
 pub fn parse_date_text(text: &str, format: DateFormat) -> Option<(Date, Option<TimeOfDay>)> {
-    let num = |s: &str| -> Option<u16> {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let (day_part, time_part) = match format {
+    let (i, &(_, _, len)) = FORMATS.iter().enumerate().find(|(_, f)| f.0 == format)?;
+    // `time` also takes a signed year (`+2026`), the wire does not: the length tells.
+    if text.len() != len {
+        return None;
+    }
+    let items = DESCRIPTIONS.get(i)?;
+    let (date, hms) = match format {
         DateFormat::DmyHms | DateFormat::YmdHms => {
-            let (d, t) = text.split_once(' ')?;
-            (d, Some(t))
+            let t = time::PrimitiveDateTime::parse(text, items).ok()?;
+            (t.date(), Some((t.hour(), t.minute(), t.second())))
         }
-        DateFormat::Dmy | DateFormat::Ymd => (text, None),
+        DateFormat::Dmy | DateFormat::Ymd => (time::Date::parse(text, items).ok()?, None),
     };
-    let (y, m, d) = match format {
-        DateFormat::DmyHms | DateFormat::Dmy => {
-            let mut it = day_part.split('.');
-            let (d, m, y) = (it.next()?, it.next()?, it.next()?);
-            if it.next().is_some() || d.len() != 2 || m.len() != 2 || y.len() != 4 {
-                return None;
-            }
-            (num(y)?, num(m)?, num(d)?)
-        }
-        DateFormat::Ymd | DateFormat::YmdHms => {
-            let mut it = day_part.split('-');
-            let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-            if it.next().is_some() || d.len() != 2 || m.len() != 2 || y.len() != 4 {
-                return None;
-            }
-            (num(y)?, num(m)?, num(d)?)
-        }
-    };
-    let date = Date::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?).ok()?;
-    let time = match time_part {
-        None => None,
-        Some(t) => {
-            let mut it = t.split(':');
-            let (h, mi, s) = (it.next()?, it.next()?, it.next()?);
-            if it.next().is_some() || h.len() != 2 || mi.len() != 2 || s.len() != 2 {
-                return None;
-            }
-            let hms = (
-                u8::try_from(num(h)?).ok()?,
-                u8::try_from(num(mi)?).ok()?,
-                u8::try_from(num(s)?).ok()?,
-            );
-            DateTime::new(date, hms.0, hms.1, hms.2).ok()?;
-            Some(hms)
-        }
-    };
-    Some((date, time))
+    // Years 1 to 9999, as `Date` takes them.
+    let year = u16::try_from(date.year()).ok()?;
+    Some((
+        Date::new(year, u8::from(date.month()), date.day()).ok()?,
+        hms,
+    ))
 }
 
 macro_rules! date_serializers {
@@ -487,6 +479,61 @@ mod tests {
         ));
         assert!(date_text_matches("2026-01-02", DateFormat::Ymd));
         assert!(!date_text_matches("2026-1-02", DateFormat::Ymd));
+        assert_eq!(
+            parse_date_text("2026-01-02 03:04:05", DateFormat::YmdHms),
+            Some((Date::new(2026, 1, 2).unwrap(), Some((3, 4, 5))))
+        );
+        assert_eq!(
+            parse_date_text("29.02.2028", DateFormat::Dmy),
+            Some((Date::new(2028, 2, 29).unwrap(), None))
+        );
+        for (text, format) in [
+            ("29.02.2026", DateFormat::Dmy),
+            ("29.02.2100", DateFormat::Dmy),
+            ("31.04.2026", DateFormat::Dmy),
+            ("00.01.2026", DateFormat::Dmy),
+            ("01.13.2026", DateFormat::Dmy),
+            // Year 0 and signed or short years are not wire dates.
+            ("0000-01-02", DateFormat::Ymd),
+            ("+2026-01-02", DateFormat::Ymd),
+            ("-2026-01-02", DateFormat::Ymd),
+            ("+026-01-02", DateFormat::Ymd),
+            ("2026-01-02 03:04:60", DateFormat::YmdHms),
+            ("2026-01-02 03:60:00", DateFormat::YmdHms),
+            ("2026-01-02T03:04:05", DateFormat::YmdHms),
+            ("2026-01-02 03:04:05", DateFormat::Ymd),
+            ("2026-01-02", DateFormat::YmdHms),
+            (" 2026-01-02", DateFormat::Ymd),
+            ("2026-01-0a", DateFormat::Ymd),
+            ("2026-01-٠٢", DateFormat::Ymd),
+            ("", DateFormat::Dmy),
+        ] {
+            assert_eq!(parse_date_text(text, format), None, "{text:?} {format:?}");
+        }
+    }
+
+    #[test]
+    fn every_format_parses_what_it_writes() {
+        for (format, description, len) in FORMATS {
+            let items = format_description::parse_borrowed::<2>(description);
+            assert!(items.is_ok_and(|i| !i.is_empty()), "{description}");
+            for (y, m, d, hms) in [
+                (1, 1, 1, (0, 0, 0)),
+                (2026, 2, 28, (23, 59, 59)),
+                (9999, 12, 31, (9, 5, 0)),
+            ] {
+                let t = DateTime::new(Date::new(y, m, d).unwrap(), hms.0, hms.1, hms.2).unwrap();
+                let mut b = TextBuf::new();
+                let text = b.date(&t, format).to_owned();
+                assert_eq!(text.len(), len, "{text}");
+                let with_time = matches!(format, DateFormat::DmyHms | DateFormat::YmdHms);
+                assert_eq!(
+                    parse_date_text(&text, format),
+                    Some((t.date(), with_time.then_some(hms))),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and the callback retry schedule can be exercised without waiting.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use time::{Date, Duration, Month, PrimitiveDateTime, Time};
 
 /// The virtual clock.
 #[derive(Debug, Default)]
@@ -9,8 +10,11 @@ pub struct Clock {
     seconds: AtomicU64,
 }
 
-/// 2026-01-01 00:00:00 as days since 1970-01-01: the sandbox's epoch for order times.
-const EPOCH_DAYS: i64 = 20_454;
+/// 2026-01-01 00:00:00: the sandbox's epoch, the order time of virtual time 0.
+const EPOCH: PrimitiveDateTime = match Date::from_calendar_date(2026, Month::January, 1) {
+    Ok(date) => PrimitiveDateTime::new(date, Time::MIDNIGHT),
+    Err(_) => PrimitiveDateTime::MIN,
+};
 
 impl Clock {
     /// Seconds since the sandbox started.
@@ -23,50 +27,33 @@ impl Clock {
         self.seconds.fetch_add(seconds, Ordering::SeqCst) + seconds
     }
 
-    /// `DD.MM.YYYY hh:mm:ss` for a virtual time, as Flitt writes `order_time`.
+    /// `DD.MM.YYYY hh:mm:ss` for a virtual time, as Flitt writes `order_time`. A time past
+    /// 9999-12-31 23:59:59 (about 2.5 × 10¹¹ virtual seconds) reads as that last second.
     pub fn order_time(at: u64) -> String {
-        let days = EPOCH_DAYS + i64::try_from(at / 86_400).unwrap_or(0);
-        let (y, m, d) = civil_from_days(days);
-        let s = at % 86_400;
+        let t = i64::try_from(at)
+            .ok()
+            .and_then(|s| EPOCH.checked_add(Duration::seconds(s)))
+            .unwrap_or(PrimitiveDateTime::MAX);
         format!(
-            "{d:02}.{m:02}.{y:04} {:02}:{:02}:{:02}",
-            s / 3600,
-            s % 3600 / 60,
-            s % 60
+            "{:02}.{:02}.{:04} {:02}:{:02}:{:02}",
+            t.day(),
+            u8::from(t.month()),
+            t.year(),
+            t.hour(),
+            t.minute(),
+            t.second()
         )
     }
-}
 
-impl Clock {
-    /// Days from the sandbox's epoch (2026-01-01) to a date; negative before it.
+    /// Days from the sandbox's epoch (2026-01-01) to a date; negative before it. The callers
+    /// pass a `flitt::types::Date`'s parts, which always exist; a day that does not is day 0.
     pub fn day_number(year: u16, month: u8, day: u8) -> i64 {
-        days_from_civil(i64::from(year), u32::from(month), u32::from(day)) - EPOCH_DAYS
+        Month::try_from(month)
+            .and_then(|m| Date::from_calendar_date(i32::from(year), m, day))
+            .map_or(0, |d| {
+                i64::from(d.to_julian_day() - EPOCH.date().to_julian_day())
+            })
     }
-}
-
-/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -78,6 +65,17 @@ mod tests {
         assert_eq!(Clock::day_number(2026, 1, 1), 0);
         assert_eq!(Clock::day_number(2026, 3, 1), 59);
         assert_eq!(Clock::day_number(2025, 12, 31), -1);
+        // Leap years by the Gregorian rules: 2028 is one, 2100 is not, 2000 was.
+        assert_eq!(Clock::day_number(2029, 1, 1), 365 + 365 + 366);
+        assert_eq!(
+            Clock::day_number(2100, 3, 1) - Clock::day_number(2100, 2, 28),
+            1
+        );
+        assert_eq!(Clock::day_number(2000, 1, 1), -(26 * 365 + 7));
+        assert_eq!(Clock::day_number(1970, 1, 1), -20_454);
+        assert_eq!(Clock::day_number(1, 1, 1), -739_616);
+        assert_eq!(Clock::day_number(2026, 2, 30), 0);
+        assert_eq!(Clock::day_number(2026, 13, 1), 0);
     }
 
     #[test]
@@ -87,5 +85,12 @@ mod tests {
             Clock::order_time(59 * 86_400 + 3_661),
             "01.03.2026 01:01:01"
         );
+        assert_eq!(Clock::order_time(86_399), "01.01.2026 23:59:59");
+        // 2028-02-29 exists: 365 + 365 + 31 + 28 days on.
+        assert_eq!(
+            Clock::order_time((365 + 365 + 31 + 28) * 86_400),
+            "29.02.2028 00:00:00"
+        );
+        assert_eq!(Clock::order_time(u64::MAX), "31.12.9999 23:59:59");
     }
 }

@@ -741,7 +741,7 @@ impl Ledger {
     /// A payout (card or IBAN): a new approved order of type `p2p credit`.
     ///
     /// # Errors
-    /// 1013, 1035 (unknown receiver token), 1076 (invalid IBAN).
+    /// 1013, 1035 (unknown receiver token), 1076 (an invalid IBAN: unknown country, wrong length or check digits).
     pub fn payout(
         &mut self,
         mut new: NewOrder,
@@ -755,7 +755,7 @@ impl Ledger {
             }
         }
         if let Some(iban) = receiver_iban {
-            if !iban.starts_with("GE") || iban.len() != 22 {
+            if !crate::iban::is_valid(iban) {
                 return Err(Refusal::new(ResponseCode::InvalidIban, "Invalid IBAN"));
             }
         }
@@ -1294,5 +1294,35 @@ mod tests {
             python_json(&json!({"a": null, "b": [1, 2]})),
             r#"{"a": null, "b": [1, 2]}"#
         );
+    }
+
+    #[test]
+    fn iban_payouts_take_any_registered_country_and_refuse_bad_ibans_with_1076() {
+        let mut l = Ledger::default();
+        let payout = |id: &str| NewOrder {
+            order_id: id.into(),
+            merchant_id: M,
+            amount: 1000,
+            currency: "GEL".into(),
+            order_desc: "payout".into(),
+            ..NewOrder::default()
+        };
+        for (id, iban) in [
+            ("ge", "GE29NB0000000101904917"),
+            ("de", "DE89370400440532013000"),
+        ] {
+            let o = l.payout(payout(id), None, Some(iban), 0).unwrap();
+            assert_eq!(o.receiver_iban.as_deref(), Some(iban));
+            assert_eq!(o.status, Status::Approved);
+        }
+        // The first passed the old check by its shape (GE, 22 characters) but its check digits
+        // are wrong; XX is no registered country. Neither leaves an order behind.
+        for (id, iban) in [
+            ("sum", "GE00TB0000000000000001"),
+            ("xx", "XX89370400440532013000"),
+        ] {
+            let e = l.payout(payout(id), None, Some(iban), 0).unwrap_err();
+            assert_eq!((e.code, l.get(M, id).is_err()), (1076, true), "{iban}");
+        }
     }
 }

@@ -49,6 +49,7 @@ pub mod cards;
 mod clock;
 pub mod faults;
 mod http;
+mod iban;
 pub mod ledger;
 mod pages;
 mod reports;
