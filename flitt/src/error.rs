@@ -155,7 +155,7 @@ impl Error {
     pub(crate) fn decode(
         reason: impl fmt::Display,
         body: &[u8],
-        secrets: &crate::redact::Secrets,
+        secrets: &crate::redact::Secrets<'_>,
     ) -> Self {
         Error::Decode {
             reason: secrets.text(&reason.to_string()),

@@ -46,21 +46,34 @@ pub fn is_sensitive_key(key: &str) -> bool {
     known(crate::api::SENSITIVE_FIELDS) || known(PROTOCOL_SECRETS)
 }
 
-/// The secret values one request puts on the wire, to be masked wherever a reply echoes them.
+/// The secret values one request puts on the wire, to be masked wherever a reply echoes them:
+/// the signing keys, borrowed (never copied out of their zeroizing store), and the request's
+/// own sensitive values.
 #[derive(Clone, Default)]
-pub(crate) struct Secrets(Vec<String>);
+pub(crate) struct Secrets<'k> {
+    keys: [Option<&'k str>; 2],
+    values: Vec<String>,
+}
 
-impl std::fmt::Debug for Secrets {
+impl std::fmt::Debug for Secrets<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets({} values)", self.0.len())
+        write!(f, "Secrets({} values)", self.values.len())
     }
 }
 
-impl Secrets {
+impl<'k> Secrets<'k> {
+    /// Masks with the keys `payment` and `credit` besides the rules.
+    pub(crate) fn with_keys(payment: &'k str, credit: Option<&'k str>) -> Self {
+        Self {
+            keys: [Some(payment), credit],
+            values: Vec::new(),
+        }
+    }
+
     /// Remembers `value` when it is long enough to be matched safely.
     pub(crate) fn add(&mut self, value: &str) {
-        if value.chars().count() >= MIN_SECRET_CHARS && !self.0.iter().any(|v| v == value) {
-            self.0.push(value.to_owned());
+        if long_enough(value) && !self.values.iter().any(|v| v == value) {
+            self.values.push(value.to_owned());
         }
     }
 
@@ -96,12 +109,18 @@ impl Secrets {
     }
 
     fn mask_known(&self, text: &str) -> String {
+        let keys = self.keys.iter().flatten().copied();
+        let values = self.values.iter().map(String::as_str);
         let mut out = text.to_owned();
-        for secret in &self.0 {
+        for secret in keys.chain(values).filter(|s| long_enough(s)) {
             out = replace_tokens(&out, secret);
         }
         out
     }
+}
+
+fn long_enough(value: &str) -> bool {
+    value.chars().count() >= MIN_SECRET_CHARS
 }
 
 /// `text` with the key and card-number rules applied (no request at hand, so no known

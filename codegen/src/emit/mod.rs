@@ -20,11 +20,8 @@ use quote::{format_ident, quote};
 /// Emits the whole generated module.
 pub fn file(spec: &Spec) -> TokenStream {
     let enums = spec.enums.values().map(enums::enum_def);
-    let objects = spec.objects.values().map(|s| structs::struct_def(s, spec));
-    let responses = spec
-        .responses
-        .values()
-        .map(|s| structs::struct_def(s, spec));
+    let objects = spec.objects.values().map(structs::struct_def);
+    let responses = spec.responses.values().map(structs::struct_def);
     let endpoints = spec.endpoints.values().map(|e| requests::endpoint(e, spec));
     let codes = codes::response_codes(&spec.codes);
     let reports = reports::reports(spec.reports.values());

@@ -1,7 +1,7 @@
 //! Requests: one struct per endpoint, with its `ApiRequest` impl (endpoint facts, validation,
 //! protocol 1.0 wire values, order id).
 
-use super::structs::request_fields;
+use super::structs::request_struct;
 use super::validate::validate_field;
 use super::{doc_lines, opt_u64};
 use crate::ir::{Endpoint, Item, Protocol, ResponseShape, Spec};
@@ -60,7 +60,6 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             e.source
         ),
     ]);
-    let fields = request_fields(&e.params);
     let validations = e
         .params
         .iter()
@@ -133,16 +132,9 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     let unsigned_fields = &e.unsigned_fields;
     let creates_order = e.params.iter().any(|p| p.name == "order_id" && p.generated);
     let doc_text = &e.doc;
+    let definition = request_struct(&name, doc, &e.params);
     quote! {
-        #doc
-        #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder, ::flitt::__private::schemars::JsonSchema)]
-        #[serde(crate = "::flitt::__private::serde")]
-        #[schemars(crate = "::flitt::__private::schemars")]
-        #[builder(crate_module_path = ::flitt::__private::typed_builder)]
-        #[non_exhaustive]
-        pub struct #name {
-            #(#fields)*
-        }
+        #definition
         impl ::flitt::request::ApiRequest for #name {
             type Response = #response_ty;
             const ENDPOINT: ::flitt::request::Endpoint = ::flitt::request::Endpoint {

@@ -3,14 +3,14 @@
 
 use super::doc_lines;
 use super::validate::validate_field;
-use crate::ir::{Direction, Item, Spec, Struct};
+use crate::ir::{Direction, Item, Struct};
 use crate::naming::{camel, field_ident as rust_field_ident};
 use crate::types::WireType;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// One object or response.
-pub fn struct_def(s: &Struct, spec: &Spec) -> TokenStream {
+pub fn struct_def(s: &Struct) -> TokenStream {
     let name = format_ident!("{}{}", camel(&s.name), s.kind.type_suffix());
     let kind = s.kind.spelling();
     let doc = doc_lines(&[
@@ -20,7 +20,7 @@ pub fn struct_def(s: &Struct, spec: &Spec) -> TokenStream {
     ]);
     match s.direction {
         Direction::Response => response_struct(s, &name, doc),
-        Direction::Request => request_object(s, &name, doc, spec),
+        Direction::Request => request_object(s, &name, doc),
     }
 }
 
@@ -88,8 +88,8 @@ pub fn request_fields(items: &[Item]) -> Vec<TokenStream> {
         .collect()
 }
 
-fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream, _spec: &Spec) -> TokenStream {
-    let fields = request_fields(&s.fields);
+fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStream {
+    let definition = request_struct(name, doc, &s.fields);
     let path = quote!(path);
     // Objects travel only in protocol 2.0, where `|` is harmless.
     let validations = s
@@ -97,15 +97,7 @@ fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream, _spec: &Spec)
         .iter()
         .map(|f| validate_field(f, Some(&path), false));
     quote! {
-        #doc
-        #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder, ::flitt::__private::schemars::JsonSchema)]
-        #[serde(crate = "::flitt::__private::serde")]
-        #[schemars(crate = "::flitt::__private::schemars")]
-        #[builder(crate_module_path = ::flitt::__private::typed_builder)]
-        #[non_exhaustive]
-        pub struct #name {
-            #(#fields)*
-        }
+        #definition
         impl #name {
             /// Checks every spec rule; `path` names this object in the error (`recurring_data`).
             ///
@@ -121,6 +113,23 @@ fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream, _spec: &Spec)
 }
 
 /// The Rust type of a request-side value (not wrapped in `Option`).
+/// A request struct (an endpoint's or a nested object's): serialized, built with a typed
+/// builder, described by a JSON schema.
+pub(super) fn request_struct(name: &syn::Ident, doc: TokenStream, items: &[Item]) -> TokenStream {
+    let fields = request_fields(items);
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder, ::flitt::__private::schemars::JsonSchema)]
+        #[serde(crate = "::flitt::__private::serde")]
+        #[schemars(crate = "::flitt::__private::schemars")]
+        #[builder(crate_module_path = ::flitt::__private::typed_builder)]
+        #[non_exhaustive]
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
 fn request_type(item: &Item) -> TokenStream {
     match &item.ty {
         WireType::Str(_) if item.sensitive => {

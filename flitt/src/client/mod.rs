@@ -340,18 +340,19 @@ impl Client {
     }
 
     /// The keys' text, masked in every error this client makes.
-    fn key_secrets(&self) -> Secrets {
-        let mut secrets = Secrets::default();
-        secrets.add(self.inner.secret.expose_for_redaction());
-        if let Some(key) = &self.inner.credit_key {
-            secrets.add(key.expose_for_redaction());
-        }
-        secrets
+    fn key_secrets(&self) -> Secrets<'_> {
+        Secrets::with_keys(
+            self.inner.secret.expose_for_redaction(),
+            self.inner
+                .credit_key
+                .as_ref()
+                .map(SecretKey::expose_for_redaction),
+        )
     }
 
     /// The sensitive values `request` puts on the wire (card data, tokens, PaRes, MD) and the
     /// keys: a reply that echoes them, in any shape, has them masked in errors.
-    fn secrets_of<R: ApiRequest>(&self, request: &R) -> Secrets {
+    fn secrets_of<R: ApiRequest>(&self, request: &R) -> Secrets<'_> {
         let endpoint = R::ENDPOINT;
         let mut secrets = self.key_secrets();
         request.visit_wire(&self.inner.merchant_id, &mut |name, value| {
@@ -399,7 +400,7 @@ impl Client {
         endpoint: &Endpoint,
         order_id: Option<OrderId>,
         cause: Error,
-        secrets: &Secrets,
+        secrets: &Secrets<'_>,
     ) -> Result<Value, Error> {
         tracing::warn!(
             endpoint = endpoint.name,
@@ -467,7 +468,7 @@ impl Client {
 }
 
 /// Adds every string under a sensitive key of `value`, at any depth.
-fn collect_sensitive(value: &Value, secrets: &mut Secrets) {
+fn collect_sensitive(value: &Value, secrets: &mut Secrets<'_>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {

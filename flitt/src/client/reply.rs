@@ -14,7 +14,7 @@ pub(super) struct Reply {
     pub(super) body: Vec<u8>,
 }
 
-pub(super) fn http_error(reply: &Reply, secrets: &Secrets) -> Error {
+pub(super) fn http_error(reply: &Reply, secrets: &Secrets<'_>) -> Error {
     Error::HttpStatus {
         status: reply.status,
         excerpt: secrets.excerpt(&reply.body),
@@ -25,7 +25,7 @@ pub(super) fn http_error(reply: &Reply, secrets: &Secrets) -> Error {
 /// (serde's messages quote the offending value).
 pub(super) fn decode<T: serde::de::DeserializeOwned>(
     value: &Value,
-    secrets: &Secrets,
+    secrets: &Secrets<'_>,
 ) -> Result<T, Error> {
     T::deserialize(value).map_err(|e| Error::decode(e, value.to_string().as_bytes(), secrets))
 }
@@ -39,7 +39,7 @@ pub(super) fn check_reply(
     endpoint: &Endpoint,
     key: &SecretKey,
     reply: &Reply,
-    secrets: &Secrets,
+    secrets: &Secrets<'_>,
 ) -> Result<Value, Error> {
     let body = reply.body.as_slice();
     let bad = |reason: &str| Error::decode(reason, body, secrets);
@@ -148,7 +148,7 @@ pub(super) fn check_reply(
 /// message is redacted: gateways quote card numbers and parameters back.
 pub(crate) fn gateway_error(
     map: &Map<String, Value>,
-    secrets: &Secrets,
+    secrets: &Secrets<'_>,
     message_alone: bool,
 ) -> Option<GatewayError> {
     let failure = map.get("response_status").and_then(Value::as_str) == Some("failure");

@@ -61,7 +61,7 @@ impl Client {
         endpoint: &Endpoint,
         content_type: &'static str,
         body: Vec<u8>,
-        secrets: &Secrets,
+        secrets: &Secrets<'_>,
     ) -> Result<Value, Attempt> {
         let url = format!("{}{}", self.inner.api_url, endpoint.path);
         let retry = self.inner.retry;
@@ -98,7 +98,7 @@ impl Client {
         url: &str,
         content_type: &'static str,
         body: Vec<u8>,
-        secrets: &Secrets,
+        secrets: &Secrets<'_>,
     ) -> Result<Value, Attempt> {
         let key = self.key_for(endpoint).map_err(Attempt::Final)?;
         let sent = self
