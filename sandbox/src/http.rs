@@ -2,10 +2,11 @@
 //! merchant, the signature and the parameters against the spec, run it on the ledger, and
 //! answer in the request's format, signed, with any injected fault applied.
 
+use crate::endpoints::handle;
 use crate::faults::Fault;
-use crate::ledger::{NewOrder, Order, Refusal, Status, order_fields};
+use crate::ledger::Refusal;
 use crate::serve::RequestBody;
-use crate::{Clock, State, lock, pages, sign};
+use crate::{State, lock, pages, sign};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxumState;
@@ -15,19 +16,23 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use flitt::api::ResponseCode;
-use flitt::request::{Endpoint, ParamKind, Protocol, SigningKey};
+use flitt::request::{ApiRequest as _, Endpoint, ParamKind, Protocol, SigningKey};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
+    let report_path = flitt::api::CompanyReportRequest::ENDPOINT.path;
     Router::new()
         .route(
-            "/authorizer/token/application/get",
+            flitt::api::ReportsTokenRequest::ENDPOINT.path,
             post(crate::reports::token),
         )
-        .route("/api/extend/company/report/", post(crate::reports::report))
-        .route("/api/extend/company/report", post(crate::reports::report))
+        .route(report_path, post(crate::reports::report))
+        .route(
+            report_path.trim_end_matches('/'),
+            post(crate::reports::report),
+        )
         .route("/api/{*path}", post(api))
         .route("/sandbox/acs", post(pages::acs))
         .route("/sandbox/checkout/{token}", get(pages::checkout_page))
@@ -37,27 +42,27 @@ pub(crate) fn router(state: Arc<State>) -> Router {
 
 /// How the request came, so the reply goes back the same way.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Form,
     V2,
 }
 
-struct Incoming {
-    format: Format,
-    fields: Map<String, Value>,
+pub(crate) struct Incoming {
+    pub(crate) format: Format,
+    pub(crate) fields: Map<String, Value>,
     /// The 2.0 `data` and `signature` as received.
     v2: Option<(String, String)>,
 }
 
 /// What a handler answers.
 pub(crate) struct Reply {
-    body: Value,
+    pub(crate) body: Value,
     /// Sign the (object) reply with this key.
-    sign_with: Option<&'static str>,
+    pub(crate) sign_with: Option<&'static str>,
 }
 
-fn refuse(code: ResponseCode, message: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(code: ResponseCode, message: impl Into<String>) -> Refusal {
     Refusal::new(code, message)
 }
 
@@ -134,7 +139,7 @@ fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
     ))
 }
 
-fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
     match fields.get(key)? {
         Value::String(s) if s.is_empty() => None,
         Value::String(s) => Some(s.clone()),
@@ -144,7 +149,7 @@ fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn number(fields: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
+pub(crate) fn number(fields: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
     text(fields, key)
         .ok_or_else(|| {
             refuse(
@@ -496,83 +501,17 @@ fn json_response(v: &Value) -> Response {
         .into_response()
 }
 
-/// One end of the legacy report's range, `DD.MM.YYYY HH:MM:SS`, as virtual seconds (negative
-/// before the sandbox's epoch, 2026-01-01).
-fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
-    let value = text(fields, key).unwrap_or_default();
-    let (date, time) =
-        flitt::__private::wire::parse_date_text(&value, flitt::types::DateFormat::DmyHms)
-            .ok_or_else(|| {
-                refuse(
-                    ResponseCode::ParameterIsIncorrect,
-                    format!("Parameter `{key}` is incorrect"),
-                )
-            })?;
-    let (h, m, s) = time.unwrap_or((0, 0, 0));
-    Ok(
-        Clock::day_number(date.year(), date.month(), date.day()) * 86_400
-            + i64::from(h) * 3600
-            + i64::from(m) * 60
-            + i64::from(s),
-    )
-}
-
-/// The schedule of a subscription request's `recurring_data`: `start_time` (YYYY-MM-DD) is
-/// read on the virtual calendar (day 0 is 2026-01-01), and a month is 30 days.
-fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Schedule, Refusal> {
-    let Some(Value::Object(data)) = fields.get("recurring_data") else {
-        return Err(refuse(
-            ResponseCode::ParameterIsMissing,
-            "Parameter `recurring_data` is missing",
-        ));
-    };
-    let every = number(data, "every")?;
-    let unit = match text(data, "period").as_deref() {
-        Some("day") => 86_400,
-        Some("week") => 7 * 86_400,
-        Some("month") => 30 * 86_400,
-        _ => {
-            return Err(refuse(
-                ResponseCode::ParameterIsIncorrect,
-                "Parameter `recurring_data.period` is incorrect",
-            ));
-        }
-    };
-    let start = text(data, "start_time").unwrap_or_default();
-    let day = flitt::__private::wire::parse_date_text(&start, flitt::types::DateFormat::Ymd)
-        .map(|(d, _)| Clock::day_number(d.year(), d.month(), d.day()))
-        .ok_or_else(|| {
-            refuse(
-                ResponseCode::ParameterIsIncorrect,
-                "Parameter `recurring_data.start_time` is incorrect",
-            )
-        })?;
-    let next_at = u64::try_from(day).map_or(now, |d| (d * 86_400).max(now));
-    Ok(crate::ledger::Schedule {
-        amount: number(data, "amount")?,
-        every: every.checked_mul(unit).ok_or_else(|| {
-            refuse(
-                ResponseCode::ParameterIsIncorrect,
-                "Parameter `recurring_data.every` is incorrect",
-            )
-        })?,
-        next_at,
-        remaining: text(data, "quantity").and_then(|q| q.parse().ok()),
-        charged: 0,
-    })
-}
-
 /// What the checks before the ledger established about a request.
-struct Admitted {
-    endpoint: &'static Endpoint,
-    merchant_id: u64,
-    secret: &'static str,
-    credit: bool,
+pub(crate) struct Admitted {
+    pub(crate) endpoint: &'static Endpoint,
+    pub(crate) merchant_id: u64,
+    pub(crate) secret: &'static str,
+    pub(crate) credit: bool,
 }
 
 /// Everything the gateway checks before the ledger: the endpoint, the merchant, the
 /// signature (first, as the gateway does), then the parameters against the spec.
-fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal> {
+pub(crate) fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal> {
     let fields = &incoming.fields;
     // Any value counts as given (a 2.0 `recurring_data` is an object); fixed flags are text.
     let given = |name: &str| fields.get(name).map(|v| v.as_str().unwrap_or(""));
@@ -617,7 +556,7 @@ fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal> {
                 )
             })?;
             let mut signed = fields.clone();
-            if endpoint.name == "transaction_list" {
+            if crate::endpoints::is::<flitt::api::TransactionListRequest>(endpoint) {
                 // The documented vector signs transaction_list without `version`.
                 signed.remove("version");
             }
@@ -653,304 +592,4 @@ pub(crate) fn parse_and_admit<'a>(
         }
     }
     Err(first.unwrap_or(1002))
-}
-
-/// The sandbox merchant's tax id, the key of its receipts in `fiscalisation_data`.
-const FISCAL_TAX_ID: &str = "300000001";
-
-/// The fiscal receipt of a paid order, built from the ledger, in the documented entry shape
-/// (one entry per tax id: the sale).
-fn fiscal_receipt(o: &Order, base_url: &str) -> Value {
-    let time = Clock::order_time(o.created_at);
-    let receipt_id = format!("{}-0", o.payment_id);
-    json!({
-        "status_code": 0,
-        "message": {"en": "Receipt registered", "ru": "Чек зарегистрирован", "uz": "Chek ro'yxatga olindi"},
-        "code": "0",
-        "terminal_id": "SANDBOX0001",
-        "date": time,
-        "fiscal_sign": format!("{:012}", o.payment_id.wrapping_mul(7_919) % 1_000_000_000_000),
-        "qr_code_url": format!("{base_url}/sandbox/receipt/{receipt_id}"),
-        "type": "sale",
-        "receipt_id": receipt_id,
-        "external": null,
-        "processed_date": time,
-    })
-}
-
-fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
-    let fields = &incoming.fields;
-    let Admitted {
-        endpoint,
-        merchant_id,
-        secret,
-        credit,
-    } = admit(path, &incoming)?;
-    let now = state.clock.now();
-    let time = Clock::order_time(now);
-    let mut ledger = lock(&state.ledger);
-    ledger.expire(now);
-    let new_order = || -> Result<NewOrder, Refusal> {
-        Ok(NewOrder {
-            order_id: text(fields, "order_id").unwrap_or_default(),
-            merchant_id,
-            amount: text(fields, "amount").map_or(Ok(0), |_| number(fields, "amount"))?,
-            currency: text(fields, "currency").unwrap_or_default(),
-            order_desc: text(fields, "order_desc").unwrap_or_default(),
-            preauth: text(fields, "preauth").as_deref() == Some("Y"),
-            wants_token: text(fields, "required_rectoken").as_deref() == Some("Y"),
-            lifetime: text(fields, "lifetime").and_then(|l| l.parse().ok()),
-            server_callback_url: text(fields, "server_callback_url"),
-            response_url: text(fields, "response_url"),
-            merchant_data: text(fields, "merchant_data").unwrap_or_default(),
-            tran_type: None,
-        })
-    };
-    let order_id = || text(fields, "order_id").unwrap_or_default();
-    let signed = |body: Value| Reply {
-        body,
-        sign_with: Some(secret),
-    };
-    let callback = |o: &Order| -> Option<(String, Map<String, Value>)> {
-        o.server_callback_url
-            .clone()
-            .map(|url| (url, order_fields(o, &time)))
-    };
-    let (reply, owed) = match endpoint.name {
-        "checkout_url" | "checkout_verification" | "checkout_subscription" | "checkout_token" => {
-            let mut new = new_order()?;
-            if endpoint.name == "checkout_verification" {
-                new.tran_type = Some("verification");
-            }
-            // The schedule is checked before the order exists, so a refusal leaves nothing.
-            let plan = if endpoint.name == "checkout_subscription" {
-                Some(schedule(fields, now)?)
-            } else {
-                None
-            };
-            let payment_id = ledger.create(new, now)?.payment_id;
-            let token = ledger.issue_checkout_token(merchant_id, &order_id())?;
-            if let Some(plan) = plan {
-                ledger.make_subscription(merchant_id, &order_id(), plan)?;
-            }
-            let url = format!("{}/sandbox/checkout/{token}", state.base_url);
-            let body = if endpoint.name == "checkout_token" {
-                json!({"token": token, "response_status": "success"})
-            } else {
-                json!({"checkout_url": url, "payment_id": payment_id.to_string(), "response_status": "success"})
-            };
-            let reply = if incoming.format == Format::V2 {
-                signed(body)
-            } else {
-                Reply {
-                    body,
-                    sign_with: None,
-                }
-            };
-            (reply, None)
-        }
-        "status" => {
-            let o = ledger.get(merchant_id, &order_id())?;
-            (signed(Value::Object(order_fields(o, &time))), None)
-        }
-        "capture" => {
-            let amount = number(fields, "amount")?;
-            let currency = text(fields, "currency").unwrap_or_default();
-            let o = ledger.capture(merchant_id, &order_id(), amount, &currency)?;
-            let body = json!({
-                "order_id": o.order_id,
-                "merchant_id": o.merchant_id,
-                "capture_status": o.capture_status.unwrap_or(""),
-                "capture_amount": o.capture_amount.map(|c| c.to_string()).unwrap_or_default(),
-                "response_code": "",
-                "response_description": "",
-                "response_status": "success",
-            });
-            (
-                Reply {
-                    body,
-                    sign_with: None,
-                },
-                None,
-            )
-        }
-        "reverse" => {
-            let amount = number(fields, "amount")?;
-            let currency = text(fields, "currency").unwrap_or_default();
-            let reverse_id = text(fields, "reverse_id");
-            let (o, reversed) = ledger.reverse(
-                merchant_id,
-                &order_id(),
-                amount,
-                &currency,
-                reverse_id.as_deref(),
-            )?;
-            let body = json!({
-                "order_id": o.order_id,
-                "merchant_id": o.merchant_id,
-                "reverse_status": "approved",
-                "reversal_amount": reversed.to_string(),
-                "reverse_id": reverse_id.unwrap_or_default(),
-                "transaction_id": o.transactions.last().map(|t| t.id).unwrap_or(0),
-                "response_code": "",
-                "response_description": "",
-                "response_status": "success",
-            });
-            let owed = callback(o);
-            (signed(body), owed)
-        }
-        "transaction_list" => {
-            let o = ledger.get(merchant_id, &order_id())?;
-            let list: Vec<Value> = o
-                .transactions
-                .iter()
-                .map(|t| {
-                    json!({
-                        "id": t.id,
-                        "payment_id": o.payment_id,
-                        "parent_tran_id": t.parent.map_or(json!(""), |p| json!(p)),
-                        "tran_type": t.tran_type,
-                        "amount": format!("{:.2}", t.amount as f64 / 100.0),
-                        "actual_amount": format!("{:.2}", t.amount as f64 / 100.0),
-                        "currency": o.currency,
-                        "transaction_status": t.status,
-                        "preauth": if o.preauth { "Y" } else { "N" },
-                        "protocol": "",
-                        "istest": true,
-                    })
-                })
-                .collect();
-            (
-                Reply {
-                    body: Value::Array(list),
-                    sign_with: None,
-                },
-                None,
-            )
-        }
-        "recurring" => {
-            let token = text(fields, "rectoken").unwrap_or_default();
-            let o = ledger.charge_token(new_order()?, &token, now)?;
-            (signed(Value::Object(order_fields(o, &time))), callback(o))
-        }
-        "three_ds_step1" => {
-            let new = new_order()?;
-            let id = new.order_id.clone();
-            ledger.create(new, now)?;
-            let card = text(fields, "card_number").unwrap_or_default();
-            let o = ledger.pay_with_card(merchant_id, &id, &card)?;
-            match &o.three_ds {
-                Some(pending) => {
-                    let body = json!({
-                        "response_status": "success",
-                        "acs_url": format!("{}/sandbox/acs", state.base_url),
-                        "pareq": pending.pareq,
-                        "md": pending.md,
-                    });
-                    (
-                        Reply {
-                            body,
-                            sign_with: None,
-                        },
-                        None,
-                    )
-                }
-                None => (signed(Value::Object(order_fields(o, &time))), callback(o)),
-            }
-        }
-        "three_ds_step2" => {
-            let pares = text(fields, "pares").unwrap_or_default();
-            let md = text(fields, "md").unwrap_or_default();
-            let o = ledger.complete_three_ds(merchant_id, &order_id(), &md, &pares)?;
-            (signed(Value::Object(order_fields(o, &time))), callback(o))
-        }
-        "p2p_credit" | "iban_credit" => {
-            let token = text(fields, "receiver_rectoken");
-            let iban = text(fields, "receiver_iban");
-            if endpoint.name == "p2p_credit"
-                && token.is_none()
-                && text(fields, "receiver_card_number").is_none()
-                && text(fields, "external_rectoken").is_none()
-            {
-                return Err(refuse(
-                    ResponseCode::ParameterIsMissing,
-                    "Parameter `receiver_rectoken` is missing",
-                ));
-            }
-            let o = ledger.payout(new_order()?, token.as_deref(), iban.as_deref(), now)?;
-            let mut body = order_fields(o, &time);
-            if let Some(i) = &o.receiver_iban {
-                body.insert("receiver_iban".into(), json!(i));
-            }
-            (signed(Value::Object(body)), callback(o))
-        }
-        "settlement" => {
-            let operation = text(fields, "operation_id").unwrap_or_default();
-            let o = ledger.settle(new_order()?, &operation, now)?;
-            (signed(Value::Object(order_fields(o, &time))), None)
-        }
-        "subscription" => {
-            let action = text(fields, "action").unwrap_or_default();
-            let o = ledger.subscription_action(merchant_id, &order_id(), &action)?;
-            let body = json!({
-                "order_id": o.order_id,
-                "merchant_id": o.merchant_id,
-                "status": o.subscription.unwrap_or(""),
-                "response_status": "success",
-            });
-            (signed(body), None)
-        }
-        "fiscal_data" => {
-            let o = ledger.get(merchant_id, &order_id())?;
-            let captured = !o.preauth || o.capture_status == Some("captured");
-            if !matches!(o.status, Status::Approved | Status::Reversed) || !captured {
-                // FACTS 2.1: receipts exist once the order is captured (or paid without a hold).
-                return Err(refuse(
-                    ResponseCode::OrderAlreadyHasBeenCompleted,
-                    "Order is not paid",
-                ));
-            }
-            let body = json!({
-                "order_id": o.order_id,
-                "fiscalisation_data": { FISCAL_TAX_ID: fiscal_receipt(o, &state.base_url) },
-                "response_status": "success",
-            });
-            (
-                Reply {
-                    body,
-                    sign_with: None,
-                },
-                None,
-            )
-        }
-        "legacy_reports" => {
-            let from = range_end(fields, "date_from")?;
-            let to = range_end(fields, "date_to")?;
-            let list: Vec<Value> = ledger
-                .orders()
-                .filter(|o| o.merchant_id == merchant_id)
-                .filter(|o| (from..=to).contains(&i64::try_from(o.created_at).unwrap_or(i64::MAX)))
-                .map(|o| Value::Object(order_fields(o, &Clock::order_time(o.created_at))))
-                .collect();
-            (
-                Reply {
-                    body: Value::Array(list),
-                    sign_with: None,
-                },
-                None,
-            )
-        }
-        other => {
-            return Err(refuse(
-                ResponseCode::ApplicationError,
-                format!("Application error: `{other}` is not served by the sandbox"),
-            ));
-        }
-    };
-    drop(ledger);
-    if let Some((url, fields)) = owed {
-        let key = State::secret(merchant_id, credit).unwrap_or(secret);
-        state.queue_callback(&url, fields, key);
-    }
-    Ok(reply)
 }

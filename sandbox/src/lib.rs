@@ -47,6 +47,7 @@
 
 pub mod cards;
 mod clock;
+mod endpoints;
 pub mod faults;
 mod http;
 mod iban;

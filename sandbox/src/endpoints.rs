@@ -1,0 +1,544 @@
+//! What each endpoint does on the ledger.
+//!
+//! Handlers are found by the generated request type the spec names their endpoint by
+//! ([`HANDLERS`]): an endpoint renamed in the spec renames its type, so this table stops
+//! compiling, and an endpoint added to the spec without a handler fails the test
+//! `every_pay_host_endpoint_has_a_handler`.
+
+use crate::http::{Admitted, Format, Incoming, Reply, admit, number, refuse, text};
+use crate::ledger::{Ledger, NewOrder, Order, Refusal, Status, order_fields};
+use crate::{Clock, State, lock};
+use flitt::api;
+use flitt::api::ResponseCode;
+use flitt::request::{ApiRequest, Endpoint};
+use serde_json::{Map, Value, json};
+use std::sync::{Arc, MutexGuard};
+
+/// What a handler does with one admitted request.
+type Handler = fn(&mut Call<'_>) -> Result<Handled, Refusal>;
+
+/// The spec name of a request type's endpoint, for the dispatch table.
+const fn name<R: ApiRequest>() -> &'static str {
+    R::ENDPOINT.name
+}
+
+/// Every endpoint the sandbox serves under `/api/`, keyed by its generated request type.
+const HANDLERS: &[(&str, Handler)] = &[
+    (name::<api::CheckoutUrlRequest>(), checkout_url),
+    (
+        name::<api::CheckoutVerificationRequest>(),
+        checkout_verification,
+    ),
+    (
+        name::<api::CheckoutSubscriptionRequest>(),
+        checkout_subscription,
+    ),
+    (name::<api::CheckoutTokenRequest>(), checkout_token),
+    (name::<api::StatusRequest>(), status),
+    (name::<api::CaptureRequest>(), capture),
+    (name::<api::ReverseRequest>(), reverse),
+    (name::<api::TransactionListRequest>(), transaction_list),
+    (name::<api::RecurringRequest>(), recurring),
+    (name::<api::ThreeDsStep1Request>(), three_ds_step1),
+    (name::<api::ThreeDsStep2Request>(), three_ds_step2),
+    (name::<api::P2pCreditRequest>(), p2p_credit),
+    (name::<api::IbanCreditRequest>(), iban_credit),
+    (name::<api::SettlementRequest>(), settlement),
+    (name::<api::SubscriptionRequest>(), subscription),
+    (name::<api::FiscalDataRequest>(), fiscal_data),
+    (name::<api::LegacyReportsRequest>(), legacy_reports),
+];
+
+/// Whether `endpoint` is the one request type `R` is for.
+pub(crate) fn is<R: ApiRequest>(endpoint: &Endpoint) -> bool {
+    endpoint.name == name::<R>()
+}
+
+/// One admitted request on its way through the ledger.
+struct Call<'a> {
+    ctx: Ctx<'a>,
+    ledger: MutexGuard<'a, Ledger>,
+}
+
+/// What a handler knows about its request, apart from the ledger it changes.
+struct Ctx<'a> {
+    state: &'a Arc<State>,
+    incoming: &'a Incoming,
+    fields: &'a Map<String, Value>,
+    merchant_id: u64,
+    secret: &'static str,
+    now: u64,
+    /// `now` as the gateway writes `order_time`.
+    time: String,
+}
+
+/// A handler's answer, and the server callback it owes (the URL and the order's fields).
+struct Handled {
+    reply: Reply,
+    owed: Option<(String, Map<String, Value>)>,
+}
+
+impl Handled {
+    fn reply(reply: Reply) -> Self {
+        Self { reply, owed: None }
+    }
+}
+
+impl Ctx<'_> {
+    fn order_id(&self) -> String {
+        text(self.fields, "order_id").unwrap_or_default()
+    }
+
+    fn new_order(&self) -> Result<NewOrder, Refusal> {
+        let fields = self.fields;
+        Ok(NewOrder {
+            order_id: self.order_id(),
+            merchant_id: self.merchant_id,
+            amount: text(fields, "amount").map_or(Ok(0), |_| number(fields, "amount"))?,
+            currency: text(fields, "currency").unwrap_or_default(),
+            order_desc: text(fields, "order_desc").unwrap_or_default(),
+            preauth: text(fields, "preauth").as_deref() == Some("Y"),
+            wants_token: text(fields, "required_rectoken").as_deref() == Some("Y"),
+            lifetime: text(fields, "lifetime").and_then(|l| l.parse().ok()),
+            server_callback_url: text(fields, "server_callback_url"),
+            response_url: text(fields, "response_url"),
+            merchant_data: text(fields, "merchant_data").unwrap_or_default(),
+            tran_type: None,
+        })
+    }
+
+    fn signed(&self, body: Value) -> Reply {
+        Reply {
+            body,
+            sign_with: Some(self.secret),
+        }
+    }
+
+    /// The order's fields as a signed reply, with the callback it owes.
+    fn order_reply(&self, o: &Order) -> Handled {
+        Handled {
+            reply: self.signed(Value::Object(order_fields(o, &self.time))),
+            owed: self.callback(o),
+        }
+    }
+
+    fn callback(&self, o: &Order) -> Option<(String, Map<String, Value>)> {
+        o.server_callback_url
+            .clone()
+            .map(|url| (url, order_fields(o, &self.time)))
+    }
+}
+
+fn unsigned(body: Value) -> Reply {
+    Reply {
+        body,
+        sign_with: None,
+    }
+}
+
+/// Runs an admitted request on the ledger and queues the callback it owes.
+pub(crate) fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Result<Reply, Refusal> {
+    let Admitted {
+        endpoint,
+        merchant_id,
+        secret,
+        credit,
+    } = admit(path, &incoming)?;
+    let Some(&(_, handler)) = HANDLERS.iter().find(|(name, _)| *name == endpoint.name) else {
+        return Err(refuse(
+            ResponseCode::ApplicationError,
+            format!(
+                "Application error: `{}` is not served by the sandbox",
+                endpoint.name
+            ),
+        ));
+    };
+    let now = state.clock.now();
+    let mut ledger = lock(&state.ledger);
+    ledger.expire(now);
+    let mut call = Call {
+        ctx: Ctx {
+            state,
+            incoming: &incoming,
+            fields: &incoming.fields,
+            merchant_id,
+            secret,
+            now,
+            time: Clock::order_time(now),
+        },
+        ledger,
+    };
+    let Handled { reply, owed } = handler(&mut call)?;
+    drop(call);
+    if let Some((url, fields)) = owed {
+        let key = State::secret(merchant_id, credit).unwrap_or(secret);
+        state.queue_callback(&url, fields, key);
+    }
+    Ok(reply)
+}
+
+/// What a checkout endpoint makes besides the order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checkout {
+    Url,
+    Verification,
+    Subscription,
+    Token,
+}
+
+fn checkout_url(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    checkout(call, Checkout::Url)
+}
+
+fn checkout_verification(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    checkout(call, Checkout::Verification)
+}
+
+fn checkout_subscription(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    checkout(call, Checkout::Subscription)
+}
+
+fn checkout_token(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    checkout(call, Checkout::Token)
+}
+
+fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handled, Refusal> {
+    let mut new = ctx.new_order()?;
+    if kind == Checkout::Verification {
+        new.tran_type = Some("verification");
+    }
+    // The schedule is checked before the order exists, so a refusal leaves nothing.
+    let plan = if kind == Checkout::Subscription {
+        Some(schedule(ctx.fields, ctx.now)?)
+    } else {
+        None
+    };
+    let (merchant_id, order_id) = (ctx.merchant_id, ctx.order_id());
+    let payment_id = ledger.create(new, ctx.now)?.payment_id;
+    let token = ledger.issue_checkout_token(merchant_id, &order_id)?;
+    if let Some(plan) = plan {
+        ledger.make_subscription(merchant_id, &order_id, plan)?;
+    }
+    let url = format!("{}/sandbox/checkout/{token}", ctx.state.base_url);
+    let body = if kind == Checkout::Token {
+        json!({"token": token, "response_status": "success"})
+    } else {
+        json!({"checkout_url": url, "payment_id": payment_id.to_string(), "response_status": "success"})
+    };
+    Ok(Handled::reply(if ctx.incoming.format == Format::V2 {
+        ctx.signed(body)
+    } else {
+        unsigned(body)
+    }))
+}
+
+fn status(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let o = ledger.get(ctx.merchant_id, &ctx.order_id())?;
+    Ok(Handled::reply(
+        ctx.signed(Value::Object(order_fields(o, &ctx.time))),
+    ))
+}
+
+fn capture(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let amount = number(ctx.fields, "amount")?;
+    let currency = text(ctx.fields, "currency").unwrap_or_default();
+    let order_id = ctx.order_id();
+    let o = ledger.capture(ctx.merchant_id, &order_id, amount, &currency)?;
+    Ok(Handled::reply(unsigned(json!({
+        "order_id": o.order_id,
+        "merchant_id": o.merchant_id,
+        "capture_status": o.capture_status.unwrap_or(""),
+        "capture_amount": o.capture_amount.map(|c| c.to_string()).unwrap_or_default(),
+        "response_code": "",
+        "response_description": "",
+        "response_status": "success",
+    }))))
+}
+
+fn reverse(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let amount = number(ctx.fields, "amount")?;
+    let currency = text(ctx.fields, "currency").unwrap_or_default();
+    let reverse_id = text(ctx.fields, "reverse_id");
+    let order_id = ctx.order_id();
+    let merchant_id = ctx.merchant_id;
+    let (o, reversed) = ledger.reverse(
+        merchant_id,
+        &order_id,
+        amount,
+        &currency,
+        reverse_id.as_deref(),
+    )?;
+    let body = json!({
+        "order_id": o.order_id,
+        "merchant_id": o.merchant_id,
+        "reverse_status": "approved",
+        "reversal_amount": reversed.to_string(),
+        "reverse_id": reverse_id.unwrap_or_default(),
+        "transaction_id": o.transactions.last().map(|t| t.id).unwrap_or(0),
+        "response_code": "",
+        "response_description": "",
+        "response_status": "success",
+    });
+    let o = ledger.get(merchant_id, &order_id)?;
+    Ok(Handled {
+        reply: ctx.signed(body),
+        owed: ctx.callback(o),
+    })
+}
+
+fn transaction_list(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let o = ledger.get(ctx.merchant_id, &ctx.order_id())?;
+    let list = o
+        .transactions
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "payment_id": o.payment_id,
+                "parent_tran_id": t.parent.map_or(json!(""), |p| json!(p)),
+                "tran_type": t.tran_type,
+                "amount": format!("{:.2}", t.amount as f64 / 100.0),
+                "actual_amount": format!("{:.2}", t.amount as f64 / 100.0),
+                "currency": o.currency,
+                "transaction_status": t.status,
+                "preauth": if o.preauth { "Y" } else { "N" },
+                "protocol": "",
+                "istest": true,
+            })
+        })
+        .collect();
+    Ok(Handled::reply(unsigned(Value::Array(list))))
+}
+
+fn recurring(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let token = text(ctx.fields, "rectoken").unwrap_or_default();
+    let new = ctx.new_order()?;
+    let now = ctx.now;
+    let o = ledger.charge_token(new, &token, now)?;
+    Ok(ctx.order_reply(o))
+}
+
+fn three_ds_step1(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let new = ctx.new_order()?;
+    let id = new.order_id.clone();
+    ledger.create(new, ctx.now)?;
+    let card = text(ctx.fields, "card_number").unwrap_or_default();
+    let merchant_id = ctx.merchant_id;
+    let o = ledger.pay_with_card(merchant_id, &id, &card)?;
+    Ok(match &o.three_ds {
+        Some(pending) => Handled::reply(unsigned(json!({
+            "response_status": "success",
+            "acs_url": format!("{}/sandbox/acs", ctx.state.base_url),
+            "pareq": pending.pareq,
+            "md": pending.md,
+        }))),
+        None => ctx.order_reply(o),
+    })
+}
+
+fn three_ds_step2(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let pares = text(ctx.fields, "pares").unwrap_or_default();
+    let md = text(ctx.fields, "md").unwrap_or_default();
+    let (merchant_id, order_id) = (ctx.merchant_id, ctx.order_id());
+    let o = ledger.complete_three_ds(merchant_id, &order_id, &md, &pares)?;
+    Ok(ctx.order_reply(o))
+}
+
+fn p2p_credit(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let fields = ctx.fields;
+    if text(fields, "receiver_rectoken").is_none()
+        && text(fields, "receiver_card_number").is_none()
+        && text(fields, "external_rectoken").is_none()
+    {
+        return Err(refuse(
+            ResponseCode::ParameterIsMissing,
+            "Parameter `receiver_rectoken` is missing",
+        ));
+    }
+    payout(ctx, ledger)
+}
+
+fn iban_credit(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    payout(ctx, ledger)
+}
+
+fn payout(ctx: &Ctx<'_>, ledger: &mut Ledger) -> Result<Handled, Refusal> {
+    let token = text(ctx.fields, "receiver_rectoken");
+    let iban = text(ctx.fields, "receiver_iban");
+    let new = ctx.new_order()?;
+    let now = ctx.now;
+    let o = ledger.payout(new, token.as_deref(), iban.as_deref(), now)?;
+    let mut body = order_fields(&o, &ctx.time);
+    if let Some(i) = &o.receiver_iban {
+        body.insert("receiver_iban".into(), json!(i));
+    }
+    Ok(Handled {
+        reply: ctx.signed(Value::Object(body)),
+        owed: ctx.callback(&o),
+    })
+}
+
+fn settlement(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let operation = text(ctx.fields, "operation_id").unwrap_or_default();
+    let new = ctx.new_order()?;
+    let now = ctx.now;
+    let o = ledger.settle(new, &operation, now)?;
+    Ok(Handled::reply(
+        ctx.signed(Value::Object(order_fields(o, &ctx.time))),
+    ))
+}
+
+fn subscription(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let action = text(ctx.fields, "action").unwrap_or_default();
+    let (merchant_id, order_id) = (ctx.merchant_id, ctx.order_id());
+    let o = ledger.subscription_action(merchant_id, &order_id, &action)?;
+    let body = json!({
+        "order_id": o.order_id,
+        "merchant_id": o.merchant_id,
+        "status": o.subscription.unwrap_or(""),
+        "response_status": "success",
+    });
+    Ok(Handled::reply(ctx.signed(body)))
+}
+
+/// The sandbox merchant's tax id, the key of its receipts in `fiscalisation_data`.
+const FISCAL_TAX_ID: &str = "300000001";
+
+fn fiscal_data(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let o = ledger.get(ctx.merchant_id, &ctx.order_id())?;
+    let captured = !o.preauth || o.capture_status == Some("captured");
+    if !matches!(o.status, Status::Approved | Status::Reversed) || !captured {
+        // FACTS 2.1: receipts exist once the order is captured (or paid without a hold).
+        return Err(refuse(
+            ResponseCode::OrderAlreadyHasBeenCompleted,
+            "Order is not paid",
+        ));
+    }
+    Ok(Handled::reply(unsigned(json!({
+        "order_id": o.order_id,
+        "fiscalisation_data": { FISCAL_TAX_ID: fiscal_receipt(o, &ctx.state.base_url) },
+        "response_status": "success",
+    }))))
+}
+
+/// The fiscal receipt of a paid order, built from the ledger, in the documented entry shape
+/// (one entry per tax id: the sale).
+fn fiscal_receipt(o: &Order, base_url: &str) -> Value {
+    let time = Clock::order_time(o.created_at);
+    let receipt_id = format!("{}-0", o.payment_id);
+    json!({
+        "status_code": 0,
+        "message": {"en": "Receipt registered", "ru": "Чек зарегистрирован", "uz": "Chek ro'yxatga olindi"},
+        "code": "0",
+        "terminal_id": "SANDBOX0001",
+        "date": time,
+        "fiscal_sign": format!("{:012}", o.payment_id.wrapping_mul(7_919) % 1_000_000_000_000),
+        "qr_code_url": format!("{base_url}/sandbox/receipt/{receipt_id}"),
+        "type": "sale",
+        "receipt_id": receipt_id,
+        "external": null,
+        "processed_date": time,
+    })
+}
+
+fn legacy_reports(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let from = range_end(ctx.fields, "date_from")?;
+    let to = range_end(ctx.fields, "date_to")?;
+    let merchant_id = ctx.merchant_id;
+    let list = ledger
+        .orders()
+        .filter(|o| o.merchant_id == merchant_id)
+        .filter(|o| (from..=to).contains(&i64::try_from(o.created_at).unwrap_or(i64::MAX)))
+        .map(|o| Value::Object(order_fields(o, &Clock::order_time(o.created_at))))
+        .collect();
+    Ok(Handled::reply(unsigned(Value::Array(list))))
+}
+/// One end of the legacy report's range, `DD.MM.YYYY HH:MM:SS`, as virtual seconds (negative
+/// before the sandbox's epoch, 2026-01-01).
+fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
+    let value = text(fields, key).unwrap_or_default();
+    let (date, time) =
+        flitt::__private::wire::parse_date_text(&value, flitt::types::DateFormat::DmyHms)
+            .ok_or_else(|| {
+                refuse(
+                    ResponseCode::ParameterIsIncorrect,
+                    format!("Parameter `{key}` is incorrect"),
+                )
+            })?;
+    let (h, m, s) = time.unwrap_or((0, 0, 0));
+    Ok(
+        Clock::day_number(date.year(), date.month(), date.day()) * 86_400
+            + i64::from(h) * 3600
+            + i64::from(m) * 60
+            + i64::from(s),
+    )
+}
+
+/// The schedule of a subscription request's `recurring_data`: `start_time` (YYYY-MM-DD) is
+/// read on the virtual calendar (day 0 is 2026-01-01), and a month is 30 days.
+fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Schedule, Refusal> {
+    let Some(Value::Object(data)) = fields.get("recurring_data") else {
+        return Err(refuse(
+            ResponseCode::ParameterIsMissing,
+            "Parameter `recurring_data` is missing",
+        ));
+    };
+    let every = number(data, "every")?;
+    let unit = match text(data, "period").as_deref() {
+        Some("day") => 86_400,
+        Some("week") => 7 * 86_400,
+        Some("month") => 30 * 86_400,
+        _ => {
+            return Err(refuse(
+                ResponseCode::ParameterIsIncorrect,
+                "Parameter `recurring_data.period` is incorrect",
+            ));
+        }
+    };
+    let start = text(data, "start_time").unwrap_or_default();
+    let day = flitt::__private::wire::parse_date_text(&start, flitt::types::DateFormat::Ymd)
+        .map(|(d, _)| Clock::day_number(d.year(), d.month(), d.day()))
+        .ok_or_else(|| {
+            refuse(
+                ResponseCode::ParameterIsIncorrect,
+                "Parameter `recurring_data.start_time` is incorrect",
+            )
+        })?;
+    let next_at = u64::try_from(day).map_or(now, |d| (d * 86_400).max(now));
+    Ok(crate::ledger::Schedule {
+        amount: number(data, "amount")?,
+        every: every.checked_mul(unit).ok_or_else(|| {
+            refuse(
+                ResponseCode::ParameterIsIncorrect,
+                "Parameter `recurring_data.every` is incorrect",
+            )
+        })?,
+        next_at,
+        remaining: text(data, "quantity").and_then(|q| q.parse().ok()),
+        charged: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flitt::request::Host;
+
+    #[test]
+    fn every_pay_host_endpoint_has_a_handler() {
+        for endpoint in flitt::api::ENDPOINTS {
+            let handled = HANDLERS.iter().any(|(name, _)| *name == endpoint.name);
+            assert_eq!(
+                handled,
+                endpoint.host == Host::Pay,
+                "`{}` on {:?}: the sandbox serves exactly the pay host's endpoints under /api/",
+                endpoint.name,
+                endpoint.host,
+            );
+        }
+        let mut names: Vec<_> = HANDLERS.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), HANDLERS.len(), "one handler per endpoint");
+    }
+}
