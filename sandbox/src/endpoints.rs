@@ -368,13 +368,13 @@ fn payout(ctx: &Ctx<'_>, ledger: &mut Ledger) -> Result<Handled, Refusal> {
     let new = ctx.new_order()?;
     let now = ctx.now;
     let o = ledger.payout(new, token.as_deref(), iban.as_deref(), now)?;
-    let mut body = order_fields(&o, &ctx.time);
+    let mut body = order_fields(o, &ctx.time);
     if let Some(i) = &o.receiver_iban {
         body.insert("receiver_iban".into(), json!(i));
     }
     Ok(Handled {
         reply: ctx.signed(Value::Object(body)),
-        owed: ctx.callback(&o),
+        owed: ctx.callback(o),
     })
 }
 
