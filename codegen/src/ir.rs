@@ -23,6 +23,8 @@ pub struct Spec {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// Reports by id.
     pub reports: BTreeMap<u32, Report>,
+    /// The operators of every filter family, in [`FilterFamily::ALL`] order.
+    pub filter_operators: Vec<(FilterFamily, Vec<String>)>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub inputs: Vec<PathBuf>,
 }
@@ -35,7 +37,7 @@ macro_rules! setting {
         $name:ident { $($(#[$vmeta:meta])* $variant:ident = $spelling:literal,)+ }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
         pub enum $name {
             $($(#[$vmeta])* $variant,)+
         }

@@ -72,6 +72,9 @@ pub fn load(dir: &Path) -> Result<Spec, SpecError> {
         let e = check::endpoints::check(rel, f, &groups, &spec)?;
         spec.endpoints.insert(stem.clone(), e);
     }
+    let filters: model::ReportFiltersFile =
+        read_toml(dir, "report_filters.toml", &mut spec.inputs)?;
+    spec.filter_operators = check::reports::check_filters("report_filters.toml", filters)?;
     for (rel, stem) in list(dir, "reports")? {
         let f: model::ReportFile = read_toml(dir, &rel, &mut spec.inputs)?;
         let r = check::reports::check(&rel, &stem, f)?;

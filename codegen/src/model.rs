@@ -201,6 +201,24 @@ pub struct ResponseCode {
     pub note: Option<String>,
 }
 
+/// `report_filters.toml`: the operators of each filter family.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFiltersFile {
+    pub family: BTreeMap<String, FilterFamilyDef>,
+}
+
+/// One `[family.<name>]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterFamilyDef {
+    pub operators: Vec<String>,
+    pub source: String,
+    #[serde(default)]
+    #[allow(dead_code)] // for people reading the spec; not emitted
+    pub note: Option<String>,
+}
+
 /// `reports/<id>.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -428,3 +428,50 @@ fn unsigned_fields_only_on_signed_endpoints_and_known_fields() {
         "only an endpoint with `response_signed = true`",
     );
 }
+
+#[test]
+fn every_filter_family_has_its_operators_once() {
+    let s = SpecCopy::new("filters-missing-family");
+    s.edit(
+        "report_filters.toml",
+        "[family.bool]\noperators = [\"istrue\"]",
+        "[family.boolean]\noperators = [\"istrue\"]",
+    );
+    assert_error(
+        &s,
+        "report_filters.toml",
+        "family.boolean",
+        "`boolean` is not a filter family",
+    );
+    let s = SpecCopy::new("filters-no-family");
+    s.edit(
+        "report_filters.toml",
+        "[family.bool]\noperators = [\"istrue\"]\nsource = \"seed003 reports-api, operands depending on field type\"\n",
+        "",
+    );
+    assert_error(&s, "report_filters.toml", "family.bool", "is missing");
+    let s = SpecCopy::new("filters-repeated");
+    s.edit(
+        "report_filters.toml",
+        "operators = [\"in_array\"]",
+        "operators = [\"in_array\", \"in_array\"]",
+    );
+    assert_error(
+        &s,
+        "report_filters.toml",
+        "family.array.operators",
+        "`in_array` is listed twice",
+    );
+    let s = SpecCopy::new("filters-empty");
+    s.edit(
+        "report_filters.toml",
+        "operators = [\"daterange\"]",
+        "operators = []",
+    );
+    assert_error(
+        &s,
+        "report_filters.toml",
+        "family.daterange.operators",
+        "must not be empty",
+    );
+}

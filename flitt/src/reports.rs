@@ -287,22 +287,15 @@ pub fn page_size_range() -> std::ops::RangeInclusive<u64> {
     min..=max
 }
 
-/// The operators a filter family allows: the one table for filters built from text (the CLI's
-/// `--filter`, its help, the sandbox's checks); the typed methods of [`Field`] send exactly
-/// these (a unit test holds them together).
+/// The operators a filter family allows, as the spec lists them (`report_filters.toml`,
+/// generated as [`crate::api::FILTER_OPERATORS`]): the one table for filters built from text
+/// (the CLI's `--filter`, its help, the sandbox's checks); the typed methods of [`Field`] send
+/// exactly these (a unit test holds them together).
 pub fn operators(family: FilterFamily) -> &'static [&'static str] {
-    match family {
-        FilterFamily::Float => &["=", ">", "<", "!=", "isnull", "notnull"],
-        FilterFamily::Int => &["=", ">", "<", "!=", "any", "isnull", "notnull"],
-        FilterFamily::Date => &["dateis", "from", "to", "isnull", "notnull", "notdate"],
-        FilterFamily::Text => &[
-            "=", "!=", "like", "!like", "start", "empty", "any", "notnull",
-        ],
-        FilterFamily::Bool => &["istrue"],
-        FilterFamily::Select => &["=", "!=", "any"],
-        FilterFamily::Array => &["in_array"],
-        FilterFamily::Daterange => &["daterange"],
-    }
+    crate::api::FILTER_OPERATORS
+        .iter()
+        .find(|(f, _)| *f == family)
+        .map_or(&[], |(_, ops)| *ops)
 }
 
 /// A filter given as text (`field`, `operator`, `value`), checked against the report's spec:

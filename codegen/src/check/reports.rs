@@ -68,3 +68,60 @@ pub fn check(file: &str, stem: &str, f: model::ReportFile) -> Result<Report, Spe
         fields,
     })
 }
+
+/// Checks the filter families' operators: every family of [`FilterFamily::ALL`] once, none
+/// unknown, each with a source and at least one operator, no operator twice or blank.
+pub fn check_filters(
+    file: &str,
+    f: model::ReportFiltersFile,
+) -> Result<Vec<(FilterFamily, Vec<String>)>, SpecError> {
+    let mut out = Vec::new();
+    for (name, def) in f.family {
+        let key = format!("family.{name}");
+        let Some(family) = FilterFamily::parse(&name) else {
+            return Err(err(
+                file,
+                key,
+                format!(
+                    "`{name}` is not a filter family: {}",
+                    FilterFamily::spellings()
+                ),
+            ));
+        };
+        if def.source.trim().is_empty() {
+            return Err(err(file, format!("{key}.source"), "must not be empty"));
+        }
+        if def.operators.is_empty() {
+            return Err(err(file, format!("{key}.operators"), "must not be empty"));
+        }
+        let mut seen = BTreeSet::new();
+        for op in &def.operators {
+            if op.is_empty() || op.chars().any(char::is_whitespace) {
+                return Err(err(
+                    file,
+                    format!("{key}.operators"),
+                    format!("`{op}` must be a word without spaces"),
+                ));
+            }
+            if !seen.insert(op.as_str()) {
+                return Err(err(
+                    file,
+                    format!("{key}.operators"),
+                    format!("`{op}` is listed twice"),
+                ));
+            }
+        }
+        out.push((family, def.operators));
+    }
+    for family in FilterFamily::ALL {
+        if !out.iter().any(|(f, _)| f == family) {
+            return Err(err(
+                file,
+                format!("family.{}", family.spelling()),
+                "is missing: every filter family needs its operators",
+            ));
+        }
+    }
+    out.sort_by_key(|(f, _)| *f);
+    Ok(out)
+}

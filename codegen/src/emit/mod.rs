@@ -26,6 +26,7 @@ pub fn file(spec: &Spec) -> TokenStream {
     let codes = codes::response_codes(&spec.codes);
     let reports = reports::reports(spec.reports.values());
     let report_modules = reports::report_modules(spec.reports.values());
+    let filter_operators = reports::filter_operators(&spec.filter_operators);
     let endpoint_list = spec.endpoints.values().map(|e| {
         let ty = format_ident!("{}Request", camel(&e.name));
         quote!(<#ty as ::flitt::request::ApiRequest>::ENDPOINT)
@@ -39,6 +40,7 @@ pub fn file(spec: &Spec) -> TokenStream {
         #codes
         #reports
         #report_modules
+        #filter_operators
         /// Every endpoint of the spec, in name order.
         pub const ENDPOINTS: &[::flitt::request::Endpoint] = &[#(#endpoint_list),*];
         /// Every wire name the spec marks `sensitive` (in a request, a response or a nested

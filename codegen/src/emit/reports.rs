@@ -40,6 +40,19 @@ pub fn reports<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream {
     }
 }
 
+/// The `FILTER_OPERATORS` table.
+pub fn filter_operators(table: &[(FilterFamily, Vec<String>)]) -> TokenStream {
+    let rows = table.iter().map(|(family, ops)| {
+        let variant = format_ident!("{}", family.variant());
+        quote!((::flitt::request::FilterFamily::#variant, &[#(#ops),*]))
+    });
+    quote! {
+        /// The operators each Reports API filter family takes (`report_filters.toml`), one
+        /// row per family.
+        pub const FILTER_OPERATORS: &[(::flitt::request::FilterFamily, &[&str])] = &[#(#rows),*];
+    }
+}
+
 /// One typed module per report: a marker, a row, and a typed field per column.
 pub fn report_modules<'a>(reports: impl Iterator<Item = &'a Report>) -> TokenStream {
     let modules = reports.enumerate().map(|(index, r)| {

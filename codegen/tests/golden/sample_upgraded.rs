@@ -1267,6 +1267,27 @@ pub mod reports {
         }
     }
 }
+/// The operators each Reports API filter family takes (`report_filters.toml`), one
+/// row per family.
+pub const FILTER_OPERATORS: &[(::flitt::request::FilterFamily, &[&str])] = &[
+    (::flitt::request::FilterFamily::Float, &["=", ">", "<", "!=", "isnull", "notnull"]),
+    (
+        ::flitt::request::FilterFamily::Int,
+        &["=", ">", "<", "!=", "any", "isnull", "notnull"],
+    ),
+    (
+        ::flitt::request::FilterFamily::Date,
+        &["dateis", "from", "to", "isnull", "notnull", "notdate"],
+    ),
+    (
+        ::flitt::request::FilterFamily::Text,
+        &["=", "!=", "like", "!like", "start", "empty", "any", "notnull"],
+    ),
+    (::flitt::request::FilterFamily::Bool, &["istrue"]),
+    (::flitt::request::FilterFamily::Select, &["=", "!=", "any"]),
+    (::flitt::request::FilterFamily::Array, &["in_array"]),
+    (::flitt::request::FilterFamily::Daterange, &["daterange"]),
+];
 /// Every endpoint of the spec, in name order.
 pub const ENDPOINTS: &[::flitt::request::Endpoint] = &[
     <CheckoutRequest as ::flitt::request::ApiRequest>::ENDPOINT,
