@@ -429,16 +429,24 @@ async fn report(
                 return fail(code, format!("{e} ({})", e.kind()));
             }
         };
-        let fields: Vec<String> = reply["fields"]
-            .as_array()
+        let fields: Vec<String> = reply
+            .fields
+            .as_ref()
+            .and_then(serde_json::Value::as_array)
             .map(|a| {
                 a.iter()
                     .map(|f| f.as_str().unwrap_or_default().to_owned())
                     .collect()
             })
             .unwrap_or_default();
-        let rows = reply["data"].as_array().cloned().unwrap_or_default();
-        let total = reply["rows_count"].as_u64().unwrap_or(0);
+        let rows = match reply.data {
+            Some(serde_json::Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        };
+        let total = reply
+            .rows_count
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
         match format {
             ReportFormat::Csv => {
                 let mut text = String::new();

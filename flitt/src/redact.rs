@@ -134,11 +134,6 @@ pub fn text(text: &str) -> String {
     Secrets::default().text(text)
 }
 
-/// A redacted excerpt of a body (no request at hand).
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    Secrets::default().excerpt(body)
-}
-
 /// Replaces the values of sensitive keys in a JSON tree, at any depth, and applies
 /// [`text`] to every other string: for printing or logging a reply.
 ///
@@ -364,7 +359,7 @@ mod tests {
     #[test]
     fn json_values_under_secret_keys_are_masked_at_any_depth_and_case() {
         let body = br#"{"response":{"rectoken":"tok123","PaRes":"p-a-r-e-s","card":{"cvv2":"735"},"note":"card 4444555511116666"}}"#;
-        let e = excerpt(body);
+        let e = Secrets::default().excerpt(body);
         for secret in ["tok123", "p-a-r-e-s", "735", CARD] {
             assert!(!e.contains(secret), "{secret} in {e}");
         }
@@ -383,7 +378,7 @@ mod tests {
             "upstream failed (CVV2 735, token tok123)",
         ];
         for body in cases {
-            let e = excerpt(body.as_bytes());
+            let e = Secrets::default().excerpt(body.as_bytes());
             for secret in ["tok123", "735", "eyJhbGciOi", "1230", "5555", "73\""] {
                 assert!(!e.contains(secret), "{secret} in {e} (from {body})");
             }
@@ -408,12 +403,12 @@ mod tests {
     #[test]
     fn harmless_text_is_kept() {
         let html = b"<html><body>502 Bad Gateway</body></html>";
-        assert_eq!(excerpt(html), "<html><body>502 Bad Gateway</body></html>");
+        assert_eq!(Secrets::default().excerpt(html), "<html><body>502 Bad Gateway</body></html>");
         assert_eq!(
             text("order 12345 of 2026-11-29"),
             "order 12345 of 2026-11-29"
         );
-        assert!(excerpt(&[b'x'; 500]).chars().count() <= EXCERPT_CHARS + 1);
+        assert!(Secrets::default().excerpt(&[b'x'; 500]).chars().count() <= EXCERPT_CHARS + 1);
         // A key without a value, or a word that only contains a key, is left alone.
         assert_eq!(
             text("the signature does not match"),
@@ -452,7 +447,7 @@ mod tests {
             "1 2 3 4 5 6 7 8 9 0 1 2",
         ] {
             let _ = text(t);
-            let _ = excerpt(t.as_bytes());
+            let _ = Secrets::default().excerpt(t.as_bytes());
         }
         assert_eq!(text("1 2 3 4 5 6 7 8 9 0 1 2"), MASK);
     }

@@ -32,10 +32,10 @@ mod encode;
 mod reply;
 mod transport;
 
+pub(crate) use reply::decode;
 pub use reply::decode_reply_for_fuzzing;
-pub(crate) use reply::gateway_error;
 pub use transport::RetryPolicy;
-pub(crate) use transport::http_builder;
+pub(crate) use transport::{Attempt, Route, execute, http_builder};
 
 use crate::api::{OrderResponse, OrderStatus, StatusRequest};
 use crate::error::{Error, UnknownOutcome};
@@ -44,12 +44,10 @@ use crate::request::{ApiRequest, Endpoint, Host, Protocol, ResponseShape, Signin
 use crate::signature::SecretKey;
 use crate::types::OrderId;
 use encode::map_with;
-use reply::decode;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
-use transport::Attempt;
 
 /// The production payment API.
 pub const DEFAULT_API_URL: &str = "https://pay.flitt.com";

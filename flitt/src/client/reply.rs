@@ -3,7 +3,7 @@
 
 use crate::error::{Error, GatewayError};
 use crate::redact::Secrets;
-use crate::request::{ApiRequest, Endpoint, ResponseShape};
+use crate::request::{ApiRequest, Endpoint, Host, ResponseShape};
 use crate::signature::{self, SecretKey};
 use serde_json::{Map, Value};
 
@@ -23,7 +23,7 @@ pub(super) fn http_error(reply: &Reply, secrets: &Secrets<'_>) -> Error {
 
 /// Decodes a checked reply into its typed response; an error names the reason, redacted
 /// (serde's messages quote the offending value).
-pub(super) fn decode<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     value: &Value,
     secrets: &Secrets<'_>,
 ) -> Result<T, Error> {
@@ -84,7 +84,8 @@ pub(super) fn check_reply(
             }
         }
         Value::Object(map) => {
-            if let Some(e) = gateway_error(&map, secrets, false) {
+            // The Reports API refuses with an error message alone.
+            if let Some(e) = gateway_error(&map, secrets, endpoint.host == Host::Portal) {
                 return Err(Error::Gateway(Box::new(e)));
             }
             if map.get("version").and_then(Value::as_str) == Some("2.0") && map.contains_key("data")

@@ -6,6 +6,7 @@ use super::reply::{Reply, check_reply, http_error};
 use crate::error::{Error, TransportError};
 use crate::redact::Secrets;
 use crate::request::{Effect, Endpoint};
+use crate::signature::SecretKey;
 use serde_json::Value;
 use std::time::Duration;
 use tracing::Instrument;
@@ -45,13 +46,37 @@ impl RetryPolicy {
 }
 
 /// A failure of one attempt, classified for the retry policy.
-pub(super) enum Attempt {
+pub(crate) enum Attempt {
     /// Nothing reached the server.
     NotSent(Error),
     /// The request may have been applied.
     Ambiguous(Error),
     /// Definitely refused; do not retry.
     Final(Error),
+}
+
+impl Attempt {
+    /// The error, whatever the class (for reads, where an ambiguous outcome is just an error).
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Self::NotSent(e) | Self::Ambiguous(e) | Self::Final(e) => e,
+        }
+    }
+}
+
+/// Where one request goes and how its reply is trusted: the one sending path of the payment
+/// client and the Reports client.
+pub(crate) struct Route<'a> {
+    /// The HTTP client (its pool and timeouts).
+    pub(crate) http: &'a reqwest::Client,
+    /// The host, without a trailing `/`; the endpoint's path is appended.
+    pub(crate) base_url: &'a str,
+    /// How reads are retried.
+    pub(crate) retry: RetryPolicy,
+    /// The key a signed reply is verified with.
+    pub(crate) key: &'a SecretKey,
+    /// The `Authorization` header value, if the host wants one (the Reports API's token).
+    pub(crate) authorization: Option<String>,
 }
 
 impl Client {
@@ -63,93 +88,110 @@ impl Client {
         body: Vec<u8>,
         secrets: &Secrets<'_>,
     ) -> Result<Value, Attempt> {
-        let url = format!("{}{}", self.inner.api_url, endpoint.path);
-        let retry = self.inner.retry;
-        let mut attempt = 1;
-        loop {
-            let result = self
-                .attempt(endpoint, &url, content_type, body.clone(), secrets)
-                .instrument(tracing::debug_span!("flitt.attempt", attempt))
-                .await;
-            let retryable = match &result {
-                Ok(_) | Err(Attempt::Final(_)) => false,
-                Err(Attempt::NotSent(_)) => true,
-                Err(Attempt::Ambiguous(_)) => endpoint.effect == Effect::Read,
-            };
-            if !retryable || attempt >= retry.max_attempts.max(1) {
-                return match result {
-                    // A read that kept failing is simply an error.
-                    Err(Attempt::Ambiguous(e)) if endpoint.effect == Effect::Read => {
-                        Err(Attempt::Final(e))
-                    }
-                    other => other,
-                };
-            }
-            let delay = retry.delay(attempt);
-            tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+        let route = Route {
+            http: &self.inner.http,
+            base_url: &self.inner.api_url,
+            retry: self.inner.retry,
+            key: self.key_for(endpoint).map_err(Attempt::Final)?,
+            authorization: None,
+        };
+        execute(&route, endpoint, content_type, body, secrets).await
     }
+}
 
-    async fn attempt(
-        &self,
-        endpoint: &Endpoint,
-        url: &str,
-        content_type: &'static str,
-        body: Vec<u8>,
-        secrets: &Secrets<'_>,
-    ) -> Result<Value, Attempt> {
-        let key = self.key_for(endpoint).map_err(Attempt::Final)?;
-        let sent = self
-            .inner
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
+/// Posts `body` to `endpoint` on `route` with the retry policy (reads are retried when the
+/// outcome is unknown, writes never), then checks and verifies the reply.
+pub(crate) async fn execute(
+    route: &Route<'_>,
+    endpoint: &Endpoint,
+    content_type: &'static str,
+    body: Vec<u8>,
+    secrets: &Secrets<'_>,
+) -> Result<Value, Attempt> {
+    let url = format!("{}{}", route.base_url, endpoint.path);
+    let retry = route.retry;
+    let mut attempt = 1;
+    loop {
+        let result = send_once(route, endpoint, &url, content_type, body.clone(), secrets)
+            .instrument(tracing::debug_span!("flitt.attempt", attempt))
             .await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => return Err(classify(e)),
+        let retryable = match &result {
+            Ok(_) | Err(Attempt::Final(_)) => false,
+            Err(Attempt::NotSent(_)) => true,
+            Err(Attempt::Ambiguous(_)) => endpoint.effect == Effect::Read,
         };
-        let status = response.status().as_u16();
-        let reply_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = match response.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => {
-                // The request was sent; the reply was lost.
-                return Err(match classify(e) {
-                    Attempt::NotSent(e) => Attempt::Ambiguous(e),
-                    other => other,
-                });
-            }
-        };
-        tracing::debug!(status, bytes = body.len(), "reply");
-        let reply = Reply {
-            status,
-            content_type: reply_type,
-            body,
-        };
-        match status {
-            200 => check_reply(endpoint, key, &reply, secrets).map_err(|e| match e {
-                // A reply that cannot be read or trusted says nothing about whether a
-                // state-changing request was applied: settle it, never assume either way.
-                Error::Decode { .. } | Error::Signature(_) if endpoint.effect != Effect::Read => {
-                    Attempt::Ambiguous(e)
+        if !retryable || attempt >= retry.max_attempts.max(1) {
+            return match result {
+                // A read that kept failing is simply an error.
+                Err(Attempt::Ambiguous(e)) if endpoint.effect == Effect::Read => {
+                    Err(Attempt::Final(e))
                 }
-                other => Attempt::Final(other),
-            }),
-            429 if endpoint.effect == Effect::Read => {
-                Err(Attempt::Ambiguous(http_error(&reply, secrets)))
-            }
-            500..=599 => Err(Attempt::Ambiguous(http_error(&reply, secrets))),
-            _ => Err(Attempt::Final(http_error(&reply, secrets))),
+                other => other,
+            };
         }
+        let delay = retry.delay(attempt);
+        tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
+async fn send_once(
+    route: &Route<'_>,
+    endpoint: &Endpoint,
+    url: &str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    secrets: &Secrets<'_>,
+) -> Result<Value, Attempt> {
+    let mut request = route
+        .http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        .body(body);
+    if let Some(value) = &route.authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return Err(classify(e)),
+    };
+    let status = response.status().as_u16();
+    let reply_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match response.bytes().await {
+        Ok(b) => b.to_vec(),
+        Err(e) => {
+            // The request was sent; the reply was lost.
+            return Err(match classify(e) {
+                Attempt::NotSent(e) => Attempt::Ambiguous(e),
+                other => other,
+            });
+        }
+    };
+    tracing::debug!(status, bytes = body.len(), "reply");
+    let reply = Reply {
+        status,
+        content_type: reply_type,
+        body,
+    };
+    match status {
+        200 => check_reply(endpoint, route.key, &reply, secrets).map_err(|e| match e {
+            // A reply that cannot be read or trusted says nothing about whether a
+            // state-changing request was applied: settle it, never assume either way.
+            Error::Decode { .. } | Error::Signature(_) if endpoint.effect != Effect::Read => {
+                Attempt::Ambiguous(e)
+            }
+            other => Attempt::Final(other),
+        }),
+        429 if endpoint.effect == Effect::Read => {
+            Err(Attempt::Ambiguous(http_error(&reply, secrets)))
+        }
+        500..=599 => Err(Attempt::Ambiguous(http_error(&reply, secrets))),
+        _ => Err(Attempt::Final(http_error(&reply, secrets))),
     }
 }
 
