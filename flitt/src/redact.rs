@@ -403,7 +403,10 @@ mod tests {
     #[test]
     fn harmless_text_is_kept() {
         let html = b"<html><body>502 Bad Gateway</body></html>";
-        assert_eq!(Secrets::default().excerpt(html), "<html><body>502 Bad Gateway</body></html>");
+        assert_eq!(
+            Secrets::default().excerpt(html),
+            "<html><body>502 Bad Gateway</body></html>"
+        );
         assert_eq!(
             text("order 12345 of 2026-11-29"),
             "order 12345 of 2026-11-29"
