@@ -168,6 +168,12 @@ setting! {
         Decline = "decline",
         /// An error: the request was rejected.
         Error = "error",
+        /// Neither: the payment waits for something outside the gateway (a receipt paid by
+        /// bank transfer).
+        Pending = "pending",
+        /// The gateway itself does not know whether the payment went through (a timeout
+        /// towards the acquirer): only a status lookup tells.
+        OutcomeUnknown = "outcome_unknown",
     }
 }
 

@@ -17,6 +17,21 @@ pub enum Host {
     Portal,
 }
 
+/// What a response code says about a payment (`response_codes.toml`'s `kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CodeKind {
+    /// The payment was refused (issuer, acquirer, antifraud).
+    Decline,
+    /// The request was rejected; nothing happened.
+    Error,
+    /// The payment waits for something outside the gateway (a receipt paid by bank transfer).
+    Pending,
+    /// The gateway does not know whether the payment went through (a timeout towards the
+    /// acquirer): a state-changing request answered with it is settled by a status lookup.
+    OutcomeUnknown,
+}
+
 /// The protocol an endpoint speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Protocol {

@@ -436,6 +436,54 @@ async fn a_money_call_whose_order_is_not_final_is_outcome_unknown() {
 }
 
 #[tokio::test]
+async fn a_refusal_that_says_the_outcome_is_unknown_is_settled_not_taken_as_a_refusal() {
+    // 1089: the acquirer timed out. The money may have moved: the client looks the order up
+    // instead of reporting a refusal the caller would answer by charging again.
+    let acquirer_timeout = || {
+        Action::json(json!({"response": {
+            "response_status": "failure",
+            "error_code": 1089,
+            "error_message": "Acquiring bank request timeout",
+            "request_id": "r-1",
+        }}))
+    };
+    let server = ScriptServer::start([
+        acquirer_timeout(),
+        Action::json(signed(order("o-11", "approved"))),
+    ])
+    .await;
+    let reply = client(&server.url, Duration::from_secs(5))
+        .send(&recurring("o-11"))
+        .await
+        .unwrap();
+    assert_eq!(reply.order_status, Some(OrderStatus::Approved));
+    let paths: Vec<_> = server.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/api/recurring", "/api/status/order_id"]);
+
+    // A plain refusal (1013, a duplicate order) is final: no lookup.
+    let server = ScriptServer::start([Action::json(json!({"response": {
+        "response_status": "failure",
+        "error_code": 1013,
+        "error_message": "Duplicate order",
+    }}))])
+    .await;
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&recurring("o-12"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.gateway().and_then(|g| g.code), Some(1013), "{e}");
+    assert_eq!(server.received().len(), 1);
+
+    // On a read it is just the error.
+    let server = ScriptServer::start([acquirer_timeout()]).await;
+    let e = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-13"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.gateway().and_then(|g| g.code), Some(1089), "{e}");
+}
+
+#[tokio::test]
 async fn a_timeout_on_a_read_reports_is_timeout() {
     let server = ScriptServer::start([
         Action::Hang(Duration::from_secs(2)),

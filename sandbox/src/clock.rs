@@ -45,6 +45,17 @@ impl Clock {
         )
     }
 
+    /// Milliseconds since the Unix epoch for a virtual time, as the fiscal receipts write
+    /// `processed_date`.
+    pub fn unix_millis(at: u64) -> i64 {
+        let start = EPOCH.assume_utc().unix_timestamp();
+        i64::try_from(at)
+            .ok()
+            .and_then(|s| start.checked_add(s))
+            .and_then(|s| s.checked_mul(1000))
+            .unwrap_or(i64::MAX)
+    }
+
     /// Days from the sandbox's epoch (2026-01-01) to a date; negative before it. The callers
     /// pass a `flitt::types::Date`'s parts, which always exist; a day that does not is day 0.
     pub fn day_number(year: u16, month: u8, day: u8) -> i64 {

@@ -273,6 +273,7 @@ fn reverse(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
         "merchant_id": o.merchant_id,
         "reverse_status": "approved",
         "reversal_amount": reversed.to_string(),
+        "currency": o.currency,
         "reverse_id": reverse_id.unwrap_or_default(),
         "transaction_id": o.transactions.last().map(|t| t.id).unwrap_or(0),
         "response_code": "",
@@ -294,6 +295,8 @@ fn transaction_list(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refu
         .map(|t| {
             json!({
                 "id": t.id,
+                "order_id": o.order_id,
+                "merchant_id": o.merchant_id,
                 "payment_id": o.payment_id,
                 "parent_tran_id": t.parent.map_or(json!(""), |p| json!(p)),
                 "tran_type": t.tran_type,
@@ -422,22 +425,21 @@ fn fiscal_data(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> 
 }
 
 /// The fiscal receipt of a paid order, built from the ledger, in the documented entry shape
-/// (one entry per tax id: the sale).
+/// (one entry per tax id: the sale; integer `code`, `type` and `receipt_id`, a boolean
+/// `external`, `processed_date` in epoch milliseconds).
 fn fiscal_receipt(o: &Order, base_url: &str) -> Value {
-    let time = Clock::order_time(o.created_at);
-    let receipt_id = format!("{}-0", o.payment_id);
     json!({
         "status_code": 0,
-        "message": {"en": "Receipt registered", "ru": "Чек зарегистрирован", "uz": "Chek ro'yxatga olindi"},
-        "code": "0",
+        "message": "",
+        "code": 0,
         "terminal_id": "SANDBOX0001",
-        "date": time,
+        "date": Clock::order_time(o.created_at),
         "fiscal_sign": format!("{:012}", o.payment_id.wrapping_mul(7_919) % 1_000_000_000_000),
-        "qr_code_url": format!("{base_url}/sandbox/receipt/{receipt_id}"),
-        "type": "sale",
-        "receipt_id": receipt_id,
-        "external": null,
-        "processed_date": time,
+        "qr_code_url": format!("{base_url}/sandbox/receipt/{}", o.payment_id),
+        "type": 0,
+        "receipt_id": o.payment_id,
+        "external": false,
+        "processed_date": Clock::unix_millis(o.created_at),
     })
 }
 

@@ -343,10 +343,54 @@ async fn fiscal_data_is_the_paid_orders_receipt() {
     let (tax_id, receipt) = receipts.iter().next().expect("one receipt");
     assert!(!tax_id.is_empty());
     let payment_id = sandbox.order(id.as_str()).unwrap().payment_id;
-    assert_eq!(
-        receipt.receipt_id.as_deref(),
-        Some(format!("{payment_id}-0").as_str())
-    );
+    // The documented entry types: integer ids and codes, epoch-millisecond dates.
+    assert_eq!(receipt.receipt_id, i64::try_from(payment_id).ok());
     assert_eq!(receipt.status_code, Some(0));
-    assert_eq!(receipt.r#type.as_deref(), Some("sale"));
+    assert_eq!(receipt.code, Some(0));
+    assert_eq!(receipt.r#type, Some(0));
+    assert_eq!(receipt.external, Some(false));
+    let processed = receipt.processed_date.expect("processed_date");
+    assert!(
+        processed > 1_700_000_000_000,
+        "epoch milliseconds: {processed}"
+    );
+}
+
+#[tokio::test]
+async fn a_transaction_list_names_each_items_order_and_a_refund_its_currency() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    let StepOne::Preauthorized(hold) = flows::pay_direct(&c, &hold_request(2_000)).await.unwrap()
+    else {
+        panic!("a hold")
+    };
+    let id = hold.order_id().clone();
+    let captured = hold.capture(&c, amount(2_000)).await.unwrap();
+    let reversal = flitt::api::ReverseRequest::builder()
+        .order_id(id.clone())
+        .amount(amount(500))
+        .currency(Currency::GEL)
+        .reverse_id("tl-1")
+        .build();
+    let reply = c.send(&reversal).await.unwrap();
+    assert_eq!(reply.currency, Some(Currency::GEL));
+    assert!(reply.transaction_id.is_some_and(|t| !t.is_empty()));
+    drop(captured);
+    let list = c
+        .send(
+            &flitt::api::TransactionListRequest::builder()
+                .order_id(id.clone())
+                .build(),
+        )
+        .await
+        .unwrap();
+    assert!(list.len() >= 2, "{list:?}");
+    for item in &list {
+        assert_eq!(item.order_id.as_deref(), Some(id.as_str()));
+        assert_eq!(
+            item.merchant_id.map(|m| m.to_string()).as_deref(),
+            Some(flitt_sandbox::MERCHANT_ID)
+        );
+        assert_eq!(item.currency, Some(Currency::GEL));
+    }
 }

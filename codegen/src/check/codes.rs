@@ -40,7 +40,7 @@ pub fn check(f: model::CodesFile) -> Result<Vec<Code>, SpecError> {
             return Err(err(
                 file,
                 format!("{key}.kind"),
-                format!("`{}` must be \"decline\" or \"error\"", c.kind),
+                format!("`{}` must be one of {}", c.kind, CodeKind::spellings()),
             ));
         };
         if c.source.trim().is_empty() {

@@ -1,6 +1,6 @@
 //! `ResponseCode`: the gateway's response codes as an open enum.
 
-use crate::ir::{Code, CodeKind};
+use crate::ir::Code;
 use crate::naming::camel;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -22,8 +22,8 @@ pub fn response_codes(codes: &[Code]) -> TokenStream {
         let n = Literal::u32_unsuffixed(c.code);
         let name = &c.name;
         let message = &c.message;
-        let decline = c.kind == CodeKind::Decline;
-        quote!(Self::#v => (#n, #name, #message, #decline),)
+        let kind = format_ident!("{}", c.kind.variant());
+        quote!(Self::#v => (#n, #name, #message, ::flitt::request::CodeKind::#kind),)
     });
     quote! {
         /// A Flitt response code (`response_code` of a decline, `error_code` of an error).
@@ -44,10 +44,15 @@ pub fn response_codes(codes: &[Code]) -> TokenStream {
                     other => Self::Unknown(other),
                 }
             }
-            fn info(self) -> (u32, &'static str, &'static str, bool) {
+            fn info(self) -> (u32, &'static str, &'static str, ::flitt::request::CodeKind) {
                 match self {
                     #(#to)*
-                    Self::Unknown(code) => (code, "unknown", "Unknown response code", false),
+                    Self::Unknown(code) => (
+                        code,
+                        "unknown",
+                        "Unknown response code",
+                        ::flitt::request::CodeKind::Error,
+                    ),
                 }
             }
             /// The number.
@@ -62,9 +67,14 @@ pub fn response_codes(codes: &[Code]) -> TokenStream {
             pub fn message(self) -> &'static str {
                 self.info().2
             }
+            /// What the code says about the payment (the spec's `kind`); an unknown code is an
+            /// error.
+            pub fn kind(self) -> ::flitt::request::CodeKind {
+                self.info().3
+            }
             /// Whether it is a payment refusal (a decline) rather than a rejected request.
             pub fn is_decline(self) -> bool {
-                self.info().3
+                self.kind() == ::flitt::request::CodeKind::Decline
             }
         }
         impl ::std::fmt::Display for ResponseCode {

@@ -1140,13 +1140,32 @@ impl ResponseCode {
             other => Self::Unknown(other),
         }
     }
-    fn info(self) -> (u32, &'static str, &'static str, bool) {
+    fn info(self) -> (u32, &'static str, &'static str, ::flitt::request::CodeKind) {
         match self {
-            Self::GeneralDecline => (1000, "general_decline", "General decline", true),
-            Self::InvalidSignature => {
-                (1014, "invalid_signature", "Invalid signature", false)
+            Self::GeneralDecline => {
+                (
+                    1000,
+                    "general_decline",
+                    "General decline",
+                    ::flitt::request::CodeKind::Decline,
+                )
             }
-            Self::Unknown(code) => (code, "unknown", "Unknown response code", false),
+            Self::InvalidSignature => {
+                (
+                    1014,
+                    "invalid_signature",
+                    "Invalid signature",
+                    ::flitt::request::CodeKind::Error,
+                )
+            }
+            Self::Unknown(code) => {
+                (
+                    code,
+                    "unknown",
+                    "Unknown response code",
+                    ::flitt::request::CodeKind::Error,
+                )
+            }
         }
     }
     /// The number.
@@ -1161,9 +1180,14 @@ impl ResponseCode {
     pub fn message(self) -> &'static str {
         self.info().2
     }
+    /// What the code says about the payment (the spec's `kind`); an unknown code is an
+    /// error.
+    pub fn kind(self) -> ::flitt::request::CodeKind {
+        self.info().3
+    }
     /// Whether it is a payment refusal (a decline) rather than a rejected request.
     pub fn is_decline(self) -> bool {
-        self.info().3
+        self.kind() == ::flitt::request::CodeKind::Decline
     }
 }
 impl ::std::fmt::Display for ResponseCode {

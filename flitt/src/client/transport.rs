@@ -5,7 +5,7 @@ use super::Client;
 use super::reply::{Reply, check_reply, http_error};
 use crate::error::{Error, TransportError};
 use crate::redact::Secrets;
-use crate::request::{Effect, Endpoint};
+use crate::request::{CodeKind, Effect, Endpoint};
 use crate::signature::SecretKey;
 use serde_json::Value;
 use std::time::Duration;
@@ -183,6 +183,15 @@ async fn send_once(
             // A reply that cannot be read or trusted says nothing about whether a
             // state-changing request was applied: settle it, never assume either way.
             Error::Decode { .. } | Error::Signature(_) if endpoint.effect != Effect::Read => {
+                Attempt::Ambiguous(e)
+            }
+            // Nor does a refusal whose code says the gateway itself does not know (a
+            // timeout towards the acquirer).
+            Error::Gateway(ref g)
+                if endpoint.effect != Effect::Read
+                    && g.response_code()
+                        .is_some_and(|c| c.kind() == CodeKind::OutcomeUnknown) =>
+            {
                 Attempt::Ambiguous(e)
             }
             other => Attempt::Final(other),
