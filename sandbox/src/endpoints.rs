@@ -7,7 +7,7 @@
 
 use crate::http::{Admitted, Format, Incoming, Reply, admit, number, refuse, text};
 use crate::ledger::{Ledger, NewOrder, Order, Refusal, Status, order_fields};
-use crate::{Clock, State, lock};
+use crate::{Clock, State, cards, lock};
 use flitt::api;
 use flitt::api::ResponseCode;
 use flitt::request::{ApiRequest, Endpoint};
@@ -40,6 +40,9 @@ const HANDLERS: &[(&str, Handler)] = &[
     (name::<api::TransactionListRequest>(), transaction_list),
     (name::<api::RecurringRequest>(), recurring),
     (name::<api::ThreeDsStep1Request>(), three_ds_step1),
+    (name::<api::WalletContainerRequest>(), wallet_container),
+    (name::<api::WalletDecryptedRequest>(), wallet_card),
+    (name::<api::WalletRecurringRequest>(), wallet_card),
     (name::<api::ThreeDsStep2Request>(), three_ds_step2),
     (name::<api::P2pCreditRequest>(), p2p_credit),
     (name::<api::IbanCreditRequest>(), iban_credit),
@@ -321,13 +324,35 @@ fn recurring(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
     Ok(ctx.order_reply(o))
 }
 
-fn three_ds_step1(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+fn three_ds_step1(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let card = text(call.ctx.fields, "card_number").unwrap_or_default();
+    direct(call, &card)
+}
+
+/// A wallet's encrypted payment data, paid with the test card its marker names
+/// ([`cards::wallet_container_card`]).
+fn wallet_container(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let container = text(call.ctx.fields, "container").unwrap_or_default();
+    let card = cards::wallet_container_card(&container).ok_or_else(|| {
+        refuse(
+            ResponseCode::ParameterIsIncorrect,
+            "Parameter `container` is incorrect",
+        )
+    })?;
+    direct(call, card.number)
+}
+
+/// A decrypted wallet token or a saved wallet card: the device PAN is a test card.
+fn wallet_card(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    three_ds_step1(call)
+}
+
+/// Creates the order and pays it with `card`: a final order, or a 3-D Secure challenge.
+fn direct(Call { ctx, ledger }: &mut Call<'_>, card: &str) -> Result<Handled, Refusal> {
     let new = ctx.new_order()?;
     let id = new.order_id.clone();
     ledger.create(new, ctx.now)?;
-    let card = text(ctx.fields, "card_number").unwrap_or_default();
-    let merchant_id = ctx.merchant_id;
-    let o = ledger.pay_with_card(merchant_id, &id, &card)?;
+    let o = ledger.pay_with_card(ctx.merchant_id, &id, card)?;
     Ok(match &o.three_ds {
         Some(pending) => Handled::reply(unsigned(json!({
             "response_status": "success",

@@ -1,11 +1,12 @@
-//! Direct card payments (`3dsecure_step1`), 3-D Secure completion (`3dsecure_step2`), and
-//! recurring charges by token (`recurring`).
+//! Direct payments (`3dsecure_step1`) by card or wallet, 3-D Secure completion
+//! (`3dsecure_step2`), and recurring charges by token (`recurring`).
 
 use super::payment::{Approved, AwaitingThreeDs, Payment, Preauthorized, RecToken};
 use crate::api::{
     OrderResponse, OrderStatus, RecurringRequest, ThreeDsStep1Request, ThreeDsStep1Response,
-    ThreeDsStep2Request,
+    ThreeDsStep2Request, WalletContainerRequest, WalletDecryptedRequest, WalletRecurringRequest,
 };
+use crate::request::ApiRequest;
 use crate::types::{Amount, Currency, OrderId, Sensitive};
 use crate::{Client, Error};
 use std::fmt;
@@ -63,22 +64,74 @@ pub enum Completed {
     Declined(Declined),
 }
 
-/// Starts a direct card payment (PCI DSS merchants).
+/// A request that starts a direct payment, paying with exactly one source: a card
+/// ([`ThreeDsStep1Request`]), a wallet's encrypted payment data ([`WalletContainerRequest`]), a
+/// wallet token the merchant decrypted ([`WalletDecryptedRequest`]), or a saved wallet card
+/// charged again by its scheme id ([`WalletRecurringRequest`]). Each is its own type, so a
+/// container and a card number, or a cryptogram and a scheme id, cannot be sent together.
+///
+/// Sealed: implemented for those four request types only.
+pub trait DirectPayment: ApiRequest<Response = ThreeDsStep1Response> + sealed::Sealed {
+    /// What the payment's outcome is judged against: the order id, currency and amount asked
+    /// for, and whether a hold and a card token were asked.
+    #[doc(hidden)]
+    fn terms(&self) -> DirectTerms;
+}
+
+/// The terms of a direct payment request, for [`DirectPayment`].
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct DirectTerms {
+    order_id: OrderId,
+    currency: Currency,
+    amount: u64,
+    preauth: bool,
+    wants_token: bool,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! direct_payment {
+    ($($ty:ty),+) => {$(
+        impl sealed::Sealed for $ty {}
+        impl DirectPayment for $ty {
+            fn terms(&self) -> DirectTerms {
+                DirectTerms {
+                    order_id: self.order_id.clone(),
+                    currency: self.currency,
+                    amount: self.amount.minor(),
+                    preauth: self.preauth.unwrap_or(false),
+                    wants_token: self.required_rectoken.unwrap_or(false),
+                }
+            }
+        }
+    )+};
+}
+
+direct_payment!(
+    ThreeDsStep1Request,
+    WalletContainerRequest,
+    WalletDecryptedRequest,
+    WalletRecurringRequest
+);
+
+/// Starts a direct payment (PCI DSS merchants) by card or wallet.
 ///
 /// # Errors
 /// Any [`Error`] of [`Client::send`]; a decline is `Ok(StepOne::Declined)`, and a reply with a
 /// status that is neither final nor a 3-D Secure challenge is [`Error::OutcomeUnknown`].
-pub async fn pay_direct(client: &Client, request: &ThreeDsStep1Request) -> Result<StepOne, Error> {
+pub async fn pay_direct<R: DirectPayment>(client: &Client, request: &R) -> Result<StepOne, Error> {
     let reply = client.send(request).await?;
-    let preauth = request.preauth.unwrap_or(false);
-    let wants_token = request.required_rectoken.unwrap_or(false);
+    let t = request.terms();
     step_one(
         reply,
-        request.order_id.clone(),
-        request.currency,
-        request.amount.minor(),
-        preauth,
-        wants_token,
+        t.order_id,
+        t.currency,
+        t.amount,
+        t.preauth,
+        t.wants_token,
     )
 }
 

@@ -73,7 +73,9 @@ mod hosted;
 mod payment;
 
 pub use any::AnyPayment;
-pub use direct::{Completed, Declined, StepOne, ThreeDsPending, charge, pay_direct};
+pub use direct::{
+    Completed, Declined, DirectPayment, DirectTerms, StepOne, ThreeDsPending, charge, pay_direct,
+};
 pub use hosted::{Order, OrderCreated, Subscription, create_checkout, subscribe};
 pub use payment::{
     Approved, AwaitingThreeDs, Capturable, Captured, Failed, Payment, PaymentState, Preauthorized,
