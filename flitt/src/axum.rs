@@ -111,7 +111,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Why the extractor refused a request. Its response is always `400 Bad Request` with an
 /// empty body; the reason is for logs and for handlers that extract
-/// `Result<VerifiedCallback, CallbackRejection>`, and never holds a value from the body.
+/// `Result<VerifiedCallback, CallbackRejection>`, and holds no value from the body (at most a
+/// parameter's name).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallbackRejection {
@@ -133,6 +134,8 @@ impl IntoResponse for CallbackRejection {
     }
 }
 
+/// Reads the body (at most [`MAX_BODY_BYTES`]) and verifies it with the key the state gives;
+/// refuses with an empty `400` (see [`CallbackRejection`]).
 impl<S> FromRequest<S> for VerifiedCallback
 where
     S: Send + Sync,
