@@ -32,10 +32,14 @@
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Generated code names everything as `::flitt::…`, inside this crate too.
 extern crate self as flitt;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 pub mod callback;
 pub mod client;
 pub mod error;
