@@ -30,11 +30,21 @@ use serde_json::{Map, Value};
 #[derive(Debug)]
 pub struct Callback;
 
-/// A callback whose signature verified. Only [`Callback::verify`] makes one.
-#[derive(Clone, Debug)]
+/// A callback whose signature verified. Only [`Callback::verify`] makes one. Its `Debug`
+/// shows sensitive fields (card data, tokens) as `[redacted]`.
+#[derive(Clone)]
 pub struct VerifiedCallback {
     fields: Map<String, Value>,
     protocol: BodyProtocol,
+}
+
+impl std::fmt::Debug for VerifiedCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedCallback")
+            .field("protocol", &self.protocol)
+            .field("fields", &crate::redact::RedactedFields(&self.fields))
+            .finish()
+    }
 }
 
 /// Why a callback was refused.
@@ -44,9 +54,10 @@ pub enum CallbackError {
     /// The signature is missing, wrong, or the body malformed.
     #[error("callback refused: {0}")]
     Verify(#[from] VerifyError),
-    /// It verified but is not the expected shape.
+    /// It verified but is not the expected shape. The reason is redacted: a decoder's message
+    /// may quote the value it could not read.
     #[error("callback decodes badly: {0}")]
-    Decode(#[from] serde_json::Error),
+    Decode(String),
 }
 
 impl Callback {
@@ -97,7 +108,8 @@ impl VerifiedCallback {
     /// # Errors
     /// When they do not have its shape.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, CallbackError> {
-        Ok(serde_json::from_value(Value::Object(self.fields.clone()))?)
+        serde_json::from_value(Value::Object(self.fields.clone()))
+            .map_err(|e| CallbackError::Decode(crate::redact::text(&e.to_string())))
     }
 
     /// The order, decoded leniently.
@@ -170,5 +182,48 @@ mod tests {
             Callback::verify(&form_body, Some("application/x-www-form-urlencoded"), &key).unwrap();
         assert_eq!(cb.get_str("merchant_id").as_deref(), Some("1549901"));
         assert!(Callback::verify(&json_body, None, &SecretKey::new("other")).is_err());
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn debug_and_decode_errors_never_show_card_data_or_tokens() {
+        let key = SecretKey::new("test");
+        let fields = json!({
+            "order_id": "o-1",
+            "order_status": "approved",
+            "rectoken": "tok_secret_7f3a",
+            "card_bin": 444455,
+            "masked_card": "444455XXXXXX6666",
+            "amount": "4444555511116666",
+        });
+        let body = test_util::sign_callback_json(&key, fields.as_object().unwrap()).unwrap();
+        let cb = Callback::verify(&body, Some("application/json"), &key).unwrap();
+        let shown = format!("{cb:?}");
+        assert!(!shown.contains("tok_secret_7f3a"), "{shown}");
+        assert!(!shown.contains("4444555511116666"), "{shown}");
+        assert!(shown.contains("o-1"), "{shown}");
+        // `amount` holding a card number cannot decode as an amount; the error must not quote it.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Strict {
+            amount: u64,
+        }
+        let e = cb.decode::<Strict>().unwrap_err().to_string();
+        assert!(!e.contains("4444555511116666"), "{e}");
+    }
+
+    #[test]
+    fn a_hostile_parameter_name_cannot_forge_log_lines() {
+        let key = SecretKey::new("test");
+        let body = br#"{"response":{"a\nINFO forged":"x|y","signature":"0000000000000000000000000000000000000000"}}"#;
+        let e = Callback::verify(body, Some("application/json"), &key).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains(r#""a\nINFO forged""#), "{shown}");
+        assert!(!shown.contains('\n'), "{shown}");
     }
 }

@@ -134,6 +134,18 @@ pub fn text(text: &str) -> String {
     Secrets::default().text(text)
 }
 
+/// A JSON object shown by `Debug` with [`redact_json`] applied: for the `Debug` of verified
+/// callbacks and bodies, whose fields carry card data and tokens.
+pub(crate) struct RedactedFields<'a>(pub(crate) &'a serde_json::Map<String, Value>);
+
+impl std::fmt::Debug for RedactedFields<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = Value::Object(self.0.clone());
+        redact_json(&mut shown);
+        write!(f, "{shown}")
+    }
+}
+
 /// Replaces the values of sensitive keys in a JSON tree, at any depth, and applies
 /// [`text`] to every other string: for printing or logging a reply.
 ///

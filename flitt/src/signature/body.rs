@@ -13,14 +13,24 @@ pub enum BodyProtocol {
     V2,
 }
 
-/// A body whose signature verified, with its fields.
-#[derive(Clone, Debug)]
+/// A body whose signature verified, with its fields. Its `Debug` shows sensitive fields as
+/// `[redacted]`.
+#[derive(Clone)]
 pub struct VerifiedBody {
     /// The verified fields (for 2.0, the decoded `order`), without the test-mode
     /// `response_signature_string`, which repeats every signed value.
     pub fields: Map<String, Value>,
     /// The protocol.
     pub protocol: BodyProtocol,
+}
+
+impl std::fmt::Debug for VerifiedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedBody")
+            .field("fields", &crate::redact::RedactedFields(&self.fields))
+            .field("protocol", &self.protocol)
+            .finish()
+    }
 }
 
 /// Verifies a reply or callback body of any shape: a 2.0 envelope (wrapped in `"response"` or

@@ -205,11 +205,14 @@ pub enum VerifyError {
     #[error("the signature does not match")]
     Mismatch,
     /// A value that cannot be signed (a nested value in a 1.0 body).
-    #[error("parameter `{0}` cannot be part of a 1.0 signature")]
+    /// The name comes from the body, so it is shown quoted and escaped (no line breaks or
+    /// control characters reach a log).
+    #[error("parameter {0:?} cannot be part of a 1.0 signature")]
     UnsupportedValue(String),
     /// A signed value contains `|`, the 1.0 separator: the body could have been made from a
     /// differently split one that the gateway signed, so it is refused (see the module docs).
-    #[error("malformed body: parameter `{0}` contains `|`, which makes a 1.0 signature ambiguous")]
+    /// The name is shown quoted and escaped.
+    #[error("malformed body: parameter {0:?} contains `|`, which makes a 1.0 signature ambiguous")]
     Separator(String),
 }
 
