@@ -1498,6 +1498,104 @@ mod tests {
         assert_eq!(l.get(M, "o-0").unwrap().status, Status::Created);
     }
 
+    fn kinds(o: &Order) -> Vec<(u64, &'static str, Option<u64>, Option<&str>)> {
+        o.history
+            .iter()
+            .map(|e| (e.at, e.kind.as_str(), e.amount, e.reverse_id.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn history_records_each_transition_and_refund_at_its_time() {
+        let mut l = Ledger::default();
+        l.create(new_order("h", 1_000), 5).unwrap();
+        l.expire(10);
+        l.get_mut(M, "h").unwrap().preauth = true;
+        l.pay_with_card(M, "h", "4444555566661111").unwrap();
+        let md = l.get(M, "h").unwrap().three_ds.clone().unwrap();
+        assert_eq!(l.by_md(&md.md).unwrap().order_id, "h");
+        l.expire(20);
+        l.complete_three_ds(M, "h", &md.md, &expected_pares(&md))
+            .unwrap();
+        assert!(l.by_md(&md.md).is_none(), "no longer pending");
+        l.expire(30);
+        l.capture(M, "h", 80, "GEL").unwrap();
+        l.capture(M, "h", 80, "GEL").unwrap();
+        l.expire(40);
+        l.reverse(M, "h", 30, "GEL", Some("r1")).unwrap();
+        // The same reverse_id again changes nothing, and a refused refund records nothing.
+        l.reverse(M, "h", 30, "GEL", Some("r1")).unwrap();
+        assert!(l.reverse(M, "h", 500, "GEL", Some("r9")).is_err());
+        l.expire(50);
+        l.reverse(M, "h", 50, "GEL", Some("r2")).unwrap();
+        let o = l.get(M, "h").unwrap();
+        assert_eq!(
+            kinds(o),
+            vec![
+                (5, "created", Some(100), None),
+                (10, "3ds_pending", Some(100), None),
+                (20, "held", Some(100), None),
+                (30, "captured", Some(80), None),
+                (40, "refunded", Some(30), Some("r1")),
+                (50, "reversed", Some(50), Some("r2")),
+            ]
+        );
+        assert_eq!(o.history.last().unwrap().status, Status::Reversed);
+        assert_eq!(o.captured(), 80);
+        // An unpaid order expires at its own expiry time, whenever it is noticed.
+        l.create(new_order("e", 100), 0).unwrap();
+        l.expire(5_000);
+        let e = l.get(M, "e").unwrap();
+        assert_eq!(kinds(e)[1], (100, "expired", None, None));
+        assert_eq!(e.captured(), 0);
+    }
+
+    #[test]
+    fn history_stays_bounded_and_keeps_the_creation() {
+        let mut l = Ledger::default();
+        l.create(
+            NewOrder {
+                amount: 1_000,
+                ..new_order("many", 1_000)
+            },
+            0,
+        )
+        .unwrap();
+        l.pay_with_card(M, "many", "4444555511116666").unwrap();
+        for i in 0..200 {
+            l.expire(i);
+            l.reverse(M, "many", 1, "GEL", Some(&format!("r{i}")))
+                .unwrap();
+        }
+        let o = l.get(M, "many").unwrap();
+        assert_eq!(o.history.len(), MAX_HISTORY);
+        assert_eq!(o.history[0].kind, EventKind::Created);
+        assert_eq!(o.history_dropped, 202 - MAX_HISTORY as u64);
+        assert_eq!(
+            o.history.last().unwrap().reverse_id.as_deref(),
+            Some("r199")
+        );
+    }
+
+    #[test]
+    fn clear_empties_everything_but_keeps_counting() {
+        let mut l = Ledger::default();
+        l.create(new_order("a", 10), 0).unwrap();
+        let first = l.get(M, "a").unwrap().payment_id;
+        l.issue_checkout_token(M, "a").unwrap();
+        l.expire(5);
+        l.clear();
+        assert!(l.is_empty());
+        assert_eq!(l.newest(10).count(), 0);
+        assert_eq!(l.now, 0);
+        assert!(l.expire(1_000).is_empty());
+        l.create(new_order("a", 10), 0).unwrap();
+        assert!(l.get(M, "a").unwrap().payment_id > first);
+        l.create(new_order("b", 10), 0).unwrap();
+        let newest: Vec<&str> = l.newest(10).map(|o| o.order_id.as_str()).collect();
+        assert_eq!(newest, ["b", "a"]);
+    }
+
     #[test]
     fn additional_info_uses_python_spacing() {
         assert_eq!(
