@@ -171,6 +171,7 @@ pub(crate) async fn home(AxumState(state): AxumState<Arc<State>>, uri: Uri) -> R
          <p class=\"muted\">API <code>{url}</code> · merchant <code>{merchant}</code>, payment key \
          <code>{key}</code>, payout key <code>{credit}</code> · JSON control API under \
          <code>/sandbox/control</code></p></div>\
+         <div class=\"card\"><h2>Orders <span class=\"muted\">(newest {shown} of {total})</span></h2>{orders}</div>\
          <div class=\"card\"><h2>Clock</h2><p>Virtual time <strong id=\"clock\">{time}</strong> \
          <span class=\"muted\">({now} s since start)</span></p>\
          <form method=\"POST\" action=\"/sandbox/dashboard/advance\" class=\"inline\" id=\"advance\">\
@@ -185,7 +186,6 @@ pub(crate) async fn home(AxumState(state): AxumState<Arc<State>>, uri: Uri) -> R
          <div class=\"card\"><h2>Faults</h2>{rules}{random}{form}\
          <form method=\"POST\" action=\"/sandbox/dashboard/faults/clear\" class=\"inline\">\
          <button class=\"secondary\" id=\"clear-faults\">Clear all faults</button></form></div>\
-         <div class=\"card\"><h2>Orders <span class=\"muted\">(newest {shown} of {total})</span></h2>{orders}</div>\
          <div class=\"card\"><h2>Reset</h2><p class=\"muted\">Empties the ledger, callbacks and faults; the clock \
          goes back to 01.01.2026.</p><form method=\"POST\" action=\"/sandbox/dashboard/reset\">\
          <button class=\"danger\" id=\"reset\">Reset the sandbox</button></form></div>",
