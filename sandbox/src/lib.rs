@@ -31,6 +31,32 @@
 //!
 //! Expiry and checkout-page lookups cost O(log n) per request whatever the ledger's size.
 //!
+//! What the control API and the dashboard keep and show is bounded too:
+//!
+//! | bound | value |
+//! |---|---|
+//! | history entries per order ([`ledger::MAX_HISTORY`]) | 64: past it the oldest after the creation go, counted |
+//! | tries remembered per callback ([`MAX_TRIES_KEPT`]) | 16, the latest |
+//! | a merchant's answer kept per try ([`MAX_ANSWER_CHARS`]) | 256 characters, redacted; at most 1 KiB is read |
+//! | orders or callbacks per listing (`limit`) | 100 by default, 1,000 at most |
+//! | scripted fault rules ([`faults::MAX_RULES`]) | 1,024; spent ones are forgotten first |
+//! | one clock step over HTTP | ten years |
+//!
+//! # Control, dashboard, access log
+//!
+//! The sandbox is driven the same way from Rust and over HTTP, by one implementation: the
+//! clock ([`Sandbox::advance`], `POST /sandbox/control/clock/advance`), faults
+//! ([`Sandbox::inject`], `POST /sandbox/control/faults`), the ledger with each order's history
+//! ([`Sandbox::order`], [`Sandbox::history`], `GET /sandbox/control/orders/{order_id}`), the
+//! callbacks with each delivery try ([`Sandbox::callbacks_for`],
+//! `GET /sandbox/control/callbacks`), resending one ([`Sandbox::resend_callback`]) and reset
+//! ([`Sandbox::reset`]). The JSON control API is listed at `GET /sandbox/control` and in the
+//! README; refusals are `{"error": "…"}` with a 4xx status, and change nothing. `GET /` is a
+//! dashboard over the same functions, with buttons (HTML forms) for the clock, faults, resends
+//! and reset. Each request is logged as one `tracing` event at INFO (target
+//! `flitt_sandbox::access`): method, path, `order_id`, HTTP status and Flitt result, never a
+//! body, card or key.
+//!
 //! ```no_run
 //! # async fn run() {
 //! let sandbox = flitt_sandbox::Sandbox::start().await.expect("bind 127.0.0.1");
