@@ -1004,7 +1004,13 @@ impl Ledger {
         Ok(order)
     }
 
-    /// Marks an order as a subscription (`active`).
+    /// The shortest time between a subscription's charges: a day, the shortest period the
+    /// spec allows (`every` at least 1 of `day`).
+    pub const MIN_CHARGE_INTERVAL: u64 = 86_400;
+
+    /// Marks an order as a subscription (`active`). A schedule shorter than
+    /// [`Ledger::MIN_CHARGE_INTERVAL`] (an `every` of 0, which the spec refuses) charges daily:
+    /// one step of the clock must not charge once a second.
     ///
     /// # Errors
     /// 1018.
@@ -1012,8 +1018,9 @@ impl Ledger {
         &mut self,
         merchant_id: u64,
         order_id: &str,
-        schedule: Schedule,
+        mut schedule: Schedule,
     ) -> Result<(), Refusal> {
+        schedule.every = schedule.every.max(Self::MIN_CHARGE_INTERVAL);
         let now = self.now;
         let order = self.get_mut(merchant_id, order_id)?;
         order.subscription = Some("active");
@@ -1594,6 +1601,23 @@ mod tests {
         l.create(new_order("b", 10), 0).unwrap();
         let newest: Vec<&str> = l.newest(10).map(|o| o.order_id.as_str()).collect();
         assert_eq!(newest, ["b", "a"]);
+    }
+
+    #[test]
+    fn a_schedule_of_every_0_charges_daily_not_every_second() {
+        let mut l = Ledger::default();
+        l.create(new_order("sub", 100_000), 0).unwrap();
+        let schedule = Schedule {
+            amount: 100,
+            every: 0,
+            next_at: 0,
+            remaining: None,
+            charged: 0,
+        };
+        l.make_subscription(M, "sub", schedule).unwrap();
+        l.pay_with_card(M, "sub", "4444555511116666").unwrap();
+        let charged = l.charge_due_subscriptions(3 * 86_400);
+        assert_eq!(charged.len(), 4, "days 0, 1, 2 and 3");
     }
 
     #[test]
