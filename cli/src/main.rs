@@ -88,20 +88,77 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         page_size: u64,
     },
-    /// Run the offline sandbox gateway on 127.0.0.1 until interrupted.
-    #[command(
-        after_help = "Prints the URL and the test credentials. Point the SDK (FLITT_API_URL) or the official SDKs at it.\n\nExit status: 0 stopped by Ctrl-C; 1 the sandbox cannot start or cannot wait for Ctrl-C; 7 the URL could not be\nwritten (the sandbox stops at once rather than serve where nobody can find it)."
-    )]
+    /// Run the offline sandbox gateway, with its dashboard and control API, until stopped.
+    #[command(after_help = SANDBOX_HELP)]
     Sandbox {
+        /// The address to listen on: 127.0.0.1 (this machine only), or e.g. 0.0.0.0 to let
+        /// others reach it (a test gateway with published keys: only on a trusted network).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
         /// The port (default: a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// The base URL the sandbox names in the checkout and ACS URLs it hands out, when
+        /// clients reach it by another name than --host (default http://HOST:PORT).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
         /// The most orders the ledger keeps; past it the oldest finished orders are evicted
         /// (an evicted order answers 1018).
         #[arg(long, default_value_t = flitt_sandbox::Config::DEFAULT_MAX_ORDERS)]
         max_orders: usize,
+        /// Random faults: the share of API requests (0 to 1) that meet one of --fault-kinds.
+        #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+        fault_rate: f64,
+        /// The kinds random faults draw from, comma-separated: KIND or, for hold and
+        /// slow_drip, KIND:MILLIS (default: every kind that takes no duration).
+        #[arg(
+            long,
+            value_name = "KINDS",
+            value_delimiter = ',',
+            requires = "fault_rate"
+        )]
+        fault_kinds: Vec<String>,
+        /// The seed random faults are drawn from: the same seed and the same requests meet
+        /// the same faults.
+        #[arg(long, default_value_t = 0, requires = "fault_rate")]
+        seed: u64,
     },
 }
+
+/// The `sandbox` help: what it serves and the control API.
+const SANDBOX_HELP: &str = "\
+Prints the URL and the test credentials, then one line per request on stderr (method, path, order_id, HTTP
+status and the Flitt result: never a body, a card or a key). Point the SDK (FLITT_API_URL) or the official SDKs
+at it.
+
+In a browser: the dashboard at / (orders, their history and callbacks, buttons to advance the clock, inject
+faults, resend callbacks and reset), the hosted checkout and ACS pages.
+
+Control API (JSON in and out; errors are {\"error\": \"...\"} with 400 or 404, nothing changed):
+  GET    /sandbox/control/clock                     {\"now\": SECONDS, \"time\": \"01.01.2026 00:00:00\"}
+  POST   /sandbox/control/clock/advance             {\"seconds\": 3600}: expire orders, charge subscriptions,
+                                                    retry due callbacks
+  GET    /sandbox/control/faults                    the armed faults
+  POST   /sandbox/control/faults                    {\"kind\": \"error_after_ledger\", \"path\": \"/api/capture/order_id\",
+                                                    \"order_id\": \"o-1\", \"times\": 2, \"millis\": 1500 (hold, slow_drip)}
+  DELETE /sandbox/control/faults                    clear them all
+  POST   /sandbox/control/faults/random             {\"rate\": 0.1, \"seed\": 7, \"kinds\": [\"html_body\", \"hold:1500\"]}
+  GET    /sandbox/control/orders?limit=100          newest first, amounts in minor units and as text
+  GET    /sandbox/control/orders/ORDER_ID           with its history (each transition and refund with its
+                                                    reverse_id and time) and its callbacks
+  GET    /sandbox/control/callbacks?order_id=O      each try: time, HTTP status, the merchant's answer (redacted)
+  POST   /sandbox/control/callbacks/ID/resend       one more try now
+  POST   /sandbox/control/reset                     empty ledger, callbacks and faults; clock back to 0
+Fault kinds: error_before_ledger error_after_ledger hold drop_connection truncated_body html_body bad_signature
+missing_signature slow_drip connection_reset.
+
+Example:
+  flitt sandbox --port 8080
+  curl -s localhost:8080/sandbox/control/clock/advance -d '{\"seconds\": 36000}'
+
+Exit status: 0 stopped by SIGINT (Ctrl-C) or SIGTERM; 1 the sandbox cannot start or cannot wait for a signal; 2
+bad arguments; 7 the URL could not be written (the sandbox stops at once rather than serve where nobody can find
+it).";
 
 /// The `report` help: the operators each field type allows come from the one table in
 /// `flitt::reports::operators`, the page sizes from the spec.
@@ -154,7 +211,28 @@ fn main() -> ExitCode {
             format,
             page_size,
         } => run_async(report(report_id, filters, format, page_size)),
-        Command::Sandbox { port, max_orders } => run_async(sandbox(port, max_orders)),
+        Command::Sandbox {
+            host,
+            port,
+            public_url,
+            max_orders,
+            fault_rate,
+            fault_kinds,
+            seed,
+        } => {
+            let random = match random_faults(fault_rate, &fault_kinds, seed) {
+                Ok(r) => r,
+                Err(e) => return fail(2, e),
+            };
+            let mut builder = flitt_sandbox::Sandbox::builder()
+                .host(host)
+                .port(port)
+                .max_orders(max_orders);
+            if let Some(url) = public_url {
+                builder = builder.public_url(url);
+            }
+            run_async(sandbox(builder, random))
+        }
     }
 }
 
@@ -500,18 +578,98 @@ async fn report(
     ExitCode::SUCCESS
 }
 
-async fn sandbox(port: u16, max_orders: usize) -> ExitCode {
-    let started = flitt_sandbox::Sandbox::builder()
-        .port(port)
-        .max_orders(max_orders)
-        .start()
-        .await;
-    let sandbox = match started {
+/// Random faults as `flitt sandbox` takes them: a rate from 0 to 1 (0: none), the kinds
+/// (default: every kind that takes no duration) and the seed.
+fn random_faults(
+    rate: f64,
+    kinds: &[String],
+    seed: u64,
+) -> Result<Option<(f64, u64, Vec<flitt_sandbox::Fault>)>, String> {
+    if !(0.0..=1.0).contains(&rate) {
+        return Err("--fault-rate must be from 0 to 1".to_owned());
+    }
+    if rate == 0.0 {
+        return Ok(None);
+    }
+    let kinds = if kinds.is_empty() {
+        flitt_sandbox::Fault::KINDS
+            .iter()
+            .filter_map(|k| k.parse().ok())
+            .collect()
+    } else {
+        kinds
+            .iter()
+            .map(|k| k.trim().parse())
+            .collect::<Result<Vec<flitt_sandbox::Fault>, String>>()
+            .map_err(|e| format!("--fault-kinds: {e}"))?
+    };
+    Ok(Some((rate, seed, kinds)))
+}
+
+/// SIGINT and SIGTERM, caught from the moment this is made (their default would end the
+/// process with no cleanup and a status that is not 0).
+struct StopSignals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn catch() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
+        }
+    }
+
+    /// Waits for one; its name.
+    async fn wait(&mut self) -> std::io::Result<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => Ok("SIGTERM"),
+                _ = self.int.recv() => Ok("SIGINT"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+        }
+    }
+}
+
+async fn sandbox(
+    builder: flitt_sandbox::SandboxBuilder,
+    random: Option<(f64, u64, Vec<flitt_sandbox::Fault>)>,
+) -> ExitCode {
+    // The per-request lines (target flitt_sandbox::access) go to stderr, at INFO.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .try_init();
+    // Signals are caught before the URL is out, so one sent as soon as it is read is handled.
+    let mut stop = match StopSignals::catch() {
+        Ok(s) => s,
+        Err(e) => return fail(1, format!("cannot catch SIGINT and SIGTERM: {e}")),
+    };
+    let sandbox = match builder.start().await {
         Ok(s) => s,
         Err(e) => return fail(1, format!("cannot start the sandbox: {e}")),
     };
+    if let Some((rate, seed, kinds)) = random {
+        sandbox.random_faults(rate, seed, kinds);
+    }
     let banner = format!(
-        "Flitt sandbox listening on {url}\nFLITT_API_URL={url}\nFLITT_MERCHANT_ID={}\nFLITT_SECRET_KEY={}\nFLITT_CREDIT_KEY={}",
+        "Flitt sandbox listening on {url}\nFLITT_API_URL={url}\nFLITT_MERCHANT_ID={}\nFLITT_SECRET_KEY={}\nFLITT_CREDIT_KEY={}\nDashboard: {url}/\nControl API: {url}/sandbox/control",
         flitt_sandbox::MERCHANT_ID,
         flitt_sandbox::SECRET_KEY,
         flitt_sandbox::CREDIT_KEY,
@@ -521,8 +679,12 @@ async fn sandbox(port: u16, max_orders: usize) -> ExitCode {
     if let Err(e) = emit(banner) {
         return output_failed(&e);
     }
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(1, format!("cannot wait for Ctrl-C: {e}")),
+    match stop.wait().await {
+        Ok(name) => {
+            drop(sandbox);
+            note(format_args!("Flitt sandbox stopped ({name})"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(1, format!("cannot wait for a signal: {e}")),
     }
 }

@@ -862,3 +862,264 @@ fn call_hides_reply_secrets_unless_asked_and_names_the_order_of_an_unknown_outco
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("processing"), "{}", stdout(&o));
 }
+
+/// A `flitt sandbox` process, killed when the test ends (pass or fail), its stderr collected
+/// by a thread as it comes.
+struct SandboxProcess {
+    child: std::process::Child,
+    url: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Kept open: a closed stdout would end the sandbox at its next line.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl SandboxProcess {
+    fn start(args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flitt"))
+            .arg("sandbox")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = std::io::Read::read(&mut err, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("Flitt sandbox listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            stderr,
+            _stdout: stdout,
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (20 s at most) for the process to end; its status.
+    fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 20 s after the signal"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Waits (20 s at most) until stderr holds `text`; all of stderr.
+    fn stderr_with(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let err = self.stderr.lock().unwrap().clone();
+            if err.contains(text) {
+                return err;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "stderr lacks {text:?}: {err}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 request to `url` (`http://HOST:PORT`); the status code and body.
+fn http(url: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::Read;
+    let host = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let status = reply
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn sandbox_listens_where_told_logs_each_request_and_ends_with_0_on_sigterm() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut sandbox = SandboxProcess::start(&["--host", "127.0.0.1", "--port", &port.to_string()]);
+    assert_eq!(sandbox.url, format!("http://127.0.0.1:{port}"));
+    let (status, page) = http(&sandbox.url, "GET", "/", "");
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>Flitt sandbox dashboard</title>"));
+    let (status, clock) = http(
+        &sandbox.url,
+        "POST",
+        "/sandbox/control/clock/advance",
+        r#"{"seconds": 60}"#,
+    );
+    assert_eq!(
+        (status, clock.as_str()),
+        (200, r#"{"now":60,"time":"01.01.2026 00:01:00"}"#)
+    );
+    // A payment with a card: its line names the order and the result, never the card.
+    let env = [
+        ("FLITT_MERCHANT_ID", "1549901"),
+        ("FLITT_SECRET_KEY", "test"),
+        ("FLITT_API_URL", sandbox.url.as_str()),
+    ];
+    let o = flitt(
+        &[
+            "call",
+            "3dsecure_step1",
+            "order_id=cli-log-1",
+            "order_desc=x",
+            "amount=100",
+            "currency=GEL",
+            "card_number=4444555511116666",
+            "expiry_date=1230",
+            "cvv2=735",
+        ],
+        b"",
+        &env,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let log = sandbox.stderr_with("order_id=cli-log-1");
+    assert!(
+        log.contains("POST /api/3dsecure_step1 order_id=cli-log-1 -> 200 approved"),
+        "{log}"
+    );
+    assert!(log.contains("GET / order_id=- -> 200"), "{log}");
+    assert!(
+        log.contains("POST /sandbox/control/clock/advance order_id=- -> 200"),
+        "{log}"
+    );
+    // (Short values like the CVV could turn up in a timestamp: the names say enough.)
+    for secret in [
+        "4444555511116666",
+        "card_number",
+        "cvv2",
+        "expiry_date",
+        "signature",
+    ] {
+        assert!(!log.contains(secret), "{secret} in the log: {log}");
+    }
+
+    sandbox.signal("TERM");
+    let status = sandbox.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let err = sandbox.stderr_with("stopped");
+    assert!(err.contains("Flitt sandbox stopped (SIGTERM)"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn sandbox_ends_with_0_on_sigint() {
+    let mut sandbox = SandboxProcess::start(&[]);
+    assert!(
+        sandbox.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        sandbox.url
+    );
+    sandbox.signal("INT");
+    assert_eq!(sandbox.wait().code(), Some(0));
+    assert!(sandbox.stderr_with("stopped").contains("(SIGINT)"));
+}
+
+#[test]
+fn sandbox_random_faults_come_from_the_command_line() {
+    let sandbox = SandboxProcess::start(&[
+        "--fault-rate",
+        "0.5",
+        "--fault-kinds",
+        "html_body,hold:20",
+        "--seed",
+        "42",
+    ]);
+    let (status, faults) = http(&sandbox.url, "GET", "/sandbox/control/faults", "");
+    assert_eq!(status, 200);
+    let faults: serde_json::Value = serde_json::from_str(&faults).unwrap();
+    assert_eq!(
+        faults["random"],
+        serde_json::json!({"rate": 0.5, "seed": 42, "kinds": ["html_body", "hold:20"]})
+    );
+    drop(sandbox);
+    // Bad settings are refused before anything starts.
+    for (args, words) in [
+        (
+            vec!["--fault-rate", "0.5", "--fault-kinds", "meteor"],
+            "unknown fault kind",
+        ),
+        (
+            vec!["--fault-rate", "0.5", "--fault-kinds", "hold"],
+            "needs a duration",
+        ),
+        (
+            vec!["--fault-rate", "2"],
+            "--fault-rate must be from 0 to 1",
+        ),
+        (vec!["--seed", "4"], "--fault-rate"),
+    ] {
+        let mut all = vec!["sandbox"];
+        all.extend(&args);
+        let o = flitt(&all, b"", &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(words), "{args:?}: {err}");
+    }
+    // An address this machine does not have: a clear error, status 1.
+    let o = flitt(&["sandbox", "--host", "192.0.2.1", "--port", "1"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot start the sandbox"));
+}

@@ -22,9 +22,20 @@ impl Clock {
         self.seconds.load(Ordering::SeqCst)
     }
 
-    /// Moves the clock forward.
+    /// Moves the clock forward (it stops at `u64::MAX` rather than wrap); the new time.
     pub fn advance(&self, seconds: u64) -> u64 {
-        self.seconds.fetch_add(seconds, Ordering::SeqCst) + seconds
+        let before = self
+            .seconds
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
+                Some(s.saturating_add(seconds))
+            })
+            .unwrap_or_else(|s| s);
+        before.saturating_add(seconds)
+    }
+
+    /// Back to time 0.
+    pub(crate) fn reset(&self) {
+        self.seconds.store(0, Ordering::SeqCst);
     }
 
     /// `DD.MM.YYYY hh:mm:ss` for a virtual time, as Flitt writes `order_time`. A time past
@@ -87,6 +98,16 @@ mod tests {
         assert_eq!(Clock::day_number(1, 1, 1), -739_616);
         assert_eq!(Clock::day_number(2026, 2, 30), 0);
         assert_eq!(Clock::day_number(2026, 13, 1), 0);
+    }
+
+    #[test]
+    fn advances_saturate_and_reset_goes_back_to_zero() {
+        let clock = Clock::default();
+        assert_eq!(clock.advance(10), 10);
+        assert_eq!(clock.advance(u64::MAX), u64::MAX);
+        assert_eq!(clock.now(), u64::MAX);
+        clock.reset();
+        assert_eq!(clock.now(), 0);
     }
 
     #[test]

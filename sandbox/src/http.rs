@@ -6,13 +6,13 @@ use crate::endpoints::handle;
 use crate::faults::Fault;
 use crate::ledger::Refusal;
 use crate::serve::RequestBody;
-use crate::{State, lock, pages, sign};
+use crate::{State, access, control, dashboard, lock, pages, sign};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use flitt::api::ResponseCode;
@@ -37,6 +37,56 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/sandbox/acs", post(pages::acs))
         .route("/sandbox/checkout/{token}", get(pages::checkout_page))
         .route("/sandbox/checkout/{token}/pay", post(pages::checkout_pay))
+        // The control API (JSON) and the dashboard (HTML): one implementation, control.rs.
+        .route("/sandbox/control", get(control::index))
+        .route("/sandbox/control/clock", get(control::clock))
+        .route(
+            "/sandbox/control/clock/advance",
+            post(control::advance_clock),
+        )
+        .route(
+            "/sandbox/control/faults",
+            get(control::faults)
+                .post(control::add_fault)
+                .delete(control::delete_faults),
+        )
+        .route(
+            "/sandbox/control/faults/random",
+            post(control::set_random_faults),
+        )
+        .route("/sandbox/control/orders", get(control::orders))
+        .route(
+            "/sandbox/control/orders/{order_id}",
+            get(control::one_order),
+        )
+        .route("/sandbox/control/callbacks", get(control::list_callbacks))
+        .route(
+            "/sandbox/control/callbacks/{id}/resend",
+            post(control::resend),
+        )
+        .route("/sandbox/control/reset", post(control::reset))
+        .route("/sandbox/control/{*rest}", any(control::not_found))
+        .route("/", get(dashboard::home))
+        .route(
+            "/sandbox/dashboard/orders/{order_id}",
+            get(dashboard::order),
+        )
+        .route("/sandbox/dashboard/advance", post(dashboard::advance))
+        .route("/sandbox/dashboard/faults", post(dashboard::add_fault))
+        .route(
+            "/sandbox/dashboard/faults/clear",
+            post(dashboard::clear_faults),
+        )
+        .route("/sandbox/dashboard/reset", post(dashboard::reset))
+        .route(
+            "/sandbox/dashboard/callbacks/{id}/resend",
+            post(dashboard::resend),
+        )
+        // Around everything: the access log and the hosted page's cancel_url (access.rs).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::observe,
+        ))
         .with_state(state)
 }
 

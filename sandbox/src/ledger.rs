@@ -158,6 +158,112 @@ pub struct Order {
     pub receiver_iban: Option<String>,
     /// The hosted checkout page token, once one was issued.
     pub checkout_token: Option<String>,
+    /// Where the hosted page's cancel link goes, when the checkout request named one
+    /// (`cancel_url`); else the page links to `response_url`.
+    pub cancel_url: Option<String>,
+    /// What happened to the order, oldest first: every change of status, capture, refund and
+    /// subscription event, with its virtual time. At most [`MAX_HISTORY`] entries: past it the
+    /// oldest after the creation are dropped (counted in `history_dropped`).
+    pub history: Vec<Event>,
+    /// How many history entries were dropped to keep the bound.
+    pub history_dropped: u64,
+}
+
+/// The most history entries an order keeps (see [`Order::history`]).
+pub const MAX_HISTORY: usize = 64;
+
+/// What an entry of an order's history records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// The order was created.
+    Created,
+    /// A 3-D Secure card was given: the order waits for the authentication.
+    ThreeDsPending,
+    /// The payment (or payout) was approved.
+    Approved,
+    /// The payment was approved as a hold (preauth), to be captured.
+    Held,
+    /// The payment was declined.
+    Declined,
+    /// The hold was captured.
+    Captured,
+    /// Part of the payment was refunded.
+    Refunded,
+    /// The rest of the payment was refunded or the hold voided: the order is reversed.
+    Reversed,
+    /// The order's lifetime passed before it was paid.
+    Expired,
+    /// The order became an active subscription, or a stopped one was started again.
+    SubscriptionStarted,
+    /// The subscription was stopped.
+    SubscriptionStopped,
+    /// The subscription charged the card (a new order, its `parent_order_id` this one).
+    SubscriptionCharged,
+}
+
+impl EventKind {
+    /// A short snake-case name (`created`, `3ds_pending`, `refunded`, …), as the control API
+    /// and the dashboard show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::ThreeDsPending => "3ds_pending",
+            EventKind::Approved => "approved",
+            EventKind::Held => "held",
+            EventKind::Declined => "declined",
+            EventKind::Captured => "captured",
+            EventKind::Refunded => "refunded",
+            EventKind::Reversed => "reversed",
+            EventKind::Expired => "expired",
+            EventKind::SubscriptionStarted => "subscription_started",
+            EventKind::SubscriptionStopped => "subscription_stopped",
+            EventKind::SubscriptionCharged => "subscription_charged",
+        }
+    }
+}
+
+/// One entry of an order's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Virtual time, seconds since the sandbox started.
+    pub at: u64,
+    /// What happened.
+    pub kind: EventKind,
+    /// The order's status after it.
+    pub status: Status,
+    /// The amount it moved, minor units: the payment, the capture, the refund, the charge.
+    pub amount: Option<u64>,
+    /// The refund's `reverse_id`, when the request gave one.
+    pub reverse_id: Option<String>,
+}
+
+impl Order {
+    /// Appends to the history, within its bound.
+    fn record(&mut self, at: u64, kind: EventKind, amount: Option<u64>, reverse_id: Option<&str>) {
+        if self.history.len() >= MAX_HISTORY {
+            // The creation stays first; the oldest after it goes.
+            self.history.remove(1.min(self.history.len() - 1));
+            self.history_dropped += 1;
+        }
+        self.history.push(Event {
+            at,
+            kind,
+            status: self.status,
+            amount,
+            reverse_id: reverse_id.map(str::to_owned),
+        });
+    }
+
+    /// The amount captured: the capture of a hold, or the whole amount of an approved (or
+    /// since reversed) payment that was not a hold; 0 otherwise.
+    pub fn captured(&self) -> u64 {
+        match (self.preauth, self.capture_amount) {
+            (true, Some(c)) => c,
+            (true, None) => 0,
+            (false, _) if matches!(self.status, Status::Approved | Status::Reversed) => self.amount,
+            (false, _) => 0,
+        }
+    }
 }
 
 /// A subscription's charge schedule, in virtual seconds.
@@ -197,7 +303,12 @@ pub struct Ledger {
     by_age: BTreeMap<u64, Key>,
     /// Hosted checkout page tokens.
     checkout_tokens: std::collections::HashMap<String, Key>,
+    /// Pending 3-D Secure authentications by `MD`, for the ACS page.
+    by_md: std::collections::HashMap<String, Key>,
     max_orders: usize,
+    /// The latest virtual time the ledger was given (each request expires due orders first,
+    /// with its time): the time of the history entries of calls that take no time.
+    now: u64,
 }
 
 impl Default for Ledger {
@@ -253,8 +364,53 @@ impl Ledger {
             expiry: std::collections::BTreeSet::new(),
             by_age: BTreeMap::new(),
             checkout_tokens: std::collections::HashMap::new(),
+            by_md: std::collections::HashMap::new(),
             max_orders: max_orders.max(1),
+            now: 0,
         }
+    }
+
+    /// Forgets every order, saved-card token and checkout token, and goes back to time 0.
+    /// Payment ids keep counting up, so none given out before is given out again.
+    pub fn clear(&mut self) {
+        self.orders.clear();
+        self.tokens.clear();
+        self.expiry.clear();
+        self.by_age.clear();
+        self.checkout_tokens.clear();
+        self.by_md.clear();
+        self.now = 0;
+    }
+
+    /// The newest orders first, at most `limit`.
+    pub fn newest(&self, limit: usize) -> impl Iterator<Item = &Order> {
+        self.by_age
+            .values()
+            .rev()
+            .filter_map(|key| self.orders.get(key))
+            .take(limit)
+    }
+
+    /// The order whose 3-D Secure authentication with this `MD` is pending.
+    pub fn by_md(&self, md: &str) -> Option<&Order> {
+        self.by_md
+            .get(md)
+            .and_then(|key| self.orders.get(key))
+            .filter(|o| o.three_ds.as_ref().is_some_and(|p| p.md == md))
+    }
+
+    /// Sets where the hosted page's cancel link goes (see [`Order::cancel_url`]).
+    ///
+    /// # Errors
+    /// 1018 when the order does not exist.
+    pub fn set_cancel_url(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        url: &str,
+    ) -> Result<(), Refusal> {
+        self.get_mut(merchant_id, order_id)?.cancel_url = Some(url.to_owned());
+        Ok(())
     }
 
     /// The bound on the number of orders.
@@ -316,6 +472,9 @@ impl Ledger {
                     .remove(&(o.created_at.saturating_add(o.lifetime), key));
                 if let Some(t) = &o.checkout_token {
                     self.checkout_tokens.remove(t);
+                }
+                if let Some(p) = &o.three_ds {
+                    self.by_md.remove(&p.md);
                 }
             }
         }
@@ -440,7 +599,13 @@ impl Ledger {
             schedule: None,
             receiver_iban: None,
             checkout_token: None,
+            cancel_url: None,
+            history: Vec::new(),
+            history_dropped: 0,
         };
+        self.now = self.now.max(now);
+        let mut order = order;
+        order.record(now, EventKind::Created, Some(order.amount), None);
         self.expiry
             .insert((order.created_at.saturating_add(order.lifetime), key.clone()));
         self.by_age.insert(payment_id, key.clone());
@@ -455,6 +620,7 @@ impl Ledger {
     /// expiry time came, whatever the ledger's size: paid orders leave the queue when their
     /// time comes, without a change.
     pub fn expire(&mut self, now: u64) -> Vec<(u64, String)> {
+        self.now = self.now.max(now);
         let mut expired = Vec::new();
         while let Some((at, _)) = self.expiry.first() {
             if *at > now {
@@ -470,7 +636,10 @@ impl Ledger {
                 && o.created_at.saturating_add(o.lifetime) == at
             {
                 o.status = Status::Expired;
-                o.three_ds = None;
+                if let Some(p) = o.three_ds.take() {
+                    self.by_md.remove(&p.md);
+                }
+                o.record(at, EventKind::Expired, None, None);
                 expired.push(key);
             }
         }
@@ -496,7 +665,8 @@ impl Ledger {
             )
         })?;
         let md_seed = self.next();
-        let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
+        let now = self.now;
+        let order = self.get_mut(merchant_id, order_id)?;
         match order.status {
             Status::Created | Status::Processing => {}
             Status::Expired => {
@@ -512,17 +682,25 @@ impl Ledger {
                 ));
             }
         }
-        order.card = Some(card);
         if card.three_ds {
+            let md = format!("md{md_seed}");
+            order.card = Some(card);
             order.status = Status::Processing;
-            order.three_ds = Some(ThreeDs {
-                md: format!("md{md_seed}"),
+            let replaced = order.three_ds.replace(ThreeDs {
+                md: md.clone(),
                 pareq: format!("pareq-{}-{md_seed}", order.payment_id),
                 card,
             });
-            return Ok(order);
+            order.record(now, EventKind::ThreeDsPending, Some(order.amount), None);
+            if let Some(old) = replaced {
+                self.by_md.remove(&old.md);
+            }
+            self.by_md.insert(md, (merchant_id, order_id.to_owned()));
+            return self.get(merchant_id, order_id);
         }
-        Ok(Self::settle_card(order, card, tokens, md_seed))
+        let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
+        order.card = Some(card);
+        Ok(Self::settle_card(order, card, tokens, md_seed, now))
     }
 
     /// Completes 3-D Secure with what the ACS posted back.
@@ -538,7 +716,7 @@ impl Ledger {
         pares: &str,
     ) -> Result<&Order, Refusal> {
         let seed = self.next();
-        let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
+        let order = self.get_mut(merchant_id, order_id)?;
         let Some(pending) = order.three_ds.clone() else {
             return Err(Refusal::new(
                 ResponseCode::ThreeDsAuthenticationFailed,
@@ -552,7 +730,10 @@ impl Ledger {
             ));
         }
         order.three_ds = None;
-        Ok(Self::settle_card(order, pending.card, tokens, seed))
+        let now = self.now;
+        self.by_md.remove(md);
+        let (order, tokens) = self.order_and_tokens(merchant_id, order_id)?;
+        Ok(Self::settle_card(order, pending.card, tokens, seed, now))
     }
 
     fn settle_card<'a>(
@@ -560,6 +741,7 @@ impl Ledger {
         card: TestCard,
         tokens: &mut BTreeMap<String, TestCard>,
         seed: u64,
+        at: u64,
     ) -> &'a Order {
         let tran = Transaction {
             id: seed,
@@ -573,6 +755,7 @@ impl Ledger {
             parent: None,
         };
         order.transactions.push(tran);
+        let amount = Some(order.amount);
         if card.approves {
             order.status = Status::Approved;
             order.capture_status = order.preauth.then_some("hold");
@@ -581,10 +764,17 @@ impl Ledger {
                 tokens.insert(token.clone(), card);
                 order.rectoken = Some(token);
             }
+            let kind = if order.preauth {
+                EventKind::Held
+            } else {
+                EventKind::Approved
+            };
+            order.record(at, kind, amount, None);
         } else {
             order.status = Status::Declined;
             order.response_code = Some(1000);
             order.response_description = "General decline".into();
+            order.record(at, EventKind::Declined, amount, None);
         }
         order
     }
@@ -607,7 +797,7 @@ impl Ledger {
         let order = self.create(new, now)?;
         order.card = Some(card);
         let mut no_tokens = BTreeMap::new();
-        Ok(Self::settle_card(order, card, &mut no_tokens, seed))
+        Ok(Self::settle_card(order, card, &mut no_tokens, seed, now))
     }
 
     /// Captures a hold. Exactly one capture: the same amount again is answered as before; a
@@ -623,6 +813,7 @@ impl Ledger {
         currency: &str,
     ) -> Result<&Order, Refusal> {
         let seed = self.next();
+        let now = self.now;
         let order = self.get_mut(merchant_id, order_id)?;
         if order.currency != currency {
             return Err(Refusal::new(
@@ -658,6 +849,7 @@ impl Ledger {
             status: "approved",
             parent: order.transactions.first().map(|t| t.id),
         });
+        order.record(now, EventKind::Captured, Some(amount), None);
         Ok(order)
     }
 
@@ -676,6 +868,7 @@ impl Ledger {
         reverse_id: Option<&str>,
     ) -> Result<(&Order, u64), Refusal> {
         let seed = self.next();
+        let now = self.now;
         let order = self.get_mut(merchant_id, order_id)?;
         if let Some(id) = reverse_id {
             if let Some(&done) = order.reverse_ids.get(id) {
@@ -735,6 +928,12 @@ impl Ledger {
             status: "approved",
             parent: order.transactions.first().map(|t| t.id),
         });
+        let kind = if order.status == Status::Reversed {
+            EventKind::Reversed
+        } else {
+            EventKind::Refunded
+        };
+        order.record(now, kind, Some(amount), reverse_id);
         Ok((order, amount))
     }
 
@@ -771,6 +970,7 @@ impl Ledger {
             status: "approved",
             parent: None,
         });
+        order.record(now, EventKind::Approved, Some(order.amount), None);
         Ok(order)
     }
 
@@ -804,7 +1004,13 @@ impl Ledger {
         Ok(order)
     }
 
-    /// Marks an order as a subscription (`active`).
+    /// The shortest time between a subscription's charges: a day, the shortest period the
+    /// spec allows (`every` at least 1 of `day`).
+    pub const MIN_CHARGE_INTERVAL: u64 = 86_400;
+
+    /// Marks an order as a subscription (`active`). A schedule shorter than
+    /// [`Ledger::MIN_CHARGE_INTERVAL`] (an `every` of 0, which the spec refuses) charges daily:
+    /// one step of the clock must not charge once a second.
     ///
     /// # Errors
     /// 1018.
@@ -812,11 +1018,14 @@ impl Ledger {
         &mut self,
         merchant_id: u64,
         order_id: &str,
-        schedule: Schedule,
+        mut schedule: Schedule,
     ) -> Result<(), Refusal> {
+        schedule.every = schedule.every.max(Self::MIN_CHARGE_INTERVAL);
+        let now = self.now;
         let order = self.get_mut(merchant_id, order_id)?;
         order.subscription = Some("active");
         order.schedule = Some(schedule);
+        order.record(now, EventKind::SubscriptionStarted, None, None);
         Ok(())
     }
 
@@ -864,8 +1073,11 @@ impl Ledger {
                 order.parent_order_id = parent.clone();
                 order.card = Some(card);
                 let mut none = BTreeMap::new();
-                Self::settle_card(order, card, &mut none, seed);
+                Self::settle_card(order, card, &mut none, seed, at);
                 created.push((merchant_id, order.order_id.clone()));
+                if let Ok(parent) = self.get_mut(merchant_id, &parent) {
+                    parent.record(at, EventKind::SubscriptionCharged, Some(amount), None);
+                }
             }
         }
         created
@@ -881,6 +1093,7 @@ impl Ledger {
         order_id: &str,
         action: &str,
     ) -> Result<&Order, Refusal> {
+        let now = self.now;
         let order = self.get_mut(merchant_id, order_id)?;
         if order.subscription.is_none() {
             return Err(Refusal::new(
@@ -888,11 +1101,15 @@ impl Ledger {
                 "Order not found: not a subscription",
             ));
         }
-        order.subscription = Some(if action == "stop" {
-            "disabled"
+        let (state, kind) = if action == "stop" {
+            ("disabled", EventKind::SubscriptionStopped)
         } else {
-            "active"
-        });
+            ("active", EventKind::SubscriptionStarted)
+        };
+        if order.subscription != Some(state) {
+            order.subscription = Some(state);
+            order.record(now, kind, None, None);
+        }
         Ok(order)
     }
 }
@@ -1286,6 +1503,121 @@ mod tests {
         l.create(new_order("o-0", 5_000), 500).unwrap();
         assert!(l.expire(1_000).iter().all(|(_, id)| id != "o-0"));
         assert_eq!(l.get(M, "o-0").unwrap().status, Status::Created);
+    }
+
+    fn kinds(o: &Order) -> Vec<(u64, &'static str, Option<u64>, Option<&str>)> {
+        o.history
+            .iter()
+            .map(|e| (e.at, e.kind.as_str(), e.amount, e.reverse_id.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn history_records_each_transition_and_refund_at_its_time() {
+        let mut l = Ledger::default();
+        l.create(new_order("h", 1_000), 5).unwrap();
+        l.expire(10);
+        l.get_mut(M, "h").unwrap().preauth = true;
+        l.pay_with_card(M, "h", "4444555566661111").unwrap();
+        let md = l.get(M, "h").unwrap().three_ds.clone().unwrap();
+        assert_eq!(l.by_md(&md.md).unwrap().order_id, "h");
+        l.expire(20);
+        l.complete_three_ds(M, "h", &md.md, &expected_pares(&md))
+            .unwrap();
+        assert!(l.by_md(&md.md).is_none(), "no longer pending");
+        l.expire(30);
+        l.capture(M, "h", 80, "GEL").unwrap();
+        l.capture(M, "h", 80, "GEL").unwrap();
+        l.expire(40);
+        l.reverse(M, "h", 30, "GEL", Some("r1")).unwrap();
+        // The same reverse_id again changes nothing, and a refused refund records nothing.
+        l.reverse(M, "h", 30, "GEL", Some("r1")).unwrap();
+        assert!(l.reverse(M, "h", 500, "GEL", Some("r9")).is_err());
+        l.expire(50);
+        l.reverse(M, "h", 50, "GEL", Some("r2")).unwrap();
+        let o = l.get(M, "h").unwrap();
+        assert_eq!(
+            kinds(o),
+            vec![
+                (5, "created", Some(100), None),
+                (10, "3ds_pending", Some(100), None),
+                (20, "held", Some(100), None),
+                (30, "captured", Some(80), None),
+                (40, "refunded", Some(30), Some("r1")),
+                (50, "reversed", Some(50), Some("r2")),
+            ]
+        );
+        assert_eq!(o.history.last().unwrap().status, Status::Reversed);
+        assert_eq!(o.captured(), 80);
+        // An unpaid order expires at its own expiry time, whenever it is noticed.
+        l.create(new_order("e", 100), 0).unwrap();
+        l.expire(5_000);
+        let e = l.get(M, "e").unwrap();
+        assert_eq!(kinds(e)[1], (100, "expired", None, None));
+        assert_eq!(e.captured(), 0);
+    }
+
+    #[test]
+    fn history_stays_bounded_and_keeps_the_creation() {
+        let mut l = Ledger::default();
+        l.create(
+            NewOrder {
+                amount: 1_000,
+                ..new_order("many", 1_000)
+            },
+            0,
+        )
+        .unwrap();
+        l.pay_with_card(M, "many", "4444555511116666").unwrap();
+        for i in 0..200 {
+            l.expire(i);
+            l.reverse(M, "many", 1, "GEL", Some(&format!("r{i}")))
+                .unwrap();
+        }
+        let o = l.get(M, "many").unwrap();
+        assert_eq!(o.history.len(), MAX_HISTORY);
+        assert_eq!(o.history[0].kind, EventKind::Created);
+        assert_eq!(o.history_dropped, 202 - MAX_HISTORY as u64);
+        assert_eq!(
+            o.history.last().unwrap().reverse_id.as_deref(),
+            Some("r199")
+        );
+    }
+
+    #[test]
+    fn clear_empties_everything_but_keeps_counting() {
+        let mut l = Ledger::default();
+        l.create(new_order("a", 10), 0).unwrap();
+        let first = l.get(M, "a").unwrap().payment_id;
+        l.issue_checkout_token(M, "a").unwrap();
+        l.expire(5);
+        l.clear();
+        assert!(l.is_empty());
+        assert_eq!(l.newest(10).count(), 0);
+        assert_eq!(l.now, 0);
+        assert!(l.expire(1_000).is_empty());
+        l.create(new_order("a", 10), 0).unwrap();
+        assert!(l.get(M, "a").unwrap().payment_id > first);
+        l.create(new_order("b", 10), 0).unwrap();
+        let newest: Vec<&str> = l.newest(10).map(|o| o.order_id.as_str()).collect();
+        assert_eq!(newest, ["b", "a"]);
+    }
+
+    #[test]
+    fn a_schedule_of_every_0_charges_daily_not_every_second() {
+        let mut l = Ledger::default();
+        l.create(new_order("sub", 100_000), 0).unwrap();
+        let schedule = Schedule {
+            amount: 100,
+            every: 0,
+            next_at: 0,
+            remaining: None,
+            charged: 0,
+        };
+        l.make_subscription(M, "sub", schedule).unwrap();
+        l.pay_with_card(M, "sub", "4444555511116666").unwrap();
+        let charged = l.charge_due_subscriptions(3 * 86_400);
+        assert_eq!(charged.len(), 4, "days 0, 1, 2 and 3");
     }
 
     #[test]

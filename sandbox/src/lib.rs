@@ -31,6 +31,32 @@
 //!
 //! Expiry and checkout-page lookups cost O(log n) per request whatever the ledger's size.
 //!
+//! What the control API and the dashboard keep and show is bounded too:
+//!
+//! | bound | value |
+//! |---|---|
+//! | history entries per order ([`ledger::MAX_HISTORY`]) | 64: past it the oldest after the creation go, counted |
+//! | tries remembered per callback ([`MAX_TRIES_KEPT`]) | 16, the latest |
+//! | a merchant's answer kept per try ([`MAX_ANSWER_CHARS`]) | 256 characters, redacted; at most 1 KiB is read |
+//! | orders or callbacks per listing (`limit`) | 100 by default, 1,000 at most |
+//! | scripted fault rules ([`faults::MAX_RULES`]) | 1,024; spent ones are forgotten first |
+//! | one clock step over HTTP | ten years |
+//!
+//! # Control, dashboard, access log
+//!
+//! The sandbox is driven the same way from Rust and over HTTP, by one implementation: the
+//! clock ([`Sandbox::advance`], `POST /sandbox/control/clock/advance`), faults
+//! ([`Sandbox::inject`], `POST /sandbox/control/faults`), the ledger with each order's history
+//! ([`Sandbox::order`], [`Sandbox::history`], `GET /sandbox/control/orders/{order_id}`), the
+//! callbacks with each delivery try ([`Sandbox::callbacks_for`],
+//! `GET /sandbox/control/callbacks`), resending one ([`Sandbox::resend_callback`]) and reset
+//! ([`Sandbox::reset`]). The JSON control API is listed at `GET /sandbox/control` and in the
+//! README; refusals are `{"error": "…"}` with a 4xx status, and change nothing. `GET /` is a
+//! dashboard over the same functions, with buttons (HTML forms) for the clock, faults, resends
+//! and reset. Each request is logged as one `tracing` event at INFO (target
+//! `flitt_sandbox::access`): method, path, `order_id`, HTTP status and Flitt result, never a
+//! body, card or key.
+//!
 //! ```no_run
 //! # async fn run() {
 //! let sandbox = flitt_sandbox::Sandbox::start().await.expect("bind 127.0.0.1");
@@ -45,13 +71,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access;
 pub mod cards;
 mod clock;
+mod control;
+mod dashboard;
 mod endpoints;
 pub mod faults;
+mod html;
 mod http;
 mod iban;
 pub mod ledger;
+pub mod money;
 mod pages;
 mod reports;
 mod serve;
@@ -168,6 +199,7 @@ pub mod fuzz {
 }
 
 pub use clock::Clock;
+pub use control::ControlError;
 pub use faults::{Fault, FaultRule};
 
 use ledger::Ledger;
@@ -189,15 +221,47 @@ pub const REPORTS_KEY: &str = "test";
 /// Flitt's callback retry delays, in seconds, after each failed delivery.
 pub const CALLBACK_RETRIES: [u64; 6] = [2, 60, 300, 600, 3600, 86_400];
 
+/// The most tries a callback remembers (see [`Callback::tries`]).
+pub const MAX_TRIES_KEPT: usize = 16;
+
+/// The most characters of a merchant's answer a [`Try`] keeps.
+pub const MAX_ANSWER_CHARS: usize = 256;
+
+/// One try to deliver a callback: when, and what the merchant answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Try {
+    /// Virtual time of the try, seconds.
+    pub at: u64,
+    /// The merchant's HTTP status (0: no reply: refused, cut, timed out).
+    pub status: u16,
+    /// The start of the merchant's answer (or, without a reply, the transport error), at
+    /// most [`MAX_ANSWER_CHARS`] characters, with card numbers, keys and tokens redacted
+    /// (`flitt::redact::text`) and control characters as spaces.
+    pub answer: String,
+    /// Whether it was asked for by a resend ([`Sandbox::resend_callback`]), outside the
+    /// retry schedule.
+    pub resend: bool,
+}
+
 /// A server callback the sandbox owes a merchant.
 #[derive(Clone, Debug)]
 pub struct Callback {
+    /// Its number, in queueing order, for [`Sandbox::resend_callback`].
+    pub id: usize,
+    /// The merchant it is for.
+    pub merchant_id: u64,
+    /// The order it is about.
+    pub order_id: String,
     /// Where it goes.
     pub url: String,
     /// The signed JSON body.
     pub body: Vec<u8>,
-    /// Deliveries tried so far.
+    /// Tries made on Flitt's retry schedule so far (resends are counted in `resends`).
     pub attempts: u32,
+    /// Tries made by resends.
+    pub resends: u32,
+    /// The latest tries, oldest first: at most [`MAX_TRIES_KEPT`].
+    pub tries: Vec<Try>,
     /// Virtual time of the next try.
     pub due_at: u64,
     /// HTTP status of the last try (0: none yet, or no reply).
@@ -237,9 +301,10 @@ impl Callbacks {
     /// oldest finished callbacks (delivered, or their retries spent) are dropped, then, if too
     /// few are finished, the oldest still waiting (their remaining tries are not made). Like
     /// the ledger, down to the bound less a sixteenth at a time.
-    fn push(&mut self, cb: Callback, now: u64) {
+    fn push(&mut self, mut cb: Callback, now: u64) {
         let key = self.next;
         self.next += 1;
+        cb.id = key;
         self.all.insert(key, cb);
         self.waiting.insert((now, key));
         if self.all.len() <= self.max {
@@ -275,6 +340,87 @@ impl Callbacks {
     fn is_waiting(&self, c: &Callback) -> bool {
         !c.delivered && (c.attempts as usize) <= CALLBACK_RETRIES.len()
     }
+
+    /// Forgets every callback. Numbers keep counting up, so a try still under way finds
+    /// nothing to record into.
+    fn clear(&mut self) {
+        self.all.clear();
+        self.waiting.clear();
+    }
+}
+
+impl Callback {
+    /// The virtual time of the next try on the retry schedule, if one is to come (not
+    /// delivered, tries left).
+    pub fn next_try_at(&self) -> Option<u64> {
+        (!self.delivered && (self.attempts as usize) <= CALLBACK_RETRIES.len())
+            .then_some(self.due_at)
+    }
+
+    /// The `order_status` the callback reports.
+    pub fn order_status(&self) -> Option<String> {
+        let body: Value = serde_json::from_slice(&self.body).ok()?;
+        body.get("order_status")?.as_str().map(str::to_owned)
+    }
+
+    /// Records a try, keeping the latest [`MAX_TRIES_KEPT`].
+    fn record(&mut self, attempt: Try) {
+        if self.tries.len() >= MAX_TRIES_KEPT {
+            self.tries.remove(0);
+        }
+        self.tries.push(attempt);
+    }
+}
+
+/// What a callback try got back: the HTTP status (0 without a reply) and the start of the
+/// answer, redacted (see [`Try::answer`]).
+async fn send_callback(http: &reqwest::Client, url: &str, body: Vec<u8>) -> (u16, String) {
+    let sent = http
+        .post(url)
+        .header("content-type", "application/json; charset=UTF-8")
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(mut r) => {
+            let status = r.status().as_u16();
+            // A few times what is kept, so redaction sees whole card numbers; no more, however
+            // much the merchant sends.
+            const READ: usize = 4 * MAX_ANSWER_CHARS;
+            let mut bytes = Vec::new();
+            let mut cut = false;
+            while let Ok(Some(chunk)) = r.chunk().await {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() >= READ {
+                    cut = true;
+                    break;
+                }
+            }
+            (status, answer_excerpt(&bytes, cut))
+        }
+        Err(e) => (0, answer_excerpt(e.to_string().as_bytes(), false)),
+    }
+}
+
+/// The start of an answer as a [`Try`] keeps it. When the read stopped early, trailing
+/// digits are dropped first: a card number cut in two must not show its first half.
+fn answer_excerpt(bytes: &[u8], cut: bool) -> String {
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    if cut {
+        let kept = text
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ' || c == '-')
+            .len();
+        text.truncate(kept);
+    }
+    let clean: String = flitt::redact::text(&text)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if cut || clean.chars().count() > MAX_ANSWER_CHARS {
+        clean.chars().take(MAX_ANSWER_CHARS).collect::<String>() + "…"
+    } else {
+        clean
+    }
 }
 
 #[cfg(test)]
@@ -283,9 +429,14 @@ mod callback_tests {
 
     fn cb(delivered: bool) -> Callback {
         Callback {
+            id: 0,
+            merchant_id: 0,
+            order_id: String::new(),
             url: String::new(),
             body: Vec::new(),
             attempts: u32::from(delivered),
+            resends: 0,
+            tries: Vec::new(),
             due_at: 0,
             last_status: 0,
             delivered,
@@ -318,6 +469,21 @@ mod callback_tests {
         assert!(cbs.all.len() <= 4);
         assert_eq!(cbs.waiting.len(), cbs.all.len());
         assert!(cbs.all.contains_key(&9));
+    }
+
+    #[test]
+    fn answers_are_cut_short_and_redacted() {
+        let long = format!("ok {}", "x".repeat(2000));
+        let shown = answer_excerpt(long.as_bytes(), false);
+        assert_eq!(shown.chars().count(), MAX_ANSWER_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        let shown = answer_excerpt(b"error: card 4444555511116666\r\n cvv2=123", false);
+        assert!(!shown.contains("4444555511116666"), "{shown}");
+        assert!(!shown.contains("123"), "{shown}");
+        assert!(!shown.contains('\r'));
+        // Cut inside a card number: its first digits do not show either.
+        let shown = answer_excerpt(b"paid with 444455551111", true);
+        assert!(!shown.contains("4444"), "{shown}");
     }
 }
 
@@ -380,12 +546,27 @@ impl State {
         mut fields: Map<String, Value>,
         secret: &str,
     ) {
+        let order_id = fields
+            .get("order_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let merchant_id = match fields.get("merchant_id") {
+            Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+            Some(Value::String(s)) => s.parse().unwrap_or(0),
+            _ => 0,
+        };
         sign::sign_reply(secret, &mut fields);
         let now = self.clock.now();
         let cb = Callback {
+            id: 0,
+            merchant_id,
+            order_id,
             url: url.to_owned(),
             body: Value::Object(fields).to_string().into_bytes(),
             attempts: 0,
+            resends: 0,
+            tries: Vec::new(),
             due_at: now,
             last_status: 0,
             delivered: false,
@@ -424,18 +605,8 @@ impl State {
         for (claim, url, body) in claimed {
             let state = self.clone();
             tries.spawn(async move {
-                let status = match state
-                    .http
-                    .post(&url)
-                    .header("content-type", "application/json; charset=UTF-8")
-                    .body(body)
-                    .send()
-                    .await
-                {
-                    Ok(r) => r.status().as_u16(),
-                    Err(_) => 0,
-                };
-                state.finish_try(claim, status, now);
+                let (status, answer) = send_callback(&state.http, &url, body).await;
+                state.finish_try(claim, status, answer, now);
             });
         }
         while tries.join_next().await.is_some() {}
@@ -443,7 +614,7 @@ impl State {
 
     /// Records a finished try: delivered on a 200, else due again after the next delay of
     /// Flitt's schedule (counted from `claimed_at`), or abandoned when the schedule is spent.
-    fn finish_try(&self, mut claim: Claim, status: u16, claimed_at: u64) {
+    fn finish_try(&self, mut claim: Claim, status: u16, answer: String, claimed_at: u64) {
         claim.finished = true;
         let mut cbs = lock(&self.callbacks);
         let Some(c) = cbs.all.get_mut(&claim.index) else {
@@ -452,8 +623,18 @@ impl State {
         c.in_flight = false;
         c.attempts += 1;
         c.last_status = status;
+        c.record(Try {
+            at: claimed_at,
+            status,
+            answer,
+            resend: false,
+        });
         if status == 200 {
             c.delivered = true;
+            return;
+        }
+        if c.delivered {
+            // A resend got it through meanwhile: nothing more to try.
             return;
         }
         let Some(delay) = CALLBACK_RETRIES.get(c.attempts as usize - 1) else {
@@ -462,6 +643,59 @@ impl State {
         c.due_at = claimed_at + delay;
         let due = c.due_at;
         cbs.waiting.insert((due, claim.index));
+    }
+}
+
+impl State {
+    /// One more try of callback `id` now, outside the retry schedule, and its outcome: the
+    /// try is recorded; a 200 marks the callback delivered (no more scheduled tries); any
+    /// other answer leaves the schedule as it was.
+    pub(crate) async fn resend(self: &Arc<Self>, id: usize) -> Result<Callback, ControlError> {
+        let (url, body) = {
+            let cbs = lock(&self.callbacks);
+            let c = cbs.all.get(&id).ok_or(ControlError::CallbackNotFound(id))?;
+            (c.url.clone(), c.body.clone())
+        };
+        let at = self.clock.now();
+        let (status, answer) = send_callback(&self.http, &url, body).await;
+        let mut cbs = lock(&self.callbacks);
+        let c = cbs
+            .all
+            .get_mut(&id)
+            .ok_or(ControlError::CallbackNotFound(id))?;
+        c.resends += 1;
+        c.last_status = status;
+        c.record(Try {
+            at,
+            status,
+            answer,
+            resend: true,
+        });
+        let mut unqueue = None;
+        if status == 200 && !c.delivered {
+            c.delivered = true;
+            unqueue = Some((c.due_at, id));
+        }
+        let shown = c.clone();
+        if let Some(key) = unqueue {
+            cbs.waiting.remove(&key);
+        }
+        Ok(shown)
+    }
+
+    /// Empties the ledger, the callbacks, the faults and the Reports API tokens, and puts the
+    /// clock back to 0. The ledger and the callbacks are emptied under both their locks at
+    /// once (taken ledger first, as everywhere).
+    pub(crate) fn reset(&self) {
+        let mut ledger = lock(&self.ledger);
+        let mut callbacks = lock(&self.callbacks);
+        ledger.clear();
+        callbacks.clear();
+        self.clock.reset();
+        drop(callbacks);
+        drop(ledger);
+        lock(&self.faults).clear();
+        lock(&self.report_tokens).clear();
     }
 }
 
@@ -483,8 +717,16 @@ impl Drop for Sandbox {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
-    /// The port on 127.0.0.1 (0, the default: a free one).
+    /// The address to listen on (default `127.0.0.1`: this machine only). An IP address or a
+    /// host name.
+    pub host: String,
+    /// The port (0, the default: a free one).
     pub port: u16,
+    /// The base URL the sandbox names in the URLs it hands out (checkout pages, the ACS),
+    /// e.g. `http://sandbox.test:8080`, when clients reach it by another name than the address
+    /// it listens on; default `http://HOST:PORT` as bound (`127.0.0.1` for an unspecified
+    /// address such as `0.0.0.0`).
+    pub public_url: Option<String>,
     /// The most orders the ledger keeps (default [`Config::DEFAULT_MAX_ORDERS`]); see
     /// [`ledger::Ledger::with_max_orders`] for which are evicted.
     pub max_orders: usize,
@@ -507,7 +749,9 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            host: "127.0.0.1".to_owned(),
             port: 0,
+            public_url: None,
             max_orders: Self::DEFAULT_MAX_ORDERS,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
@@ -525,9 +769,21 @@ pub struct SandboxBuilder {
 }
 
 impl SandboxBuilder {
-    /// The port on 127.0.0.1 (0: a free one).
+    /// The address to listen on (default `127.0.0.1`); see [`Config::host`].
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.config.host = host.into();
+        self
+    }
+
+    /// The port (0: a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.config.port = port;
+        self
+    }
+
+    /// The base URL named in the URLs the sandbox hands out; see [`Config::public_url`].
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.config.public_url = Some(url.into());
         self
     }
 
@@ -600,8 +856,15 @@ impl Sandbox {
     /// # Errors
     /// When the port cannot be bound.
     pub async fn start_with(config: Config) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
+        let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
+        let mut bound = listener.local_addr()?;
+        if bound.ip().is_unspecified() {
+            bound.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let base_url = match &config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        };
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -629,33 +892,45 @@ impl Sandbox {
         Ok(Self { state, task })
     }
 
-    /// The base URL (`http://127.0.0.1:PORT`), to pass to `ClientBuilder::api_url`.
+    /// The base URL (`http://127.0.0.1:PORT`), to pass to `ClientBuilder::api_url`. The
+    /// dashboard is at `/` under it, the control API under `/sandbox/control`.
     pub fn url(&self) -> &str {
         &self.state.base_url
     }
 
-    /// Adds a scripted fault.
+    /// Adds a scripted fault (the control API's `POST /sandbox/control/faults`).
     pub fn inject(&self, rule: FaultRule) {
-        lock(&self.state.faults).add(rule);
+        control::inject(&self.state, rule);
     }
 
-    /// Fires one of `kinds` on a `rate` share of requests, reproducibly from `seed`.
+    /// Fires one of `kinds` on a `rate` share of requests, reproducibly from `seed` (the
+    /// control API's `POST /sandbox/control/faults/random`).
     pub fn random_faults(&self, rate: f64, seed: u64, kinds: Vec<Fault>) {
-        lock(&self.state.faults).random(rate, seed, kinds);
+        control::random_faults(&self.state, rate, seed, kinds);
     }
 
-    /// Removes every fault.
+    /// Removes every fault (the control API's `DELETE /sandbox/control/faults`).
     pub fn clear_faults(&self) {
-        lock(&self.state.faults).clear();
+        control::clear_faults(&self.state);
     }
 
-    /// A copy of an order as the ledger has it.
+    /// The scripted faults that will still fire, oldest first, with the times left (the
+    /// control API's `GET /sandbox/control/faults`).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        control::fault_rules(&self.state).0
+    }
+
+    /// A copy of an order of the test merchant as the ledger has it, with its history (the
+    /// control API's `GET /sandbox/control/orders/{order_id}`).
     pub fn order(&self, order_id: &str) -> Option<ledger::Order> {
-        let merchant = MERCHANT_ID.parse().unwrap_or(0);
-        lock(&self.state.ledger)
-            .get(merchant, order_id)
-            .ok()
-            .cloned()
+        control::order(&self.state, default_merchant(), order_id).ok()
+    }
+
+    /// What happened to an order of the test merchant, oldest first: each change of status,
+    /// capture and refund (with its `reverse_id`) at its virtual time (see
+    /// [`ledger::Order::history`]). `None` for an unknown order.
+    pub fn history(&self, order_id: &str) -> Option<Vec<ledger::Event>> {
+        self.order(order_id).map(|o| o.history)
     }
 
     /// A snapshot of every order.
@@ -663,10 +938,44 @@ impl Sandbox {
         lock(&self.state.ledger).orders().cloned().collect()
     }
 
+    /// The newest orders first, at most `limit` (the control API's
+    /// `GET /sandbox/control/orders?limit=N`).
+    pub fn newest_orders(&self, limit: usize) -> Vec<ledger::Order> {
+        control::newest_orders(&self.state, limit).0
+    }
+
     /// The callbacks queued so far, delivered or not, oldest first (the newest `max_orders`
-    /// at most; see [`SandboxBuilder::max_orders`]).
+    /// at most; see [`SandboxBuilder::max_orders`]), each with its latest tries.
     pub fn callbacks(&self) -> Vec<Callback> {
         lock(&self.state.callbacks).all.values().cloned().collect()
+    }
+
+    /// The callbacks about one order of the test merchant, oldest first, each with its
+    /// tries: when, the merchant's HTTP status and the start of its answer (the control
+    /// API's `GET /sandbox/control/callbacks?order_id=…`).
+    pub fn callbacks_for(&self, order_id: &str) -> Vec<Callback> {
+        let filter = control::CallbackFilter {
+            merchant_id: Some(default_merchant()),
+            order_id: Some(order_id.to_owned()),
+        };
+        control::callbacks(&self.state, &filter, usize::MAX).0
+    }
+
+    /// Tries callback `id` ([`Callback::id`]) once more now, outside the retry schedule, and
+    /// returns it with the try recorded: a 200 marks it delivered; another answer leaves its
+    /// schedule as it was (the control API's `POST /sandbox/control/callbacks/{id}/resend`).
+    ///
+    /// # Errors
+    /// [`ControlError::CallbackNotFound`] for an id the sandbox does not remember.
+    pub async fn resend_callback(&self, id: usize) -> Result<Callback, ControlError> {
+        self.state.resend(id).await
+    }
+
+    /// Empties the ledger, the callbacks, the faults (scripted and random) and the Reports
+    /// API tokens, and puts the clock back to 0 (the control API's
+    /// `POST /sandbox/control/reset`). Payment ids and callback ids keep counting up.
+    pub fn reset(&self) {
+        self.state.reset();
     }
 
     /// How many Reports API tokens the sandbox has issued.
@@ -681,33 +990,18 @@ impl Sandbox {
 
     /// Moves the virtual clock forward: expires unpaid orders whose lifetime passed, charges
     /// the subscriptions that fall due (a new order each, `parent_order_id` set), and tries
-    /// every callback now due.
+    /// every callback now due (the control API's `POST /sandbox/control/clock/advance`).
     pub async fn advance(&self, by: Duration) {
-        let now = self.state.clock.advance(by.as_secs());
-        let owed: Vec<(String, Map<String, Value>)> = {
-            let mut ledger = lock(&self.state.ledger);
-            ledger.expire(now);
-            let charged = ledger.charge_due_subscriptions(now);
-            charged
-                .iter()
-                .filter_map(|(m, id)| ledger.get(*m, id).ok())
-                .filter_map(|o| {
-                    let url = o.server_callback_url.clone()?;
-                    Some((
-                        url,
-                        ledger::order_fields(o, &Clock::order_time(o.created_at)),
-                    ))
-                })
-                .collect()
-        };
-        for (url, fields) in owed {
-            self.state.queue_callback(&url, fields, SECRET_KEY);
-        }
-        self.state.deliver_due().await;
+        control::advance(&self.state, by.as_secs()).await;
     }
 
     /// Tries every callback due now (deliveries also start on their own right after events).
     pub async fn deliver_callbacks(&self) {
         self.state.deliver_due().await;
     }
+}
+
+/// The test merchant's id as a number.
+pub(crate) fn default_merchant() -> u64 {
+    MERCHANT_ID.parse().unwrap_or(0)
 }

@@ -181,3 +181,140 @@ async fn a_report_page_far_past_the_end_is_empty_not_the_first() {
         assert!(r["data"].as_array().unwrap().is_empty(), "{far}: {r}");
     }
 }
+
+async fn checkout_page(sandbox: &Sandbox, fields: Value) -> String {
+    let (reply, _) = raw(&addr(sandbox.url()), "/api/checkout/url", &v1(obj(fields))).await;
+    let v: Value = serde_json::from_slice(body_of(&reply)).unwrap();
+    let url = v["response"]["checkout_url"]
+        .as_str()
+        .expect("a checkout url");
+    let r = reqwest::get(url).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_checkout_page_shows_the_order_its_amount_the_test_cards_and_a_way_back() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let page = checkout_page(
+        &sandbox,
+        json!({
+            "order_id": "look-1", "order_desc": "Two flat whites <b>&</b>", "amount": "1020",
+            "currency": "GEL", "response_url": "https://shop.example/back",
+            "cancel_url": "https://shop.example/cancel?o=1",
+        }),
+    )
+    .await;
+    assert!(page.contains("<title>Flitt sandbox checkout</title>"));
+    assert!(
+        page.contains("Two flat whites &lt;b&gt;&amp;&lt;/b&gt;"),
+        "{page}"
+    );
+    assert!(page.contains(">10.20 GEL<") && page.contains("Pay 10.20 GEL"));
+    assert!(!page.contains("10.2 "));
+    for id in ["card_number", "expiry_date", "cvv2"] {
+        assert!(page.contains(&format!("<label for=\"{id}\">")), "{id}");
+    }
+    // Every test card, with what it does; the form posts without script.
+    for card in flitt_sandbox::cards::TEST_CARDS {
+        assert!(page.contains(&format!("data-card=\"{}\"", card.number)));
+    }
+    assert!(page.contains("VISA · declined, 3-D Secure"));
+    assert!(page.contains("method=\"POST\" action=\"/sandbox/checkout/"));
+    assert!(page.contains("<a id=\"cancel\" href=\"https://shop.example/cancel?o=1\">"));
+
+    // A currency without minor units prints none; without cancel_url, back to response_url.
+    let page = checkout_page(
+        &sandbox,
+        json!({
+            "order_id": "look-2", "order_desc": "yen", "amount": "1020", "currency": "JPY",
+            "response_url": "https://shop.example/back",
+        }),
+    )
+    .await;
+    assert!(page.contains(">1020 JPY<"), "{page}");
+    assert!(page.contains("<a id=\"cancel\" href=\"https://shop.example/back\">"));
+    // Neither: no link at all.
+    let page = checkout_page(
+        &sandbox,
+        json!({"order_id": "look-3", "order_desc": "k", "amount": "1020", "currency": "KWD"}),
+    )
+    .await;
+    assert!(page.contains(">1.020 KWD<"));
+    assert!(!page.contains("id=\"cancel\""));
+}
+
+#[tokio::test]
+async fn a_paid_order_s_checkout_page_offers_no_form() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let (reply, _) = raw(
+        &addr(sandbox.url()),
+        "/api/checkout/url",
+        &v1(obj(json!({
+            "order_id": "paid-1", "order_desc": "t", "amount": "100", "currency": "GEL",
+        }))),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(body_of(&reply)).unwrap();
+    let url = v["response"]["checkout_url"].as_str().unwrap().to_owned();
+    let pay = reqwest::Client::new()
+        .post(format!("{url}/pay"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("card_number={APPROVE}&expiry_date=1230&cvv2=123"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        pay.text()
+            .await
+            .unwrap()
+            .contains("The payment is approved")
+    );
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("This order is approved"), "{page}");
+    assert!(!page.contains("id=\"pay\""));
+}
+
+#[tokio::test]
+async fn the_acs_page_names_the_masked_card_and_the_amount() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let card = "4444555566661111";
+    let (reply, _) = raw(
+        &addr(sandbox.url()),
+        "/api/3dsecure_step1",
+        &v1(obj(json!({
+            "order_id": "acs-1", "order_desc": "Hotel <deposit>", "amount": "1250",
+            "currency": "GEL", "card_number": card, "expiry_date": "1230", "cvv2": "123",
+        }))),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(body_of(&reply)).unwrap();
+    let step = &v["response"];
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("PaReq", step["pareq"].as_str().unwrap())
+        .append_pair("MD", step["md"].as_str().unwrap())
+        .append_pair("TermUrl", "https://shop.example/3ds")
+        .finish();
+    let page = reqwest::Client::new()
+        .post(step["acs_url"].as_str().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<code id=\"acs-card\">444455XXXXXX1111</code>"),
+        "{page}"
+    );
+    assert!(!page.contains(card), "never the whole number");
+    assert!(page.contains(">12.50 GEL<"));
+    assert!(page.contains("Hotel &lt;deposit&gt;"));
+    assert!(page.contains("id=\"approve\"") && page.contains("id=\"fail\""));
+    // An MD the sandbox did not issue: the page says so, and still offers both answers.
+    let (status, page) = acs(&sandbox, "https://shop.example/3ds").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No pending payment has this MD"));
+}

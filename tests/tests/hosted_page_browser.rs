@@ -1,14 +1,17 @@
-//! The sandbox's hosted checkout page in a real browser (headless Debian Chromium driven by
-//! chromedriver over WebDriver), as a customer uses it: open the checkout URL, fill the card
-//! form, submit, land on the merchant's `response_url` with a signed result, while the server
-//! callback arrives signed too.
+//! The sandbox's pages in a real browser (headless Debian Chromium driven by chromedriver over
+//! WebDriver): the hosted checkout page as a customer uses it (the order and its amount, the
+//! test cards that fill the form, a way back to the shop; pay, land on the merchant's
+//! `response_url` with a signed result while the server callback arrives signed too), the ACS
+//! page of a direct 3-D Secure payment, and the dashboard (a paid order, its callback, a
+//! resend). Each page is also saved as a screenshot under `target/screenshots/`, for a person
+//! to look at; the tests assert on the pages' content, not on pixels.
 //!
 //! `.ci/run` installs `chromium` and `chromium-driver` and sets `FLITT_BROWSER_TEST=required`,
 //! so in CI the test runs or fails. Elsewhere, without `/usr/bin/chromedriver` (or
 //! `FLITT_CHROMEDRIVER`), it says it skipped and passes.
 
 use flitt::Client;
-use flitt::api::{CheckoutUrlRequest, OrderStatus};
+use flitt::api::{CheckoutUrlRequest, OrderStatus, ThreeDsStep1Request};
 use flitt::callback::Callback;
 use flitt::flows;
 use flitt::signature::SecretKey;
@@ -18,6 +21,7 @@ use flitt_tests::{Received, Recorder};
 use serde_json::{Value, json};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const APPROVE_3DS: &str = "4444555566661111";
@@ -46,8 +50,29 @@ async fn a_customer_pays_on_the_hosted_page_in_a_real_browser() {
         .unwrap();
     browser.open(order.checkout_url()).await;
     assert_eq!(browser.title().await, "Flitt sandbox checkout");
-    assert!(browser.text("h1").await.contains("12.5"));
-    browser.pay(APPROVE_3DS).await;
+    // The page shows the order, the amount in the currency's units, the test cards, and a
+    // way back to the shop (response_url: no cancel_url was given).
+    assert_eq!(browser.text("#order-desc").await, "browser");
+    assert_eq!(browser.text("#amount").await, "12.50 GEL");
+    assert_eq!(browser.text("#submit").await, "Pay 12.50 GEL");
+    assert_eq!(browser.text("label[for=card_number]").await, "Card number");
+    let cards = browser.text("#test-cards").await;
+    assert!(cards.contains("4444 5555 6666 1111"), "{cards}");
+    assert!(cards.contains("VISA · approved, 3-D Secure"), "{cards}");
+    assert!(cards.contains("VISA · declined"), "{cards}");
+    assert_eq!(
+        browser.attribute("#cancel", "href").await,
+        format!("{}/thanks", merchant.url())
+    );
+    let shot = browser.screenshot("checkout").await;
+    eprintln!("checkout page: {}", shot.display());
+    // Clicking a test card fills the form; Pay sends it.
+    browser
+        .click(&format!("button[data-card=\"{APPROVE_3DS}\"]"))
+        .await;
+    assert_eq!(browser.property("#card_number", "value").await, APPROVE_3DS);
+    assert_eq!(browser.property("#expiry_date", "value").await, "1230");
+    browser.click("#submit").await;
     let landed = browser.wait_for_url(merchant.url()).await;
     assert_eq!(landed, format!("{}/thanks", merchant.url()));
     assert_eq!(browser.text("#thanks").await, "Thank you");
@@ -80,6 +105,151 @@ async fn a_customer_pays_on_the_hosted_page_in_a_real_browser() {
         order.lookup(&client).await.unwrap().state_name(),
         "declined"
     );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_acs_page_names_the_card_and_amount_and_approves_in_a_real_browser() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let browser = driver.session().await;
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .build()
+        .unwrap();
+    // The merchant's page that sends the customer to the ACS, set once step 1 is known.
+    let start_page = Arc::new(Mutex::new(String::new()));
+    let page = start_page.clone();
+    let merchant = Recorder::start(move |r: &Received| match r.path.as_str() {
+        "/3ds-start" => ("200 OK", page.lock().unwrap().clone()),
+        "/3ds-return" => ("200 OK", "<h1 id=\"back\">Back at the shop</h1>".to_owned()),
+        _ => ("200 OK", String::new()),
+    })
+    .await;
+    let request = ThreeDsStep1Request::builder()
+        .order_desc("Hotel deposit")
+        .amount(Amount::new(999).unwrap())
+        .currency(Currency::GEL)
+        .card_number(APPROVE_3DS)
+        .expiry_date("1230")
+        .cvv2("123")
+        .build();
+    let flows::StepOne::ThreeDs(pending) = flows::pay_direct(&client, &request).await.unwrap()
+    else {
+        panic!("a 3-D Secure card asks for 3-D Secure");
+    };
+    *start_page.lock().unwrap() = pending.acs_form(&format!("{}/3ds-return", merchant.url()));
+    browser.open(&format!("{}/3ds-start", merchant.url())).await;
+    browser.wait_for_url(sandbox.url()).await;
+    assert_eq!(browser.title().await, "Sandbox ACS");
+    assert_eq!(browser.text("#acs-card").await, "444455XXXXXX1111");
+    assert_eq!(browser.text("#acs-amount").await, "9.99 GEL");
+    assert!(browser.text("#fail").await.contains("Fail"));
+    let shot = browser.screenshot("acs").await;
+    eprintln!("ACS page: {}", shot.display());
+    browser.click("#approve").await;
+    browser
+        .wait_for_url(&format!("{}/3ds-return", merchant.url()))
+        .await;
+    // What the ACS posted back completes the payment.
+    let posted = posted_to(&merchant, "/3ds-return", 0);
+    let fields: Vec<(String, String)> = form_urlencoded::parse(&posted.body).into_owned().collect();
+    let completed = pending
+        .complete(
+            &client,
+            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(completed, flows::Completed::Approved(_)));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_shows_a_paid_order_and_resends_its_callback_in_a_real_browser() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let browser = driver.session().await;
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .build()
+        .unwrap();
+    let shop =
+        Recorder::start(|_: &Received| ("200 OK", "<h1 id=\"thanks\">Thank you</h1>".to_owned()))
+            .await;
+    // The callbacks go to a server the browser never visits: a Recorder serves one connection
+    // at a time, and an idle connection Chromium opens ahead to a site it has seen would hold
+    // up the callbacks behind it.
+    let backend = Recorder::start(|_: &Received| ("200 OK", "OK".to_owned())).await;
+
+    // A customer pays on the checkout page, typing the card (the form needs no script).
+    let request = CheckoutUrlRequest::builder()
+        .order_desc("dashboard")
+        .amount(Amount::new(4200).unwrap())
+        .currency(Currency::GEL)
+        .response_url(format!("{}/thanks", shop.url()))
+        .server_callback_url(format!("{}/callback", backend.url()))
+        .build();
+    let order = flows::create_checkout(&client, &request).await.unwrap();
+    let order_id = order.order_id().to_string();
+    browser.open(order.checkout_url()).await;
+    browser.pay(APPROVE_3DS).await;
+    browser.wait_for_url(shop.url()).await;
+    wait_for_post(&backend, "/callback", 0).await;
+    // The sandbox records the try once the merchant's answer is read.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sandbox
+        .callbacks_for(&order_id)
+        .first()
+        .is_none_or(|c| c.tries.len() != 1 || c.in_flight)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the callback's try was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The dashboard lists it, paid, with its amount.
+    browser.open(&format!("{}/", sandbox.url())).await;
+    assert_eq!(browser.title().await, "Flitt sandbox dashboard");
+    let row = format!("tr[data-order-id=\"{order_id}\"]");
+    let listed = browser.text(&row).await;
+    assert!(listed.contains("approved"), "{listed}");
+    assert!(listed.contains("42.00"), "{listed}");
+    let shot = browser.screenshot("dashboard").await;
+    eprintln!("dashboard: {}", shot.display());
+
+    // Its page: the history and one delivered try; Resend adds a second.
+    browser.click(&format!("{row} a")).await;
+    assert_eq!(browser.text("#order-id").await, order_id);
+    let history = browser.text("#history").await;
+    assert!(
+        history.contains("3ds_pending") && history.contains("approved"),
+        "{history}"
+    );
+    assert_eq!(browser.count("tr.try").await, 1);
+    let id = sandbox.callbacks_for(&order_id)[0].id;
+    browser.click(&format!("#resend-{id}")).await;
+    let back = browser
+        .wait_for_url(&format!("{}/sandbox/dashboard/orders/", sandbox.url()))
+        .await;
+    assert!(back.contains(&order_id), "{back}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser.count("tr.try").await != 2 {
+        assert!(Instant::now() < deadline, "no second try on the page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let tries = browser.text(&format!("#callback-{id}")).await;
+    assert!(tries.contains("resend") && tries.contains("200"), "{tries}");
+    let shot = browser.screenshot("dashboard-order").await;
+    eprintln!("order page: {}", shot.display());
+    // The merchant got the callback twice: once on payment, once on the resend.
+    wait_for_post(&backend, "/callback", 1).await;
     browser.close().await;
 }
 
@@ -158,7 +328,10 @@ impl ChromeDriver {
         // flitt's reqwest has no bundled crypto provider; plain HTTP still wants one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
-        let profile = std::env::temp_dir().join(format!("flitt-chromium-{}", std::process::id()));
+        // One profile per driver: the tests in this file run at once, and two Chromiums on
+        // one profile share a browser (one test then sees the other's pages).
+        let profile =
+            std::env::temp_dir().join(format!("flitt-chromium-{}-{port}", std::process::id()));
         // Its own process group, so that dropping the driver ends Chromium too, even when
         // the test fails before the browser session is closed.
         let process = Command::new(&path)
@@ -230,6 +403,8 @@ impl ChromeDriver {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // Room for a whole payment page in the screenshots.
+            "--window-size=1280,1100",
         ]
         .into_iter()
         .map(str::to_owned)
@@ -313,6 +488,65 @@ impl Browser<'_> {
             .await;
     }
 
+    /// An attribute of the first element matching `css`, as the page has it.
+    async fn attribute(&self, css: &str, name: &str) -> String {
+        let id = self.element(css).await;
+        let path = format!("/element/{id}/attribute/{name}");
+        let v = self.command(reqwest::Method::GET, &path, None).await;
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// A property of the first element matching `css` (an input's current `value`).
+    async fn property(&self, css: &str, name: &str) -> String {
+        let id = self.element(css).await;
+        let path = format!("/element/{id}/property/{name}");
+        let v = self.command(reqwest::Method::GET, &path, None).await;
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        let path = format!("/element/{id}/click");
+        self.command(reqwest::Method::POST, &path, Some(json!({})))
+            .await;
+    }
+
+    /// How many elements match `css`.
+    async fn count(&self, css: &str) -> usize {
+        let v = self
+            .command(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.as_array().map_or(0, Vec::len)
+    }
+
+    /// Saves a screenshot of the page as `target/screenshots/NAME.png` and returns its path;
+    /// panics unless it is a PNG with something in it.
+    async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let v = self
+            .command(reqwest::Method::GET, "/screenshot", None)
+            .await;
+        let png = base64_decode(v.as_str().unwrap_or_default());
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{name}: not a PNG ({} bytes)",
+            png.len()
+        );
+        // A blank page still makes a small PNG; a rendered page is tens of kilobytes.
+        assert!(png.len() > 2_000, "{name}: {} bytes", png.len());
+        let dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+            .join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, &png).unwrap();
+        path
+    }
+
     /// Fills the card form as a customer would and presses Pay.
     async fn pay(&self, card: &str) {
         self.type_into("#card_number", card).await;
@@ -341,4 +575,35 @@ impl Browser<'_> {
     async fn close(self) {
         self.command(reqwest::Method::DELETE, "", None).await;
     }
+}
+
+/// Standard base64 (WebDriver's screenshot encoding), padding and whitespace ignored; panics
+/// on any other byte.
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+    {
+        let value = ALPHABET
+            .iter()
+            .position(|a| *a == b)
+            .unwrap_or_else(|| panic!("not base64: {b:#x}"));
+        acc = (acc << 6) | u32::try_from(value).unwrap();
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_decodes_the_standard_alphabet() {
+    assert_eq!(base64_decode("iVBORw0KGgo="), b"\x89PNG\r\n\x1a\n");
+    assert_eq!(base64_decode("aGVsbG8gd29ybGQ="), b"hello world");
+    assert_eq!(base64_decode(""), b"");
 }

@@ -43,10 +43,9 @@ async fn a_container_pays_declines_or_asks_for_three_ds_as_its_test_marker_says(
     let order = sandbox.order(paid.order_id().as_str()).unwrap();
     assert_eq!(order.status.order_status(), OrderStatus::Approved);
 
-    let StepOne::Declined(declined) =
-        flows::pay_direct(&c, &container(WALLET_CONTAINER_DECLINED))
-            .await
-            .unwrap()
+    let StepOne::Declined(declined) = flows::pay_direct(&c, &container(WALLET_CONTAINER_DECLINED))
+        .await
+        .unwrap()
     else {
         panic!("declined expected")
     };
