@@ -296,7 +296,7 @@ fn verify_refuses_a_separator_in_a_value_as_malformed() {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{merged}: {stderr}");
         assert!(
-            stderr.contains("malformed") && stderr.contains("`a`"),
+            stderr.contains("malformed") && stderr.contains("\"a\""),
             "{stderr}"
         );
         assert_eq!(stdout(&o), "");
