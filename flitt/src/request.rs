@@ -217,14 +217,23 @@ pub fn find_endpoint<'a>(
                 .all(|p| p.fixed.is_none_or(|f| given(p.name).is_none_or(|v| v == f)))
         })
         .max_by_key(|e| {
+            // Fewer required parameters missing (a card payment without a wallet's scheme
+            // id is not a wallet repeat payment).
+            let missing = e
+                .params
+                .iter()
+                .filter(|p| p.gateway_required && !p.client_supplied && p.fixed.is_none())
+                .filter(|p| given(p.name).is_none())
+                .count();
             let told = e
                 .params
                 .iter()
                 .filter(|p| !shared(p.name) && given(p.name).is_some())
                 .count();
             let fixed = e.params.iter().filter(|p| p.fixed.is_some()).count();
-            // More distinguishing parameters given first; then the plainest endpoint.
-            (told, std::cmp::Reverse(fixed))
+            // Fewest missing first; then more distinguishing parameters given; then the
+            // plainest endpoint.
+            (std::cmp::Reverse(missing), told, std::cmp::Reverse(fixed))
         })
 }
 
@@ -521,6 +530,35 @@ mod tests {
         assert_eq!(
             lifetime.validate_text("1234567890123456789012345"),
             Err(Rule::MaxDigits(9))
+        );
+    }
+
+    #[test]
+    fn shared_paths_pick_the_endpoint_whose_required_parameters_are_given() {
+        let pick = |params: &[(&str, &str)]| {
+            let given = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+            find_endpoint("/api/3dsecure_step1/", given).map(|e| e.name)
+        };
+        let card = [("card_number", "4444555511116666"), ("expiry_date", "1230")];
+        assert_eq!(pick(&card), Some("three_ds_step1"));
+        let mut cvv = card.to_vec();
+        cvv.push(("cvv2", "123"));
+        assert_eq!(pick(&cvv), Some("three_ds_step1"));
+        assert_eq!(pick(&[("container", "e30=")]), Some("wallet_container"));
+        let mut decrypted = card.to_vec();
+        decrypted.extend([("cavv", "AAA="), ("wallet", "applepay")]);
+        assert_eq!(pick(&decrypted), Some("wallet_decrypted"));
+        let mut repeat = card.to_vec();
+        repeat.extend([("schemeid", "8850"), ("wallet", "googlepay")]);
+        assert_eq!(pick(&repeat), Some("wallet_recurring"));
+        let verify = |params: &[(&str, &str)]| {
+            let given = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+            find_endpoint("checkout/url", given).map(|e| e.name)
+        };
+        assert_eq!(verify(&[("amount", "100")]), Some("checkout_url"));
+        assert_eq!(
+            verify(&[("amount", "0"), ("verification", "Y")]),
+            Some("checkout_verification")
         );
     }
 }

@@ -171,8 +171,12 @@ pub(crate) fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Resu
         },
         ledger,
     };
-    let Handled { reply, owed } = handler(&mut call)?;
+    let Handled { mut reply, owed } = handler(&mut call)?;
     drop(call);
+    if incoming.format == Format::V2 && reply.body.is_object() {
+        // A 2.0 request is answered by a signed 2.0 envelope, whatever 1.0 would sign.
+        reply.sign_with = Some(secret);
+    }
     if let Some((url, fields)) = owed {
         let key = State::secret(merchant_id, credit).unwrap_or(secret);
         state.queue_callback(&url, fields, key);

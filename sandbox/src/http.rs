@@ -582,12 +582,9 @@ pub(crate) fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal
     // Signature first, as the gateway does.
     match &incoming.v2 {
         Some((data, signature)) => {
-            if endpoint.protocol == Protocol::V1 {
-                return Err(refuse(
-                    ResponseCode::ParameterIsIncorrect,
-                    "Parameter `version` is incorrect",
-                ));
-            }
+            // Every endpoint takes 2.0: the official SDKs send any call as 2.0 once configured
+            // so (PY3, PHP, CS2), and the Node SDK's published suite runs its calls as 2.0
+            // against Flitt.
             if sign::v2(secret, data) != signature.to_ascii_lowercase() {
                 return Err(refuse(ResponseCode::InvalidSignature, "Invalid signature"));
             }
