@@ -336,6 +336,8 @@ pub struct Endpoint {
     pub response_signed: bool,
     /// The fields a success reply may carry without a signature (a 3-D Secure challenge).
     pub unsigned_fields: Vec<String>,
+    /// The amount parameter the `receiver` list's amounts must add up to (a split).
+    pub split_total: Option<String>,
     /// One line of documentation.
     pub doc: String,
     /// Where it comes from.

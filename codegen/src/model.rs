@@ -32,6 +32,8 @@ pub struct EndpointHead {
     #[serde(default)]
     pub unsigned_fields: Vec<String>,
     #[serde(default)]
+    pub split_total: Option<String>,
+    #[serde(default)]
     pub include: Vec<String>,
     pub doc: String,
     pub source: String,

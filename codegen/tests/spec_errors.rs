@@ -475,3 +475,19 @@ fn every_filter_family_has_its_operators_once() {
         "must not be empty",
     );
 }
+
+#[test]
+fn split_total_names_a_required_amount_and_needs_receivers() {
+    let s = SpecCopy::new("split-total-unknown");
+    s.edit(
+        "api/status.toml",
+        "response_signed = true",
+        "response_signed = true\nsplit_total = \"amount\"",
+    );
+    assert_error(
+        &s,
+        "api/status.toml",
+        "endpoint.split_total",
+        "`amount` must be a required parameter of type amount",
+    );
+}

@@ -164,6 +164,9 @@ pub struct Endpoint {
     /// The fields a success reply of a signed endpoint may carry without a signature: the
     /// 3-D Secure challenge (`acs_url`, `pareq`, `md`), which says nothing about money.
     pub unsigned_fields: &'static [&'static str],
+    /// The amount parameter the `receiver` list's amounts must add up to, for a split
+    /// (`validate()` checks it before sending; the gateway answers 1120 otherwise).
+    pub split_total: Option<&'static str>,
     /// Whether the request creates the order named by its `order_id` (so a status lookup of
     /// that id tells its outcome).
     pub creates_order: bool,

@@ -207,6 +207,22 @@ pub fn non_empty(text: &str) -> Result<(), Rule> {
     }
 }
 
+/// The receivers' amounts of a split add up to the amount being split.
+///
+/// # Errors
+/// [`Rule::Other`] naming both sums.
+pub fn split_total(parts: impl Iterator<Item = u64>, total: u64) -> Result<(), Rule> {
+    let mut parts = parts;
+    let sum = parts.try_fold(0u64, |acc, part| acc.checked_add(part));
+    if sum == Some(total) {
+        return Ok(());
+    }
+    let shown = sum.map_or_else(|| "more than 2^64".to_owned(), |s| s.to_string());
+    Err(Rule::Other(
+        format!("the receivers' amounts add up to {shown}, not to the amount {total}").into(),
+    ))
+}
+
 /// `Err(Empty)` for an empty list.
 ///
 /// # Errors

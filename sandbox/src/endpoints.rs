@@ -34,9 +34,12 @@ const HANDLERS: &[(&str, Handler)] = &[
         checkout_subscription,
     ),
     (name::<api::CheckoutTokenRequest>(), checkout_token),
+    (name::<api::CheckoutSplitRequest>(), checkout_split),
     (name::<api::StatusRequest>(), status),
     (name::<api::CaptureRequest>(), capture),
+    (name::<api::CaptureSplitRequest>(), capture_split),
     (name::<api::ReverseRequest>(), reverse),
+    (name::<api::ReverseSplitRequest>(), reverse_split),
     (name::<api::TransactionListRequest>(), transaction_list),
     (name::<api::RecurringRequest>(), recurring),
     (name::<api::ThreeDsStep1Request>(), three_ds_step1),
@@ -156,6 +159,19 @@ pub(crate) fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Resu
             ),
         ));
     };
+    if let Some(total) = endpoint.split_total {
+        // The spec's rule: the receivers' amounts add up to this amount (1120 otherwise).
+        let parts = receivers(&incoming.fields)?;
+        let sum = parts
+            .iter()
+            .try_fold(0u64, |acc, &(_, amount)| acc.checked_add(amount));
+        if sum != Some(number(&incoming.fields, total)?) {
+            return Err(refuse(
+                ResponseCode::SplitAmountMismatch,
+                "Splitting amount does not correspond to purchase or capture amount",
+            ));
+        }
+    }
     let now = state.clock.now();
     let mut ledger = lock(&state.ledger);
     ledger.expire(now);
@@ -188,6 +204,7 @@ pub(crate) fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Resu
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Checkout {
     Url,
+    Split,
     Verification,
     Subscription,
     Token,
@@ -209,6 +226,10 @@ fn checkout_token(call: &mut Call<'_>) -> Result<Handled, Refusal> {
     checkout(call, Checkout::Token)
 }
 
+fn checkout_split(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    checkout(call, Checkout::Split)
+}
+
 fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handled, Refusal> {
     let mut new = ctx.new_order()?;
     if kind == Checkout::Verification {
@@ -225,6 +246,9 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
     let token = ledger.issue_checkout_token(merchant_id, &order_id)?;
     if let Some(plan) = plan {
         ledger.make_subscription(merchant_id, &order_id, plan)?;
+    }
+    if kind == Checkout::Split {
+        ledger.set_splits(merchant_id, &order_id, &receivers(ctx.fields)?)?;
     }
     let url = format!("{}/sandbox/checkout/{token}", ctx.state.base_url);
     let body = if kind == Checkout::Token {
@@ -260,6 +284,70 @@ fn capture(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
         "response_description": "",
         "response_status": "success",
     }))))
+}
+
+fn capture_split(call: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let parts = receivers(call.ctx.fields)?;
+    let handled = capture(call)?;
+    let Call { ctx, ledger } = call;
+    ledger.set_splits(ctx.merchant_id, &ctx.order_id(), &parts)?;
+    Ok(handled)
+}
+
+fn reverse_split(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
+    let parts = receivers(ctx.fields)?;
+    let currency = text(ctx.fields, "currency").unwrap_or_default();
+    let reverse_id = text(ctx.fields, "reverse_id");
+    let order_id = ctx.order_id();
+    let (o, reversed) = ledger.reverse_split(
+        ctx.merchant_id,
+        &order_id,
+        &currency,
+        reverse_id.as_deref(),
+        &parts,
+    )?;
+    let body = json!({
+        "order_id": o.order_id,
+        "merchant_id": o.merchant_id,
+        "reverse_status": "approved",
+        "reversal_amount": reversed.to_string(),
+        "currency": o.currency,
+        "reverse_id": reverse_id.unwrap_or_default(),
+        "transaction_id": o.transactions.last().map(|t| t.id).unwrap_or(0),
+        "response_code": "",
+        "response_description": "",
+        "response_status": "success",
+    });
+    Ok(Handled {
+        reply: ctx.signed(body),
+        owed: ctx.callback(o),
+    })
+}
+
+/// The receivers of a split (`receiver[]`), as `(merchant_id, amount)`: each a merchant
+/// receiver whose `requisites` carry both, as numbers or numeric strings (the docs send both).
+fn receivers(fields: &Map<String, Value>) -> Result<Vec<(u64, u64)>, Refusal> {
+    let incorrect = || {
+        refuse(
+            ResponseCode::ParameterIsIncorrect,
+            "Parameter `receiver` is incorrect",
+        )
+    };
+    let Some(Value::Array(list)) = fields.get("receiver") else {
+        return Err(refuse(
+            ResponseCode::ParameterIsMissing,
+            "Parameter `receiver` is missing",
+        ));
+    };
+    list.iter()
+        .map(|r| {
+            let requisites = r.get("requisites").and_then(Value::as_object);
+            let requisites = requisites.ok_or_else(incorrect)?;
+            let merchant = number(requisites, "merchant_id").map_err(|_| incorrect())?;
+            let amount = number(requisites, "amount").map_err(|_| incorrect())?;
+            Ok((merchant, amount))
+        })
+        .collect()
 }
 
 fn reverse(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
@@ -414,7 +502,8 @@ fn settlement(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
     let operation = text(ctx.fields, "operation_id").unwrap_or_default();
     let new = ctx.new_order()?;
     let now = ctx.now;
-    let o = ledger.settle(new, &operation, now)?;
+    let parts = receivers(ctx.fields)?;
+    let o = ledger.settle(new, &operation, &parts, now)?;
     Ok(Handled::reply(
         ctx.signed(Value::Object(order_fields(o, &ctx.time))),
     ))

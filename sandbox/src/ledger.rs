@@ -167,6 +167,19 @@ pub struct Order {
     pub history: Vec<Event>,
     /// How many history entries were dropped to keep the bound.
     pub history_dropped: u64,
+    /// The receivers' shares when the payment is split (at creation, capture or settlement).
+    pub splits: Vec<Share>,
+}
+
+/// One receiver's share of a split payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Share {
+    /// The receiving merchant.
+    pub merchant_id: u64,
+    /// Its part, minor units.
+    pub amount: u64,
+    /// How much of it was refunded, minor units.
+    pub refunded: u64,
 }
 
 /// The most history entries an order keeps (see [`Order::history`]).
@@ -602,6 +615,7 @@ impl Ledger {
             cancel_url: None,
             history: Vec::new(),
             history_dropped: 0,
+            splits: Vec::new(),
         };
         self.now = self.now.max(now);
         let mut order = order;
@@ -974,14 +988,99 @@ impl Ledger {
         Ok(order)
     }
 
-    /// A settlement (split) of an approved order.
+    /// Records how a payment is split between receivers (`(merchant_id, amount)` each).
     ///
     /// # Errors
-    /// 1018 (no such original), 1114 (a hold not captured yet), 1013.
+    /// 1018 for an unknown order.
+    pub fn set_splits(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        parts: &[(u64, u64)],
+    ) -> Result<&Order, Refusal> {
+        let order = self.get_mut(merchant_id, order_id)?;
+        order.splits = parts
+            .iter()
+            .map(|&(merchant_id, amount)| Share {
+                merchant_id,
+                amount,
+                refunded: 0,
+            })
+            .collect();
+        Ok(order)
+    }
+
+    /// Refunds a split payment receiver by receiver: each part comes back from its receiver's
+    /// share, and no receiver gives back more than remains of it. A `reverse_id` already
+    /// applied is answered as before, and the shares stay as they are.
+    ///
+    /// # Errors
+    /// 1018; 1106 when the payment is not split; 1023 when a receiver has no share or not
+    /// enough of it left; then every refusal of [`Ledger::reverse`].
+    pub fn reverse_split(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        currency: &str,
+        reverse_id: Option<&str>,
+        parts: &[(u64, u64)],
+    ) -> Result<(&Order, u64), Refusal> {
+        let order = self.get(merchant_id, order_id)?;
+        let repeat = reverse_id.is_some_and(|id| order.reverse_ids.contains_key(id));
+        if !repeat {
+            if order.splits.is_empty() {
+                return Err(Refusal::new(
+                    ResponseCode::SplitNotAllowed,
+                    "Split error. The payment is not split",
+                ));
+            }
+            let mut left: BTreeMap<u64, u64> = BTreeMap::new();
+            for share in &order.splits {
+                *left.entry(share.merchant_id).or_default() +=
+                    share.amount.saturating_sub(share.refunded);
+            }
+            for &(receiver, amount) in parts {
+                let remaining = left.entry(receiver).or_default();
+                if amount == 0 || amount > *remaining {
+                    return Err(Refusal::new(
+                        ResponseCode::InvalidAmount,
+                        format!("Invalid amount: receiver {receiver} has {remaining} left"),
+                    ));
+                }
+                *remaining -= amount;
+            }
+        }
+        let total = parts.iter().map(|&(_, a)| a).sum();
+        let (_, reversed) = self.reverse(merchant_id, order_id, total, currency, reverse_id)?;
+        let order = self.get_mut(merchant_id, order_id)?;
+        if !repeat {
+            for &(receiver, mut amount) in parts {
+                for share in order
+                    .splits
+                    .iter_mut()
+                    .filter(|s| s.merchant_id == receiver)
+                {
+                    let take = amount.min(share.amount.saturating_sub(share.refunded));
+                    share.refunded += take;
+                    amount -= take;
+                }
+            }
+        }
+        Ok((order, reversed))
+    }
+
+    /// A settlement (split) of an approved order between receivers (`(merchant_id, amount)`
+    /// each); the shares are recorded on the original payment and the settlement, so a split
+    /// refund of the original takes each part back from its receiver.
+    ///
+    /// # Errors
+    /// 1018 (no such original), 1114 (a hold not captured yet), 1120 (the amount is not what
+    /// was paid or captured), 1013.
     pub fn settle(
         &mut self,
         new: NewOrder,
         operation_id: &str,
+        parts: &[(u64, u64)],
         now: u64,
     ) -> Result<&Order, Refusal> {
         let original = self.get(new.merchant_id, operation_id)?;
@@ -997,11 +1096,20 @@ impl Ledger {
                 "Order already has been completed or is not paid",
             ));
         }
+        if new.amount != original.captured() {
+            return Err(Refusal::new(
+                ResponseCode::SplitAmountMismatch,
+                "Splitting amount does not correspond to purchase or capture amount",
+            ));
+        }
+        let merchant_id = new.merchant_id;
         let mut new = new;
         new.tran_type = Some("settlement");
+        let settlement_id = new.order_id.clone();
         let order = self.create(new, now)?;
         order.parent_order_id = operation_id.to_owned();
-        Ok(order)
+        self.set_splits(merchant_id, operation_id, parts)?;
+        self.set_splits(merchant_id, &settlement_id, parts)
     }
 
     /// The shortest time between a subscription's charges: a day, the shortest period the

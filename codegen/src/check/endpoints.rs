@@ -108,10 +108,11 @@ pub fn check(
         params.push((format!("param[{j}]"), p));
     }
 
-    let params = params
+    let params: Vec<Item> = params
         .into_iter()
         .map(|(key, p)| param(file, &key, p, protocol, spec))
         .collect::<Result<_, _>>()?;
+    split_total(file, h.split_total.as_deref(), &params, spec)?;
     Ok(Endpoint {
         name: h.name.clone(),
         path: h.path.clone(),
@@ -123,6 +124,7 @@ pub fn check(
         response_shape,
         response_signed: h.response_signed,
         unsigned_fields: h.unsigned_fields.clone(),
+        split_total: h.split_total.clone(),
         doc: h.doc.clone(),
         source: h.source.clone(),
         params,
@@ -236,6 +238,48 @@ fn unsigned_fields(
                 format!("`{name}` is not a field of response `{}`", h.response),
             ));
         }
+    }
+    Ok(())
+}
+
+/// `split_total` names a required `amount` parameter that the amounts of a required
+/// `receiver` list (`list(object(receiver))`, whose `requisites` carry a required `amount`)
+/// must add up to: the generated `validate()` checks the sum.
+fn split_total(
+    file: &str,
+    total: Option<&str>,
+    params: &[Item],
+    spec: &Spec,
+) -> Result<(), SpecError> {
+    let Some(total) = total else {
+        return Ok(());
+    };
+    let key = "endpoint.split_total";
+    let named = params.iter().find(|p| p.name == total);
+    if !named.is_some_and(|p| p.ty == WireType::Amount && p.required) {
+        return Err(err(
+            file,
+            key,
+            format!("`{total}` must be a required parameter of type amount"),
+        ));
+    }
+    let receiver = params.iter().find(|p| p.name == "receiver");
+    let receives =
+        receiver.is_some_and(|p| p.required && p.ty == WireType::List("receiver".into()));
+    let requisites_amount = spec
+        .objects
+        .get("receiver")
+        .and_then(|o| o.fields.iter().find(|f| f.name == "requisites"))
+        .filter(|f| f.required && f.ty == WireType::Object("receiver_requisites".into()))
+        .and_then(|_| spec.objects.get("receiver_requisites"))
+        .and_then(|o| o.fields.iter().find(|f| f.name == "amount"))
+        .is_some_and(|f| f.required && f.ty == WireType::Amount);
+    if !receives || !requisites_amount {
+        return Err(err(
+            file,
+            key,
+            "needs a required `receiver` of type list(receiver) whose requisites carry a required amount",
+        ));
     }
     Ok(())
 }

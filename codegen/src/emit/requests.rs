@@ -130,6 +130,22 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     let shape = format_ident!("{}", e.response_shape.variant());
     let signed = e.response_signed;
     let unsigned_fields = &e.unsigned_fields;
+    let (split_total, split_check) = match &e.split_total {
+        Some(total) => {
+            let ident = crate::naming::field_ident(total);
+            (
+                quote!(::std::option::Option::Some(#total)),
+                quote! {
+                    ::flitt::__private::validate::split_total(
+                        self.receiver.iter().map(|r| r.requisites.amount.minor()),
+                        self.#ident.minor(),
+                    )
+                    .map_err(|rule| ::flitt::validate::InvalidInput::new("receiver", rule))?;
+                },
+            )
+        }
+        None => (quote!(::std::option::Option::None), quote!()),
+    };
     let creates_order = e.params.iter().any(|p| p.name == "order_id" && p.generated);
     let doc_text = &e.doc;
     let definition = request_struct(&name, doc, &e.params);
@@ -149,11 +165,13 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
                 response_shape: ::flitt::request::ResponseShape::#shape,
                 response_signed: #signed,
                 unsigned_fields: &[#(#unsigned_fields),*],
+                split_total: #split_total,
                 creates_order: #creates_order,
                 params: &[#(#params),*],
             };
             fn validate(&self) -> ::std::result::Result<(), ::flitt::validate::InvalidInput> {
                 #(#validations)*
+                #split_check
                 ::std::result::Result::Ok(())
             }
             fn visit_wire<V: ::std::ops::FnMut(&'static str, &str)>(&self, merchant_id: &str, visit: &mut V) {

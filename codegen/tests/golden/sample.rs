@@ -461,6 +461,7 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         response_shape: ::flitt::request::ResponseShape::Flat,
         response_signed: false,
         unsigned_fields: &[],
+        split_total: ::std::option::Option::None,
         creates_order: true,
         params: &[
             ::flitt::request::ParamInfo {
@@ -749,6 +750,7 @@ impl ::flitt::request::ApiRequest for StatusRequest {
         response_shape: ::flitt::request::ResponseShape::Flat,
         response_signed: true,
         unsigned_fields: &[],
+        split_total: ::std::option::Option::None,
         creates_order: false,
         params: &[
             ::flitt::request::ParamInfo {
@@ -917,6 +919,7 @@ impl ::flitt::request::ApiRequest for SubscribeRequest {
         response_shape: ::flitt::request::ResponseShape::Envelope,
         response_signed: true,
         unsigned_fields: &[],
+        split_total: ::std::option::Option::None,
         creates_order: true,
         params: &[
             ::flitt::request::ParamInfo {
