@@ -169,6 +169,8 @@ pub struct Order {
     pub history_dropped: u64,
     /// The receivers' shares when the payment is split (at creation, capture or settlement).
     pub splits: Vec<Share>,
+    /// For a card verification: `verified` once approved, `failed` once declined.
+    pub verification_status: Option<&'static str>,
 }
 
 /// One receiver's share of a split payment.
@@ -616,6 +618,7 @@ impl Ledger {
             history: Vec::new(),
             history_dropped: 0,
             splits: Vec::new(),
+            verification_status: None,
         };
         self.now = self.now.max(now);
         let mut order = order;
@@ -672,6 +675,31 @@ impl Ledger {
         order_id: &str,
         card_number: &str,
     ) -> Result<&Order, Refusal> {
+        self.pay_with_test_card(merchant_id, order_id, card_number, false)
+    }
+
+    /// Pays an order with a test card whose holder is already authenticated (a wallet token
+    /// with its cryptogram, or a merchant-initiated repeat by scheme id): the card's outcome,
+    /// without the 3-D Secure step.
+    ///
+    /// # Errors
+    /// As [`Ledger::pay_with_card`].
+    pub fn pay_authenticated(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        card_number: &str,
+    ) -> Result<&Order, Refusal> {
+        self.pay_with_test_card(merchant_id, order_id, card_number, true)
+    }
+
+    fn pay_with_test_card(
+        &mut self,
+        merchant_id: u64,
+        order_id: &str,
+        card_number: &str,
+        authenticated: bool,
+    ) -> Result<&Order, Refusal> {
         let card = cards::lookup(card_number).ok_or_else(|| {
             Refusal::new(
                 ResponseCode::InvalidCardNumber,
@@ -696,7 +724,7 @@ impl Ledger {
                 ));
             }
         }
-        if card.three_ds {
+        if card.three_ds && !authenticated {
             let md = format!("md{md_seed}");
             order.card = Some(card);
             order.status = Status::Processing;
@@ -784,10 +812,31 @@ impl Ledger {
                 EventKind::Approved
             };
             order.record(at, kind, amount, None);
+            if order.tran_type == "verification" {
+                // A verification is reversed at once once approved (the docs: "automatically
+                // reversed after successful approval"); a zero amount holds nothing to reverse.
+                order.verification_status = Some("verified");
+                if order.amount > 0 {
+                    order.transactions.push(Transaction {
+                        id: seed.wrapping_add(1),
+                        tran_type: "reverse",
+                        amount: order.amount,
+                        status: "approved",
+                        parent: Some(seed),
+                    });
+                    order.reversal_amount = order.amount;
+                    order.status = Status::Reversed;
+                    order.capture_status = None;
+                    order.record(at, EventKind::Reversed, amount, None);
+                }
+            }
         } else {
             order.status = Status::Declined;
             order.response_code = Some(1000);
             order.response_description = "General decline".into();
+            if order.tran_type == "verification" {
+                order.verification_status = Some("failed");
+            }
             order.record(at, EventKind::Declined, amount, None);
         }
         order
@@ -1322,7 +1371,10 @@ pub fn order_fields(o: &Order, order_time: &str) -> Map<String, Value> {
     );
     put("product_id", json!(""));
     put("merchant_data", json!(o.merchant_data));
-    put("verification_status", json!(""));
+    put(
+        "verification_status",
+        json!(o.verification_status.unwrap_or("")),
+    );
     put("rectoken", json!(o.rectoken.clone().unwrap_or_default()));
     put("rectoken_lifetime", json!(""));
     put("parent_order_id", json!(o.parent_order_id));

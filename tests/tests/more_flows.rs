@@ -394,3 +394,48 @@ async fn a_transaction_list_names_each_items_order_and_a_refund_its_currency() {
         assert_eq!(item.currency, Some(Currency::GEL));
     }
 }
+
+#[tokio::test]
+async fn a_card_verification_holds_nothing_or_releases_what_it_held_and_can_save_the_card() {
+    use flitt::api::{CheckoutVerificationRequest, StatusRequest, VerificationStatus};
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    for held in [0u64, 150] {
+        let request = CheckoutVerificationRequest::builder()
+            .order_desc("verify the card")
+            .amount(held)
+            .currency(Currency::GEL)
+            .required_rectoken(true)
+            .build();
+        let reply = c.send(&request).await.unwrap();
+        let url = reply
+            .checkout_url
+            .expect("a checkout URL, amount 0 included");
+        let page = post_form(
+            &format!("{url}/pay"),
+            "card_number=4444555511116666&expiry_date=1230&cvv2=123",
+        )
+        .await;
+        assert!(page.contains("approved"), "{page}");
+        let order = c
+            .send(
+                &StatusRequest::builder()
+                    .order_id(request.order_id.clone())
+                    .build(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            order.verification_status,
+            Some(VerificationStatus::Verified)
+        );
+        assert!(order.rectoken.is_some_and(|t| !t.is_empty()), "card saved");
+        if held == 0 {
+            assert_eq!(order.order_status, Some(OrderStatus::Approved));
+        } else {
+            // Released at once: the hold is reversed in full.
+            assert_eq!(order.order_status, Some(OrderStatus::Reversed));
+            assert_eq!(order.reversal_amount, Some(held));
+        }
+    }
+}

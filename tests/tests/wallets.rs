@@ -110,7 +110,21 @@ async fn a_decrypted_token_and_its_merchant_initiated_repeat_pay() {
         flows::pay_direct(&c, &repeat).await.unwrap(),
         StepOne::Approved(_)
     ));
-    assert_eq!(sandbox.orders().len(), 2);
+    // A card that would ask for 3-D Secure pays at once: the cryptogram is the authentication.
+    let authenticated = WalletDecryptedRequest::builder()
+        .order_desc("wallet, 3-D Secure card")
+        .amount(Amount::new(900).unwrap())
+        .currency(Currency::GEL)
+        .card_number("4444555566661111")
+        .expiry_date("1230")
+        .cavv("AEH2lSgIQ9/OAALA1DWsGgADFA==")
+        .wallet(Wallet::Applepay)
+        .build();
+    assert!(matches!(
+        flows::pay_direct(&c, &authenticated).await.unwrap(),
+        StepOne::Approved(_)
+    ));
+    assert_eq!(sandbox.orders().len(), 3);
 }
 
 #[test]
