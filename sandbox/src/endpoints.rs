@@ -6,7 +6,7 @@
 //! `every_pay_host_endpoint_has_a_handler`.
 
 use crate::http::{Admitted, Format, Incoming, Reply, admit, number, refuse, text};
-use crate::ledger::{Ledger, NewOrder, Order, Refusal, Status, order_fields};
+use crate::ledger::{Ledger, NewOrder, Order, PayoutTo, Refusal, Status, order_fields};
 use crate::{Clock, State, cards, lock};
 use flitt::api;
 use flitt::api::ResponseCode;
@@ -472,28 +472,30 @@ fn three_ds_step2(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusa
 
 fn p2p_credit(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
     let fields = ctx.fields;
-    if text(fields, "receiver_rectoken").is_none()
-        && text(fields, "receiver_card_number").is_none()
-        && text(fields, "external_rectoken").is_none()
-    {
-        return Err(refuse(
-            ResponseCode::ParameterIsMissing,
-            "Parameter `receiver_rectoken` is missing",
-        ));
-    }
-    payout(ctx, ledger)
+    let token = text(fields, "receiver_rectoken");
+    let card = text(fields, "receiver_card_number");
+    let to = match (&token, &card) {
+        (Some(t), _) => PayoutTo::Token(t),
+        (None, Some(c)) => PayoutTo::Card(c),
+        (None, None) if text(fields, "external_rectoken").is_some() => PayoutTo::External,
+        (None, None) => {
+            return Err(refuse(
+                ResponseCode::ParameterIsMissing,
+                "Parameter `receiver_rectoken` is missing",
+            ));
+        }
+    };
+    payout(ctx, ledger, to)
 }
 
 fn iban_credit(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
-    payout(ctx, ledger)
+    let iban = text(ctx.fields, "receiver_iban").unwrap_or_default();
+    payout(ctx, ledger, PayoutTo::Iban(&iban))
 }
 
-fn payout(ctx: &Ctx<'_>, ledger: &mut Ledger) -> Result<Handled, Refusal> {
-    let token = text(ctx.fields, "receiver_rectoken");
-    let iban = text(ctx.fields, "receiver_iban");
+fn payout(ctx: &Ctx<'_>, ledger: &mut Ledger, to: PayoutTo<'_>) -> Result<Handled, Refusal> {
     let new = ctx.new_order()?;
-    let now = ctx.now;
-    let o = ledger.payout(new, token.as_deref(), iban.as_deref(), now)?;
+    let o = ledger.payout(new, to, ctx.now)?;
     let mut body = order_fields(o, &ctx.time);
     if let Some(i) = &o.receiver_iban {
         body.insert("receiver_iban".into(), json!(i));

@@ -173,6 +173,19 @@ pub struct Order {
     pub verification_status: Option<&'static str>,
 }
 
+/// Where a payout goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayoutTo<'a> {
+    /// A card saved earlier (`receiver_rectoken`).
+    Token(&'a str),
+    /// A card number (`receiver_card_number`).
+    Card(&'a str),
+    /// A bank account (`receiver_iban`).
+    Iban(&'a str),
+    /// A token of another provider (`external_rectoken`), taken as given.
+    External,
+}
+
 /// One receiver's share of a split payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Share {
@@ -1000,40 +1013,81 @@ impl Ledger {
         Ok((order, amount))
     }
 
-    /// A payout (card or IBAN): a new approved order of type `p2p credit`.
+    /// A payout (card, saved card or IBAN): a new order of type `p2p credit`, approved or
+    /// declined as the receiving test card says (a saved card by the card it saves); an IBAN
+    /// is approved when valid, and the documented test IBANs (docs.flitt.com/api/testing, as
+    /// the PHP SDK's tests quote them) end as documented: `GE00TB0000000000000001` approved,
+    /// `…0002` declined, `…0003` processing, though two of them fail the checksum.
     ///
     /// # Errors
-    /// 1013, 1035 (unknown receiver token), 1076 (an invalid IBAN: unknown country, wrong length or check digits).
+    /// 1013, 1015 (a card that is not a test card), 1035 (unknown receiver token), 1076 (an
+    /// invalid IBAN: unknown country, wrong length or check digits).
     pub fn payout(
         &mut self,
         mut new: NewOrder,
-        receiver_token: Option<&str>,
-        receiver_iban: Option<&str>,
+        to: PayoutTo<'_>,
         now: u64,
     ) -> Result<&Order, Refusal> {
-        if let Some(token) = receiver_token {
-            if !self.tokens.contains_key(token) {
-                return Err(Refusal::new(ResponseCode::TokenNotFound, "Token not found"));
+        let status = match to {
+            PayoutTo::Token(token) => {
+                let card = self
+                    .tokens
+                    .get(token)
+                    .ok_or_else(|| Refusal::new(ResponseCode::TokenNotFound, "Token not found"))?;
+                if card.approves {
+                    Status::Approved
+                } else {
+                    Status::Declined
+                }
             }
-        }
-        if let Some(iban) = receiver_iban {
-            if !crate::iban::is_valid(iban) {
-                return Err(Refusal::new(ResponseCode::InvalidIban, "Invalid IBAN"));
+            PayoutTo::Card(number) => {
+                let card = cards::lookup(number).ok_or_else(|| {
+                    Refusal::new(
+                        ResponseCode::InvalidCardNumber,
+                        "Invalid card number: use a test card",
+                    )
+                })?;
+                if card.approves {
+                    Status::Approved
+                } else {
+                    Status::Declined
+                }
             }
-        }
+            PayoutTo::Iban(iban) => match iban {
+                "GE00TB0000000000000001" => Status::Approved,
+                "GE00TB0000000000000002" => Status::Declined,
+                "GE00TB0000000000000003" => Status::Processing,
+                _ if crate::iban::is_valid(iban) => Status::Approved,
+                _ => return Err(Refusal::new(ResponseCode::InvalidIban, "Invalid IBAN")),
+            },
+            PayoutTo::External => Status::Approved,
+        };
         new.tran_type = Some("p2p credit");
         let seed = self.next();
         let order = self.create(new, now)?;
-        order.status = Status::Approved;
-        order.receiver_iban = receiver_iban.map(str::to_owned);
+        order.status = status;
+        if let PayoutTo::Iban(iban) = to {
+            order.receiver_iban = Some(iban.to_owned());
+        }
+        let (tran_status, kind) = match status {
+            Status::Approved => ("approved", EventKind::Approved),
+            Status::Declined => {
+                order.response_code = Some(1000);
+                order.response_description = "General decline".into();
+                ("declined", EventKind::Declined)
+            }
+            _ => ("processing", EventKind::Created),
+        };
         order.transactions.push(Transaction {
             id: seed,
             tran_type: "p2p credit",
             amount: order.amount,
-            status: "approved",
+            status: tran_status,
             parent: None,
         });
-        order.record(now, EventKind::Approved, Some(order.amount), None);
+        if status != Status::Processing {
+            order.record(now, kind, Some(order.amount), None);
+        }
         Ok(order)
     }
 
@@ -1803,18 +1857,36 @@ mod tests {
             ("ge", "GE29NB0000000101904917"),
             ("de", "DE89370400440532013000"),
         ] {
-            let o = l.payout(payout(id), None, Some(iban), 0).unwrap();
+            let o = l.payout(payout(id), PayoutTo::Iban(iban), 0).unwrap();
             assert_eq!(o.receiver_iban.as_deref(), Some(iban));
             assert_eq!(o.status, Status::Approved);
         }
-        // The first passed the old check by its shape (GE, 22 characters) but its check digits
-        // are wrong; XX is no registered country. Neither leaves an order behind.
+        // The first has the shape of a Georgian IBAN (GE, 22 characters) but wrong check
+        // digits; XX is no registered country. Neither leaves an order behind.
         for (id, iban) in [
-            ("sum", "GE00TB0000000000000001"),
+            ("sum", "GE00NB0000000101904917"),
             ("xx", "XX89370400440532013000"),
         ] {
-            let e = l.payout(payout(id), None, Some(iban), 0).unwrap_err();
+            let e = l.payout(payout(id), PayoutTo::Iban(iban), 0).unwrap_err();
             assert_eq!((e.code, l.get(M, id).is_err()), (1076, true), "{iban}");
         }
+        // The documented test IBANs end as documented, checksum or not.
+        for (id, iban, status) in [
+            ("t1", "GE00TB0000000000000001", Status::Approved),
+            ("t2", "GE00TB0000000000000002", Status::Declined),
+            ("t3", "GE00TB0000000000000003", Status::Processing),
+        ] {
+            let o = l.payout(payout(id), PayoutTo::Iban(iban), 0).unwrap();
+            assert_eq!(o.status, status, "{iban}");
+        }
+        // A card payout goes as the test card says; a card that is not one is refused.
+        let o = l
+            .payout(payout("c1"), PayoutTo::Card("4444111155556666"), 0)
+            .unwrap();
+        assert_eq!(o.status, Status::Declined);
+        let e = l
+            .payout(payout("c2"), PayoutTo::Card("4111111111111111"), 0)
+            .unwrap_err();
+        assert_eq!((e.code, l.get(M, "c2").is_err()), (1015, true));
     }
 }
