@@ -55,34 +55,42 @@ impl Recorder {
     }
 
     /// As [`Recorder::start`], answering with any content type and body (a test gateway).
-    pub async fn start_raw(
-        mut answer: impl FnMut(&Received) -> RawAnswer + Send + 'static,
-    ) -> Self {
+    pub async fn start_raw(answer: impl FnMut(&Received) -> RawAnswer + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
+        // Each connection is served on its own task, and a request that does not arrive whole
+        // within 30 s is dropped: an idle connection a browser opens ahead of time must not
+        // hold up the others.
+        let answer = Arc::new(Mutex::new(answer));
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
-                let Some(request) = read_request(&mut socket).await else {
-                    continue;
-                };
-                let reply = answer(&request);
-                store.lock().unwrap().push(request);
-                let location = if reply.status.starts_with('3') {
-                    "Location: http://127.0.0.1:9/elsewhere\r\n"
-                } else {
-                    ""
-                };
-                let head = format!(
-                    "HTTP/1.1 {}\r\n{location}Content-Type: {}\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n",
-                    reply.status,
-                    reply.content_type,
-                    reply.body.len()
-                );
-                let _ = socket.write_all(head.as_bytes()).await;
-                let _ = socket.write_all(&reply.body).await;
+                let (answer, store) = (answer.clone(), store.clone());
+                tokio::spawn(async move {
+                    let read = read_request(&mut socket);
+                    let Ok(Some(request)) =
+                        tokio::time::timeout(std::time::Duration::from_secs(30), read).await
+                    else {
+                        return;
+                    };
+                    let reply = (answer.lock().unwrap())(&request);
+                    store.lock().unwrap().push(request);
+                    let location = if reply.status.starts_with('3') {
+                        "Location: http://127.0.0.1:9/elsewhere\r\n"
+                    } else {
+                        ""
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {}\r\n{location}Content-Type: {}\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        reply.status,
+                        reply.content_type,
+                        reply.body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&reply.body).await;
+                });
             }
         });
         Self { url, received }
