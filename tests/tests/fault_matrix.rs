@@ -25,8 +25,9 @@ use std::time::Duration;
 
 const APPROVE: &str = "4444555511116666";
 const APPROVE_3DS: &str = "4444555566661111";
-/// The client gives up on a reply after this long; `Hold` and the slow `SlowDrip` last longer.
-const TIMEOUT: Duration = Duration::from_millis(1_500);
+/// The client gives up on a reply after this long (generous: the machine may be busy); `Hold`
+/// and the slow `SlowDrip` last twice as long.
+const TIMEOUT: Duration = Duration::from_millis(3_000);
 
 fn faults() -> Vec<(&'static str, Fault)> {
     vec![
@@ -34,7 +35,7 @@ fn faults() -> Vec<(&'static str, Fault)> {
         ("5xx after ledger", Fault::ErrorAfterLedger),
         (
             "timeout after ledger",
-            Fault::Hold(Duration::from_millis(3_000)),
+            Fault::Hold(Duration::from_millis(6_000)),
         ),
         ("cut after headers", Fault::DropConnection),
         ("connection reset", Fault::ConnectionReset),
@@ -44,7 +45,7 @@ fn faults() -> Vec<(&'static str, Fault)> {
         ("missing signature", Fault::MissingSignature),
         (
             "slow drip past timeout",
-            Fault::SlowDrip(Duration::from_millis(3_000)),
+            Fault::SlowDrip(Duration::from_millis(6_000)),
         ),
         (
             "slow drip within timeout",
