@@ -306,7 +306,16 @@ fn reverse_split(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal
         reverse_id.as_deref(),
         &parts,
     )?;
-    let body = json!({
+    let body = reverse_reply(o, reversed, reverse_id);
+    Ok(Handled {
+        reply: ctx.signed(body),
+        owed: ctx.callback(o),
+    })
+}
+
+/// A reverse's reply: what was reversed now, under which `reverse_id`.
+fn reverse_reply(o: &Order, reversed: u64, reverse_id: Option<String>) -> Value {
+    json!({
         "order_id": o.order_id,
         "merchant_id": o.merchant_id,
         "reverse_status": "approved",
@@ -317,10 +326,6 @@ fn reverse_split(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal
         "response_code": "",
         "response_description": "",
         "response_status": "success",
-    });
-    Ok(Handled {
-        reply: ctx.signed(body),
-        owed: ctx.callback(o),
     })
 }
 
@@ -363,18 +368,7 @@ fn reverse(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
         &currency,
         reverse_id.as_deref(),
     )?;
-    let body = json!({
-        "order_id": o.order_id,
-        "merchant_id": o.merchant_id,
-        "reverse_status": "approved",
-        "reversal_amount": reversed.to_string(),
-        "currency": o.currency,
-        "reverse_id": reverse_id.unwrap_or_default(),
-        "transaction_id": o.transactions.last().map(|t| t.id).unwrap_or(0),
-        "response_code": "",
-        "response_description": "",
-        "response_status": "success",
-    });
+    let body = reverse_reply(o, reversed, reverse_id);
     let o = ledger.get(merchant_id, &order_id)?;
     Ok(Handled {
         reply: ctx.signed(body),
