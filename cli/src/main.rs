@@ -231,7 +231,7 @@ fn main() -> ExitCode {
             if let Some(url) = public_url {
                 builder = builder.public_url(url);
             }
-            run_async(sandbox(builder, random))
+            run_server(sandbox(builder, random))
         }
     }
 }
@@ -246,6 +246,18 @@ fn usage(e: &clap::Error) -> ExitCode {
     match (printed, e.exit_code()) {
         (Err(err), 0) => output_failed(&err),
         (_, code) => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+    }
+}
+
+/// Runs a server (the sandbox) on a runtime with a worker per core: it serves many connections
+/// at once, where a one-shot command needs one thread.
+fn run_server(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => fail(5, format!("cannot start the runtime: {e}")),
     }
 }
 
