@@ -152,10 +152,11 @@ fn body_kind(content_type: &str, body: &[u8]) -> Option<BodyKind> {
 }
 
 /// Whether a JSON request's `version` asks for protocol 2.0: the string `"2.0"`, as the
-/// official SDKs send it, or the number `2.0`, as Flitt's split examples and gofondy do.
+/// official SDKs send it, or the number `2.0`, as Flitt's split examples and gofondy do (or
+/// `2`, as JavaScript writes that number).
 fn is_v2(version: Option<&Value>) -> bool {
     match version {
-        Some(Value::String(s)) => s.trim() == "2.0",
+        Some(Value::String(s)) => s == "2.0",
         Some(Value::Number(n)) => n.as_f64() == Some(2.0),
         _ => false,
     }

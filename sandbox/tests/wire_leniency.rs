@@ -423,6 +423,8 @@ async fn version_2_0_as_a_string_or_a_number_with_numbers_or_numeric_strings_ins
         (json!(2.0), json!(1549901), json!("1000")),
         (json!("2.0"), json!("1549901"), json!("1000")),
         (json!(2.0), json!("1549901"), json!(1000)),
+        // 2.0 as JavaScript's JSON.stringify writes the number.
+        (json!(2), json!(1549901), json!(1000)),
     ];
     for (i, (version, merchant_id, amount)) in cases.into_iter().enumerate() {
         let id = format!("v2-{i}");
@@ -597,4 +599,38 @@ async fn what_was_refused_for_a_reason_still_is_under_every_leniency() {
     .await;
     assert_eq!(response(&reply)["error_code"], 1034);
     assert!(sandbox.order("piped").is_none());
+}
+
+#[tokio::test]
+async fn a_version_of_any_other_json_type_is_read_as_1_0_not_a_panic() {
+    // Only "2.0" and 2.0 ask for an envelope; anything else leaves the fields as 1.0 fields,
+    // so an envelope under another version lacks `merchant_id` (1011).
+    let sandbox = Sandbox::start().await.unwrap();
+    for version in [
+        json!(null),
+        json!(true),
+        json!([2.0]),
+        json!({"v": 2.0}),
+        json!(" 2.0"),
+        json!("2"),
+        json!(2.5),
+        json!(1e308),
+        json!(18_446_744_073_709_551_615_u64),
+    ] {
+        let body = json!({"request": {"version": version, "data": "e30=", "signature": "00"}});
+        let (status, reply) = post(
+            &sandbox,
+            "/api/status/order_id/",
+            Some("application/json"),
+            Body::Whole(body.to_string().as_bytes()),
+        )
+        .await;
+        assert_eq!(status, 200, "{version}");
+        let r = response(&reply);
+        assert_eq!(
+            (&r["error_code"], &r["error_message"]),
+            (&json!(1011), &json!("Parameter `merchant_id` is missing")),
+            "{version}"
+        );
+    }
 }
