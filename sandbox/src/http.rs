@@ -121,72 +121,112 @@ fn request_id() -> String {
     (0..13).map(|_| rng.alphanumeric()).collect()
 }
 
+/// What a request body is, by its `Content-Type` and, where the header does not say, by the
+/// body itself.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BodyKind {
+    Json,
+    Form,
+}
+
+/// Decides how to read a body as the gateway must for the official SDKs (research notes
+/// issue 11, section 7, "safest sandbox rule"):
+///
+/// - JSON when the header names JSON anywhere in its value (`application/json`, with or
+///   without a charset, or the Node.js SDK's whole header line as the value:
+///   `Content-type: application/json; charset=utf-8`), or when the body's first non-space
+///   byte is `{` whatever the header says (the Node.js SDK sends a 2.0 JSON envelope under
+///   its form header once `Settlement` has switched it to 2.0);
+/// - a form when the header names `x-www-form-urlencoded` anywhere in its value, or is absent;
+/// - otherwise `None` (1021, Unsupported Content-Type).
+fn body_kind(content_type: &str, body: &[u8]) -> Option<BodyKind> {
+    let header = content_type.to_ascii_lowercase();
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if header.contains("json") || first == Some(&b'{') {
+        Some(BodyKind::Json)
+    } else if header.contains("x-www-form-urlencoded") || header.trim().is_empty() {
+        Some(BodyKind::Form)
+    } else {
+        None
+    }
+}
+
+/// Whether a JSON request's `version` asks for protocol 2.0: the string `"2.0"`, as the
+/// official SDKs send it, or the number `2.0`, as Flitt's split examples and gofondy do (or
+/// `2`, as JavaScript writes that number).
+fn is_v2(version: Option<&Value>) -> bool {
+    match version {
+        Some(Value::String(s)) => s == "2.0",
+        Some(Value::Number(n)) => n.as_f64() == Some(2.0),
+        _ => false,
+    }
+}
+
 /// Reads a raw request as the gateway does: JSON (1.0 or a 2.0 envelope) or form.
 fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
     }
-    if content_type.contains("json") || body.first() == Some(&b'{') {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| refuse(ResponseCode::InvalidFormat, "Invalid format"))?;
-        let Some(Value::Object(request)) = value.get("request").cloned() else {
-            return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
-        };
-        if request.get("version").and_then(Value::as_str) == Some("2.0") {
-            let data = request
-                .get("data")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let signature = request
-                .get("signature")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let decoded = B64.decode(data.as_bytes()).map_err(|_| {
-                refuse(
-                    ResponseCode::ParameterIsIncorrect,
-                    "Parameter `data` is incorrect",
-                )
-            })?;
-            let inner: Value = serde_json::from_slice(&decoded).map_err(|_| {
-                refuse(
-                    ResponseCode::ParameterIsIncorrect,
-                    "Parameter `data` is incorrect",
-                )
-            })?;
-            let Some(Value::Object(order)) = inner.get("order").cloned() else {
-                return Err(refuse(
-                    ResponseCode::ParameterIsMissing,
-                    "Parameter `order` is missing",
-                ));
-            };
-            return Ok(Incoming {
-                format: Format::V2,
-                fields: order,
-                v2: Some((data, signature)),
-            });
-        }
+    match body_kind(content_type, body) {
+        Some(BodyKind::Json) => parse_json(body),
+        // `+` and `%20` both decode as a space; field order does not matter (signatures sort).
+        Some(BodyKind::Form) => Ok(Incoming {
+            format: Format::Form,
+            fields: form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect(),
+            v2: None,
+        }),
+        None => Err(refuse(
+            ResponseCode::UnsupportedContentType,
+            "Unsupported Content-Type",
+        )),
+    }
+}
+
+/// A JSON body: `{"request": {…}}` with the fields (1.0), or with `version` 2.0, `data` (the
+/// base64 of `{"order": {…}}`, trailing whitespace such as Go's encoder's `\n` allowed) and
+/// `signature`.
+fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| refuse(ResponseCode::InvalidFormat, "Invalid format"))?;
+    let Some(Value::Object(request)) = value.get("request").cloned() else {
+        return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
+    };
+    if !is_v2(request.get("version")) {
         return Ok(Incoming {
             format: Format::Json,
             fields: request,
             v2: None,
         });
     }
-    if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
-        let fields: Map<String, Value> = form_urlencoded::parse(body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
-        return Ok(Incoming {
-            format: Format::Form,
-            fields,
-            v2: None,
-        });
-    }
-    Err(refuse(
-        ResponseCode::UnsupportedContentType,
-        "Unsupported Content-Type",
-    ))
+    let field = |key: &str| {
+        request
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (data, signature) = (field("data"), field("signature"));
+    let incorrect = || {
+        refuse(
+            ResponseCode::ParameterIsIncorrect,
+            "Parameter `data` is incorrect",
+        )
+    };
+    let decoded = B64.decode(data.as_bytes()).map_err(|_| incorrect())?;
+    let inner: Value = serde_json::from_slice(&decoded).map_err(|_| incorrect())?;
+    let Some(Value::Object(order)) = inner.get("order").cloned() else {
+        return Err(refuse(
+            ResponseCode::ParameterIsMissing,
+            "Parameter `order` is missing",
+        ));
+    };
+    Ok(Incoming {
+        format: Format::V2,
+        fields: order,
+        v2: Some((data, signature)),
+    })
 }
 
 pub(crate) fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {

@@ -14,6 +14,9 @@
 //!   [`Config::max_body_bytes`](crate::Config), by [`RequestBody`]; past either, the reply is a
 //!   Flitt-style error (1005) and the connection is closed.
 //!
+//! - **Paths**: trailing slashes are removed before routing, so every route answers with and
+//!   without one, as the gateway does (the official SDKs send `/api/checkout/url/`).
+//!
 //! Dropping the [`Sandbox`](crate::Sandbox) aborts this loop and, with it, every open
 //! connection.
 
@@ -105,6 +108,9 @@ async fn connection(stream: TcpStream, app: Router, limits: Limits) {
     let per_request = handle.clone();
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(per_request.clone());
+        if let Some(uri) = without_trailing_slash(request.uri()) {
+            *request.uri_mut() = uri;
+        }
         let mut app = app.clone();
         async move { tower_service::Service::call(&mut app, request).await }
     });
@@ -119,6 +125,25 @@ async fn connection(stream: TcpStream, app: Router, limits: Limits) {
             // Dropping `served` drops the socket; `Resettable` makes that a reset.
         }
     }
+}
+
+/// The request's URI with its path's trailing slashes removed (`/api/status/order_id/` →
+/// `/api/status/order_id`), or `None` when it has none or is just `/`. Every official SDK
+/// ends its paths with `/` (the Python SDK's Reports API token path does not), docs.flitt.com
+/// mostly shows them without: the gateway takes both, so every route answers both.
+fn without_trailing_slash(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let path = uri.path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || trimmed.is_empty() {
+        return None;
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    axum::http::Uri::from_parts(parts).ok()
 }
 
 /// A TCP stream that, once asked to, closes with a reset (`SO_LINGER` 0) instead of a FIN.
