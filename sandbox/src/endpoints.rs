@@ -394,6 +394,8 @@ fn transaction_list(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refu
                 "currency": o.currency,
                 "transaction_status": t.status,
                 "preauth": if o.preauth { "Y" } else { "N" },
+                // 5: authenticated by 3-D Secure; 7: no 3-D Secure (the Node SDK's test reads 7).
+                "eci": o.card.map_or("", |c| if c.three_ds { "5" } else { "7" }),
                 "protocol": "",
                 "istest": true,
             })
