@@ -84,6 +84,7 @@ mod iban;
 pub mod ledger;
 pub mod money;
 mod pages;
+mod redirect;
 mod reports;
 mod serve;
 mod sign;

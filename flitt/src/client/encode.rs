@@ -102,6 +102,29 @@ impl Client {
         }
     }
 
+    /// A protocol 1.0 request's signed flat fields, for a form a browser posts: every wire
+    /// value the signature covers (the empty ones, which signing skips, left out) in key order,
+    /// then `signature`.
+    pub(crate) fn signed_v1_fields<R: ApiRequest>(
+        &self,
+        request: &R,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let endpoint = R::ENDPOINT;
+        if endpoint.protocol == Protocol::V2 {
+            return Err(Error::Config(format!(
+                "`{}` is a protocol 2.0 endpoint: it has no flat signed fields",
+                endpoint.name
+            )));
+        }
+        let key = self.key_for(&endpoint)?;
+        let merchant_id = self.inner.merchant_id.as_str();
+        let signature = request.sign_v1(merchant_id, key);
+        let mut fields = request.wire_params(merchant_id);
+        fields.retain(|(_, value)| !value.is_empty());
+        fields.push(("signature", signature.as_str().to_owned()));
+        Ok(fields)
+    }
+
     /// Encodes raw text parameters (the CLI's): the same bodies as [`Client::encode`].
     pub(super) fn encode_raw(
         &self,
