@@ -201,7 +201,14 @@ async fn an_extra_never_replaces_a_known_parameter_and_nothing_is_sent() {
     let known =
         |r: &Rule| matches!(r, Rule::Other(t) if t.contains("known parameter of `checkout_url`"));
     let client_supplied = |r: &Rule| matches!(r, Rule::ClientSupplied);
-    let cases: [Case; 10] = [
+    let cases: [Case; 13] = [
+        (&[("AMOUNT", "1")], "AMOUNT", known),
+        (&[("Signature", "0000")], "Signature", client_supplied),
+        (
+            &[("note", "a"), ("NOTE", "b")],
+            "NOTE",
+            |r| matches!(r, Rule::Other(t) if t.contains("twice")),
+        ),
         (&[("amount", "1")], "amount", known),
         (&[("order_id", "other")], "order_id", known),
         (&[("currency", "USD")], "currency", known),

@@ -293,7 +293,8 @@ impl Client {
     /// - `merchant_id`, `signature`, `version`, which the client fills in
     ///   ([`Rule::ClientSupplied`]), and
     ///   `response_signature_string`, which signatures leave out;
-    /// - a name that is not ASCII letters, digits and `_` (1 to 64 of them), or given twice;
+    /// - a name that is not ASCII letters, digits and `_` (1 to 64 of them), or given twice
+    ///   (names are compared without case: `AMOUNT` is `amount`);
     /// - a value containing `|`, the 1.0 signature separator
     ///   ([`Rule::Separator`]).
     ///
@@ -647,11 +648,14 @@ fn check_extra(endpoint: Option<&Endpoint>, params: &[(&str, &str)]) -> Result<(
                 Rule::Format("a parameter name: 1 to 64 ASCII letters, digits and `_`"),
             ));
         }
-        let known = endpoint.and_then(|e| e.param(name).map(|p| (e, p)));
-        if CLIENT_SUPPLIED.contains(&name) || known.is_some_and(|(_, p)| p.client_supplied) {
+        // Compared without case: a gateway that read names so must not see a second `amount`.
+        let same = |other: &str| other.eq_ignore_ascii_case(name);
+        let known = endpoint.and_then(|e| e.params.iter().find(|p| same(p.name)).map(|p| (e, p)));
+        if CLIENT_SUPPLIED.iter().any(|c| same(c)) || known.is_some_and(|(_, p)| p.client_supplied)
+        {
             return Err(InvalidInput::new(name.to_owned(), Rule::ClientSupplied));
         }
-        if name == "response_signature_string" {
+        if same("response_signature_string") {
             return Err(InvalidInput::new(
                 name.to_owned(),
                 Rule::Other("is left out of signatures: not a request parameter".into()),
@@ -670,7 +674,7 @@ fn check_extra(endpoint: Option<&Endpoint>, params: &[(&str, &str)]) -> Result<(
                 ),
             ));
         }
-        if params[..i].iter().any(|&(other, _)| other == name) {
+        if params[..i].iter().any(|&(other, _)| same(other)) {
             return Err(InvalidInput::new(
                 name.to_owned(),
                 Rule::Other("is given twice".into()),
