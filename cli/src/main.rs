@@ -135,7 +135,8 @@ In a browser: the dashboard at / (orders, their history and callbacks, buttons t
 faults, resend callbacks and reset), the hosted checkout and ACS pages.
 
 Control API (JSON in and out; errors are {\"error\": \"...\"} with 400 or 404, nothing changed):
-  GET    /sandbox/control/clock                     {\"now\": SECONDS, \"time\": \"01.01.2026 00:00:00\"}
+  GET    /sandbox/control/clock                     {\"now\": SECONDS, \"time\": \"DD.MM.YYYY hh:mm:ss\"} (UTC,
+                                                    from the wall-clock time it started at)
   POST   /sandbox/control/clock/advance             {\"seconds\": 3600}: expire orders, charge subscriptions,
                                                     retry due callbacks
   GET    /sandbox/control/faults                    the armed faults

@@ -9,6 +9,7 @@
 //!   `validate()` before any byte is sent.
 //! - [`signature`]: protocol 1.0 and 2.0 signing and verification, constant-time.
 //! - [`callback`]: verified server callbacks.
+//! - [`checkout_form`]: the redirect checkout's signed HTML form, posted by the browser.
 //! - [`client`]: the async client, one `send` for every endpoint, with retries that never
 //!   double money.
 //! - [`flows`]: type-state payment flows (`Payment<Preauthorized>` → `Payment<Captured>` →
@@ -41,6 +42,7 @@ extern crate self as flitt;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 pub mod callback;
+pub mod checkout_form;
 pub mod client;
 pub mod error;
 pub mod flows;

@@ -80,8 +80,15 @@ async fn main() -> Result<(), Error> {
     )
     .url(sandbox.url())
     .build()?;
-    // The sandbox's virtual clock starts on this day.
-    let today = Date::new(2026, 1, 1)?;
+    // Today on the sandbox's clock (UTC; it started at the wall-clock time), as it dated
+    // the orders: `DD.MM.YYYY hh:mm:ss`.
+    let now = sandbox.clock().order_time(sandbox.now());
+    let part = |range: std::ops::Range<usize>| now.get(range).and_then(|p| p.parse::<u16>().ok());
+    let byte = |range| part(range).and_then(|n| u8::try_from(n).ok());
+    let today = match (part(6..10), byte(3..5), byte(0..2)) {
+        (Some(year), Some(month), Some(day)) => Date::new(year, month, day)?,
+        _ => return Err(format!("the sandbox's time {now:?} is not DD.MM.YYYY").into()),
+    };
     let mut rows = reports.rows::<all::Report>(vec![all::order_timestart().dateis(today)], 10);
 
     eprintln!("3. the CSV, on stdout");

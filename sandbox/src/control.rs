@@ -9,7 +9,7 @@
 //! | method and path | body | answer |
 //! |---|---|---|
 //! | `GET /sandbox/control` | | the list of endpoints |
-//! | `GET /sandbox/control/clock` | | `{"now": SECONDS, "time": "DD.MM.YYYY hh:mm:ss"}` |
+//! | `GET /sandbox/control/clock` | | `{"now": SECONDS, "time": "DD.MM.YYYY hh:mm:ss"}`: virtual seconds since the start, and the time in UTC (the start is the wall-clock time when the sandbox started, unless [`SandboxBuilder::start_time`](crate::SandboxBuilder::start_time) fixed it) |
 //! | `POST /sandbox/control/clock/advance` | `{"seconds": N}` | the clock, after expiring orders, charging subscriptions and trying due callbacks |
 //! | `GET /sandbox/control/faults` | | `{"rules": [RULE…], "random": {"rate", "seed", "kinds"} or null}` |
 //! | `POST /sandbox/control/faults` | `{"kind": K, "millis": MS?, "path": P?, "order_id": O?, "times": N?}` | `201`, `{"rule": RULE, "rules": […]}` |
@@ -19,7 +19,7 @@
 //! | `GET /sandbox/control/orders/{order_id}?merchant_id=M` | | ORDER with `history`, `refunds` and `callbacks` |
 //! | `GET /sandbox/control/callbacks?order_id=O&merchant_id=M&limit=N` | | `{"total": N, "callbacks": [CALLBACK…]}`, oldest first |
 //! | `POST /sandbox/control/callbacks/{id}/resend` | | CALLBACK, after one more try |
-//! | `POST /sandbox/control/reset` | | `{"reset": true, "now": 0}` |
+//! | `POST /sandbox/control/reset` | | `{"reset": true, "now": 0}`: the clock back to its start |
 //!
 //! Errors are `{"error": "…"}` with 400 (malformed JSON, an unknown field or fault kind, a
 //! value out of range) or 404 (an unknown order or callback).
@@ -116,7 +116,7 @@ pub(crate) async fn advance(state: &Arc<State>, seconds: u64) -> u64 {
             .filter_map(|(m, id)| ledger.get(*m, id).ok())
             .filter_map(|o| {
                 let url = o.server_callback_url.clone()?;
-                Some((url, order_fields(o, &Clock::order_time(o.created_at))))
+                Some((url, order_fields(o, &state.clock.order_time(o.created_at))))
             })
             .collect()
     };
@@ -346,8 +346,8 @@ impl FromRequest<Arc<State>> for ControlBody {
 // ---------------------------------------------------------------------------------------
 
 /// The clock.
-fn clock_json(now: u64) -> Value {
-    json!({"now": now, "time": Clock::order_time(now)})
+fn clock_json(clock: &Clock, now: u64) -> Value {
+    json!({"now": now, "time": clock.order_time(now)})
 }
 
 /// A fault rule.
@@ -373,7 +373,7 @@ fn faults_json(rules: &[FaultRule], random: Option<&RandomFaults>) -> Value {
 }
 
 /// An order's summary: what a listing shows.
-pub(crate) fn order_json(o: &Order) -> Value {
+pub(crate) fn order_json(o: &Order, clock: &Clock) -> Value {
     let captured = o.captured();
     json!({
         "merchant_id": o.merchant_id,
@@ -393,20 +393,20 @@ pub(crate) fn order_json(o: &Order) -> Value {
         "capture_status": o.capture_status,
         "parent_order_id": o.parent_order_id,
         "created_at": o.created_at,
-        "time": Clock::order_time(o.created_at),
+        "time": clock.order_time(o.created_at),
     })
 }
 
 /// An order with its history, refunds and callbacks.
-fn order_detail_json(o: &Order, callbacks: &[Callback]) -> Value {
-    let mut v = order_json(o);
+fn order_detail_json(o: &Order, callbacks: &[Callback], clock: &Clock) -> Value {
+    let mut v = order_json(o, clock);
     let history: Vec<Value> = o
         .history
         .iter()
         .map(|e| {
             json!({
                 "at": e.at,
-                "time": Clock::order_time(e.at),
+                "time": clock.order_time(e.at),
                 "event": e.kind.as_str(),
                 "status": e.status.as_str(),
                 "amount": e.amount,
@@ -429,7 +429,7 @@ fn order_detail_json(o: &Order, callbacks: &[Callback]) -> Value {
         map.insert("refunds".into(), Value::Array(refunds));
         map.insert(
             "callbacks".into(),
-            Value::Array(callbacks.iter().map(callback_json).collect()),
+            Value::Array(callbacks.iter().map(|c| callback_json(c, clock)).collect()),
         );
     }
     v
@@ -437,7 +437,7 @@ fn order_detail_json(o: &Order, callbacks: &[Callback]) -> Value {
 
 /// A callback and its tries. Its body (card data, token) is not shown: only the
 /// `order_status` it reports.
-pub(crate) fn callback_json(c: &Callback) -> Value {
+pub(crate) fn callback_json(c: &Callback, clock: &Clock) -> Value {
     json!({
         "id": c.id,
         "merchant_id": c.merchant_id,
@@ -451,7 +451,7 @@ pub(crate) fn callback_json(c: &Callback) -> Value {
         "next_try_at": c.next_try_at(),
         "tries": c.tries.iter().map(|t| json!({
             "at": t.at,
-            "time": Clock::order_time(t.at),
+            "time": clock.order_time(t.at),
             "status": t.status,
             "answer": t.answer,
             "resend": t.resend,
@@ -513,7 +513,7 @@ pub(crate) async fn index() -> Response {
 
 /// `GET /sandbox/control/clock`.
 pub(crate) async fn clock(AxumState(state): AxumState<Arc<State>>) -> Response {
-    json_response(StatusCode::OK, &clock_json(state.clock.now()))
+    json_response(StatusCode::OK, &clock_json(&state.clock, state.clock.now()))
 }
 
 #[derive(Deserialize)]
@@ -530,7 +530,7 @@ pub(crate) async fn advance_clock(
     let input: AdvanceInput = parse_json(&body)?;
     let seconds = advance_seconds(input.seconds)?;
     let now = advance(&state, seconds).await;
-    ok(&clock_json(now))
+    ok(&clock_json(&state.clock, now))
 }
 
 /// `GET /sandbox/control/faults`.
@@ -601,7 +601,7 @@ pub(crate) async fn orders(AxumState(state): AxumState<Arc<State>>, uri: Uri) ->
     let (list, total) = newest_orders(&state, limit);
     ok(&json!({
         "total": total,
-        "orders": list.iter().map(order_json).collect::<Vec<_>>(),
+        "orders": list.iter().map(|o| order_json(o, &state.clock)).collect::<Vec<_>>(),
     }))
 }
 
@@ -620,7 +620,7 @@ pub(crate) async fn one_order(
         order_id: Some(order_id),
     };
     let (cbs, _) = callbacks(&state, &filter, MAX_LIMIT);
-    ok(&order_detail_json(&o, &cbs))
+    ok(&order_detail_json(&o, &cbs, &state.clock))
 }
 
 /// `GET /sandbox/control/callbacks?order_id=O&merchant_id=M&limit=N`.
@@ -637,7 +637,7 @@ pub(crate) async fn list_callbacks(AxumState(state): AxumState<Arc<State>>, uri:
     let (list, total) = callbacks(&state, &filter, limit);
     ok(&json!({
         "total": total,
-        "callbacks": list.iter().map(callback_json).collect::<Vec<_>>(),
+        "callbacks": list.iter().map(|c| callback_json(c, &state.clock)).collect::<Vec<_>>(),
     }))
 }
 
@@ -654,7 +654,7 @@ pub(crate) async fn resend(
 ) -> Answer {
     let Path(id) = id.map_err(|e| ControlError::Invalid(e.body_text()))?;
     let c = state.resend(callback_id(&id)?).await?;
-    ok(&callback_json(&c))
+    ok(&callback_json(&c, &state.clock))
 }
 
 /// `POST /sandbox/control/reset`.

@@ -113,7 +113,7 @@ fn rules_table(rules: &[FaultRule]) -> String {
     )
 }
 
-fn orders_table(orders: &[Order]) -> String {
+fn orders_table(orders: &[Order], clock: &Clock) -> String {
     if orders.is_empty() {
         return "<p class=\"muted\" id=\"no-orders\">No orders yet.</p>".to_owned();
     }
@@ -132,7 +132,7 @@ fn orders_table(orders: &[Order]) -> String {
             captured = format_minor(o.captured(), &o.currency),
             refunded = format_minor(o.reversal_amount, &o.currency),
             currency = escape(&o.currency),
-            time = Clock::order_time(o.created_at),
+            time = clock.order_time(o.created_at),
         );
     }
     format!(
@@ -187,28 +187,28 @@ pub(crate) async fn home(AxumState(state): AxumState<Arc<State>>, uri: Uri) -> R
          <form method=\"POST\" action=\"/sandbox/dashboard/faults/clear\" class=\"inline\">\
          <button class=\"secondary\" id=\"clear-faults\">Clear all faults</button></form></div>\
          <div class=\"card\"><h2>Reset</h2><p class=\"muted\">Empties the ledger, callbacks and faults; the clock \
-         goes back to 01.01.2026.</p><form method=\"POST\" action=\"/sandbox/dashboard/reset\">\
+         goes back to its start.</p><form method=\"POST\" action=\"/sandbox/dashboard/reset\">\
          <button class=\"danger\" id=\"reset\">Reset the sandbox</button></form></div>",
         url = escape(&state.base_url),
         merchant = crate::MERCHANT_ID,
         key = crate::SECRET_KEY,
         credit = crate::CREDIT_KEY,
-        time = Clock::order_time(now),
+        time = state.clock.order_time(now),
         rules = rules_table(&rules),
         form = fault_form(None),
         shown = orders.len(),
-        orders = orders_table(&orders),
+        orders = orders_table(&orders, &state.clock),
     );
     Html(html::page("Flitt sandbox dashboard", false, &body)).into_response()
 }
 
-fn history_table(o: &Order) -> String {
+fn history_table(o: &Order, clock: &Clock) -> String {
     let mut rows = String::new();
     for e in &o.history {
         let _ = write!(
             rows,
             "<tr class=\"event\"><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"mono\">{}</td></tr>",
-            Clock::order_time(e.at),
+            clock.order_time(e.at),
             e.kind.as_str(),
             badge(e.status.as_str()),
             e.amount
@@ -230,13 +230,13 @@ fn history_table(o: &Order) -> String {
     )
 }
 
-fn callback_card(c: &Callback) -> String {
+fn callback_card(c: &Callback, clock: &Clock) -> String {
     let mut rows = String::new();
     for t in &c.tries {
         let _ = write!(
             rows,
             "<tr class=\"try\"><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"mono\">{}</td></tr>",
-            Clock::order_time(t.at),
+            clock.order_time(t.at),
             if t.resend { "resend" } else { "scheduled" },
             if t.status == 0 {
                 "no reply".to_owned()
@@ -252,7 +252,7 @@ fn callback_card(c: &Callback) -> String {
         "being tried".to_owned()
     } else {
         match c.next_try_at() {
-            Some(at) => format!("next try at {}", Clock::order_time(at)),
+            Some(at) => format!("next try at {}", clock.order_time(at)),
             None => "abandoned: retries spent".to_owned(),
         }
     };
@@ -297,7 +297,9 @@ pub(crate) async fn order(
          to it yet).</p>"
             .to_owned()
     } else {
-        cbs.iter().map(callback_card).collect::<String>()
+        cbs.iter()
+            .map(|c| callback_card(c, &state.clock))
+            .collect::<String>()
             + &if total > cbs.len() {
                 format!(
                     "<p class=\"muted\">{} older callbacks not shown.</p>",
@@ -350,10 +352,10 @@ pub(crate) async fn order(
         payment_id = o.payment_id,
         tran_type = escape(o.tran_type),
         hold = if o.preauth { " (preauth)" } else { "" },
-        time = Clock::order_time(o.created_at),
+        time = state.clock.order_time(o.created_at),
         merchant = o.merchant_id,
         parent = escape(&o.parent_order_id),
-        history = history_table(&o),
+        history = history_table(&o, &state.clock),
         form = fault_form(Some((o.merchant_id, &o.order_id))),
     );
     Html(html::page(

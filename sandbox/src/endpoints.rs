@@ -183,7 +183,7 @@ pub(crate) fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Resu
             merchant_id,
             secret,
             now,
-            time: Clock::order_time(now),
+            time: state.clock.order_time(now),
         },
         ledger,
     };
@@ -237,7 +237,7 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
     }
     // The schedule is checked before the order exists, so a refusal leaves nothing.
     let plan = if kind == Checkout::Subscription {
-        Some(schedule(ctx.fields, ctx.now)?)
+        Some(schedule(ctx.fields, ctx.now, &ctx.state.clock)?)
     } else {
         None
     };
@@ -541,7 +541,7 @@ fn fiscal_data(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> 
     }
     Ok(Handled::reply(unsigned(json!({
         "order_id": o.order_id,
-        "fiscalisation_data": { FISCAL_TAX_ID: fiscal_receipt(o, &ctx.state.base_url) },
+        "fiscalisation_data": { FISCAL_TAX_ID: fiscal_receipt(o, ctx.state) },
         "response_status": "success",
     }))))
 }
@@ -549,37 +549,40 @@ fn fiscal_data(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> 
 /// The fiscal receipt of a paid order, built from the ledger, in the documented entry shape
 /// (one entry per tax id: the sale; integer `code`, `type` and `receipt_id`, a boolean
 /// `external`, `processed_date` in epoch milliseconds).
-fn fiscal_receipt(o: &Order, base_url: &str) -> Value {
+fn fiscal_receipt(o: &Order, state: &State) -> Value {
+    let (clock, base_url) = (&state.clock, &state.base_url);
     json!({
         "status_code": 0,
         "message": "",
         "code": 0,
         "terminal_id": "SANDBOX0001",
-        "date": Clock::order_time(o.created_at),
+        "date": clock.order_time(o.created_at),
         "fiscal_sign": format!("{:012}", o.payment_id.wrapping_mul(7_919) % 1_000_000_000_000),
         "qr_code_url": format!("{base_url}/sandbox/receipt/{}", o.payment_id),
         "type": 0,
         "receipt_id": o.payment_id,
         "external": false,
-        "processed_date": Clock::unix_millis(o.created_at),
+        "processed_date": clock.unix_millis(o.created_at),
     })
 }
 
 fn legacy_reports(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
-    let from = range_end(ctx.fields, "date_from")?;
-    let to = range_end(ctx.fields, "date_to")?;
+    let clock = &ctx.state.clock;
+    let from = range_end(ctx.fields, "date_from", clock)?;
+    let to = range_end(ctx.fields, "date_to", clock)?;
     let merchant_id = ctx.merchant_id;
     let list = ledger
         .orders()
         .filter(|o| o.merchant_id == merchant_id)
         .filter(|o| (from..=to).contains(&i64::try_from(o.created_at).unwrap_or(i64::MAX)))
-        .map(|o| Value::Object(order_fields(o, &Clock::order_time(o.created_at))))
+        .map(|o| Value::Object(order_fields(o, &clock.order_time(o.created_at))))
         .collect();
     Ok(Handled::reply(unsigned(Value::Array(list))))
 }
-/// One end of the legacy report's range, `DD.MM.YYYY HH:MM:SS`, as virtual seconds (negative
-/// before the sandbox's epoch, 2026-01-01).
-fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
+
+/// One end of the legacy report's range, `DD.MM.YYYY HH:MM:SS` in UTC (as the official SDKs
+/// send it), as virtual seconds on `clock` (negative before the sandbox's start).
+fn range_end(fields: &Map<String, Value>, key: &str, clock: &Clock) -> Result<i64, Refusal> {
     let value = text(fields, key).unwrap_or_default();
     let (date, time) =
         flitt::__private::wire::parse_date_text(&value, flitt::types::DateFormat::DmyHms)
@@ -589,18 +592,22 @@ fn range_end(fields: &Map<String, Value>, key: &str) -> Result<i64, Refusal> {
                     format!("Parameter `{key}` is incorrect"),
                 )
             })?;
-    let (h, m, s) = time.unwrap_or((0, 0, 0));
-    Ok(
-        Clock::day_number(date.year(), date.month(), date.day()) * 86_400
-            + i64::from(h) * 3600
-            + i64::from(m) * 60
-            + i64::from(s),
-    )
+    Ok(clock.at_utc(
+        date.year(),
+        date.month(),
+        date.day(),
+        time.unwrap_or((0, 0, 0)),
+    ))
 }
 
-/// The schedule of a subscription request's `recurring_data`: `start_time` (YYYY-MM-DD) is
-/// read on the virtual calendar (day 0 is 2026-01-01), and a month is 30 days.
-fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Schedule, Refusal> {
+/// The schedule of a subscription request's `recurring_data`: the first charge is at the start
+/// of its `start_time` (YYYY-MM-DD, a UTC day on `clock`), or now when that has passed; a month
+/// is 30 days.
+fn schedule(
+    fields: &Map<String, Value>,
+    now: u64,
+    clock: &Clock,
+) -> Result<crate::ledger::Schedule, Refusal> {
     let Some(Value::Object(data)) = fields.get("recurring_data") else {
         return Err(refuse(
             ResponseCode::ParameterIsMissing,
@@ -620,15 +627,15 @@ fn schedule(fields: &Map<String, Value>, now: u64) -> Result<crate::ledger::Sche
         }
     };
     let start = text(data, "start_time").unwrap_or_default();
-    let day = flitt::__private::wire::parse_date_text(&start, flitt::types::DateFormat::Ymd)
-        .map(|(d, _)| Clock::day_number(d.year(), d.month(), d.day()))
+    let first = flitt::__private::wire::parse_date_text(&start, flitt::types::DateFormat::Ymd)
+        .map(|(d, _)| clock.at_utc(d.year(), d.month(), d.day(), (0, 0, 0)))
         .ok_or_else(|| {
             refuse(
                 ResponseCode::ParameterIsIncorrect,
                 "Parameter `recurring_data.start_time` is incorrect",
             )
         })?;
-    let next_at = u64::try_from(day).map_or(now, |d| (d * 86_400).max(now));
+    let next_at = u64::try_from(first).map_or(now, |at| at.max(now));
     Ok(crate::ledger::Schedule {
         amount: number(data, "amount")?,
         every: every.checked_mul(unit).ok_or_else(|| {

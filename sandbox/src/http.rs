@@ -33,6 +33,15 @@ pub(crate) fn router(state: Arc<State>) -> Router {
             report_path.trim_end_matches('/'),
             post(crate::reports::report),
         )
+        // The redirect checkout a browser posts (redirect.rs); the rest of /api/ is the API.
+        .route(
+            "/api/checkout/redirect",
+            post(crate::redirect::checkout_redirect),
+        )
+        .route(
+            "/api/checkout/redirect/",
+            post(crate::redirect::checkout_redirect),
+        )
         .route("/api/{*path}", post(api))
         .route("/sandbox/acs", post(pages::acs))
         .route("/sandbox/checkout/{token}", get(pages::checkout_page))
@@ -163,7 +172,7 @@ fn is_v2(version: Option<&Value>) -> bool {
 }
 
 /// Reads a raw request as the gateway does: JSON (1.0 or a 2.0 envelope) or form.
-fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
+pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
     }

@@ -84,6 +84,7 @@ mod iban;
 pub mod ledger;
 pub mod money;
 mod pages;
+mod redirect;
 mod reports;
 mod serve;
 mod sign;
@@ -684,7 +685,7 @@ impl State {
     }
 
     /// Empties the ledger, the callbacks, the faults and the Reports API tokens, and puts the
-    /// clock back to 0. The ledger and the callbacks are emptied under both their locks at
+    /// clock back to 0, its start. The ledger and the callbacks are emptied under both their locks at
     /// once (taken ledger first, as everywhere).
     pub(crate) fn reset(&self) {
         let mut ledger = lock(&self.ledger);
@@ -739,6 +740,9 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// The largest request body accepted (default 1 MiB).
     pub max_body_bytes: usize,
+    /// The moment (UTC) of virtual time 0: `None` (the default) for the wall-clock time when
+    /// the sandbox starts, so its orders are dated today; a fixed one for reproducible dates.
+    pub start_time: Option<flitt::types::DateTime>,
 }
 
 impl Config {
@@ -757,6 +761,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             max_body_bytes: 1 << 20,
+            start_time: None,
         }
     }
 }
@@ -816,6 +821,22 @@ impl SandboxBuilder {
     /// The largest request body accepted.
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.config.max_body_bytes = n;
+        self
+    }
+
+    /// The moment (UTC) of virtual time 0, instead of the wall-clock time when the sandbox
+    /// starts: for tests that assert on dates. The clock still advances only when told
+    /// ([`Sandbox::advance`]), and [`Sandbox::reset`] returns it to this moment.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use flitt::types::{Date, DateTime};
+    /// let new_year = DateTime::new(Date::new(2026, 1, 1)?, 0, 0, 0)?;
+    /// let sandbox = flitt_sandbox::Sandbox::builder().start_time(new_year).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn start_time(mut self, at: flitt::types::DateTime) -> Self {
+        self.config.start_time = Some(at);
         self
     }
 
@@ -879,7 +900,12 @@ impl Sandbox {
         };
         let state = Arc::new(State {
             ledger: Mutex::new(Ledger::with_max_orders(config.max_orders)),
-            clock: Clock::default(),
+            clock: config.start_time.map_or_else(Clock::starting_now, |t| {
+                let (date, hms) = (t.date(), t.time());
+                // A `DateTime` always names a moment: the fallback is never taken.
+                Clock::unix_seconds(date.year(), date.month(), date.day(), hms)
+                    .map_or_else(Clock::starting_now, Clock::starting_at)
+            }),
             faults: Mutex::new(faults::Faults::default()),
             callbacks: Mutex::new(Callbacks::new(config.max_orders)),
             base_url,
@@ -972,7 +998,7 @@ impl Sandbox {
     }
 
     /// Empties the ledger, the callbacks, the faults (scripted and random) and the Reports
-    /// API tokens, and puts the clock back to 0 (the control API's
+    /// API tokens, and puts the clock back to 0, its start (the control API's
     /// `POST /sandbox/control/reset`). Payment ids and callback ids keep counting up.
     pub fn reset(&self) {
         self.state.reset();
@@ -986,6 +1012,12 @@ impl Sandbox {
     /// Virtual seconds since start.
     pub fn now(&self) -> u64 {
         self.state.clock.now()
+    }
+
+    /// The sandbox's clock: its start ([`Clock::start`], Unix seconds, UTC), the time now, and
+    /// virtual times written as the sandbox writes them ([`Clock::order_time`]).
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
     }
 
     /// Moves the virtual clock forward: expires unpaid orders whose lifetime passed, charges

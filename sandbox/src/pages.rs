@@ -9,7 +9,7 @@ use crate::html::{self, escape};
 use crate::ledger::{Order, Status, ThreeDs, expected_pares, order_fields};
 use crate::money::format_minor;
 use crate::serve::RequestBody;
-use crate::{Clock, MERCHANT_ID, State, lock, sign};
+use crate::{MERCHANT_ID, State, lock, sign};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -266,7 +266,7 @@ pub(crate) async fn checkout_pay(
         .map(|c| c.replace([' ', '-'], ""))
         .unwrap_or_default();
     let now = state.clock.now();
-    let time = Clock::order_time(now);
+    let time = state.clock.order_time(now);
     let back = format!(
         "<p><a href=\"/sandbox/checkout/{}\">Back to the payment page</a></p>",
         escape(&token)

@@ -3,7 +3,7 @@
 
 use crate::ledger::{Order, Status};
 use crate::serve::RequestBody;
-use crate::{REPORTS_APP_ID, REPORTS_KEY, State, lock};
+use crate::{Clock, REPORTS_APP_ID, REPORTS_KEY, State, lock};
 use axum::extract::State as AxumState;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -140,12 +140,12 @@ pub(crate) async fn report(
     }
     let rows: Vec<Vec<Value>> = {
         let ledger = lock(&state.ledger);
-        rows(info, ledger.orders())
+        rows(info, ledger.orders(), &state.clock)
             .into_iter()
             .filter(|row| {
-                filters
-                    .iter()
-                    .all(|(field, op, value)| matches(info, row, field, op, value, now))
+                filters.iter().all(|(field, op, value)| {
+                    matches(info, row, field, op, value, now, &state.clock)
+                })
             })
             .collect()
     };
@@ -176,20 +176,17 @@ fn major(minor: u64) -> String {
     format!("{}.{:02}", minor / 100, minor % 100)
 }
 
-fn iso(at: u64) -> String {
-    let dmy = crate::Clock::order_time(at);
-    // DD.MM.YYYY hh:mm:ss → YYYY-MM-DD hh:mm:ss
-    format!(
-        "{}-{}-{} {}",
-        &dmy[6..10],
-        &dmy[3..5],
-        &dmy[..2],
-        &dmy[11..]
-    )
+/// `YYYY-MM-DD hh:mm:ss` (UTC) of a virtual time.
+fn iso(at: u64, clock: &Clock) -> String {
+    clock.iso_time(i64::try_from(at).unwrap_or(i64::MAX))
 }
 
 /// The rows of a report, in its spec's field order.
-fn rows<'a>(info: &ReportInfo, orders: impl Iterator<Item = &'a Order>) -> Vec<Vec<Value>> {
+fn rows<'a>(
+    info: &ReportInfo,
+    orders: impl Iterator<Item = &'a Order>,
+    clock: &Clock,
+) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for o in orders {
         let paid = matches!(o.status, Status::Approved | Status::Reversed);
@@ -199,7 +196,7 @@ fn rows<'a>(info: &ReportInfo, orders: impl Iterator<Item = &'a Order>) -> Vec<V
                     .iter()
                     .map(|f| match f.name {
                         "payment_id" => json!(o.payment_id),
-                        "order_timestart" | "order_timeend" => json!(iso(o.created_at)),
+                        "order_timestart" | "order_timeend" => json!(iso(o.created_at, clock)),
                         "order_status" => json!(o.status.as_str()),
                         "amount" => json!(major(o.amount)),
                         "actual_amount" => {
@@ -235,7 +232,9 @@ fn rows<'a>(info: &ReportInfo, orders: impl Iterator<Item = &'a Order>) -> Vec<V
                                 "tran_id" => json!(t.id),
                                 "parent_tran_id" => t.parent.map_or(Value::Null, |p| json!(p)),
                                 "status" => json!(t.status),
-                                "tran_timestart" | "tran_timeend" => json!(iso(o.created_at)),
+                                "tran_timestart" | "tran_timeend" => {
+                                    json!(iso(o.created_at, clock))
+                                }
                                 "tran_type" => json!(t.tran_type),
                                 "currency" => json!(o.currency),
                                 "actual_amount" => json!(major(t.amount)),
@@ -270,7 +269,15 @@ fn as_text(v: &Value) -> String {
 }
 
 /// Whether a row passes one filter.
-fn matches(info: &ReportInfo, row: &[Value], field: &str, op: &str, value: &str, now: u64) -> bool {
+fn matches(
+    info: &ReportInfo,
+    row: &[Value],
+    field: &str,
+    op: &str,
+    value: &str,
+    now: u64,
+    clock: &Clock,
+) -> bool {
     let Some(index) = info.fields.iter().position(|f| f.name == field) else {
         return false;
     };
@@ -304,8 +311,15 @@ fn matches(info: &ReportInfo, row: &[Value], field: &str, op: &str, value: &str,
         FilterFamily::Date => {
             let day = as_text(cell).get(..10).unwrap_or("").to_owned();
             let target = match value.strip_prefix('-').and_then(|d| d.parse::<u64>().ok()) {
-                // Relative: N days before now.
-                Some(days) => iso(now.saturating_sub(days * 86_400))[..10].to_owned(),
+                // Relative: N days before now (before the start too).
+                Some(days) => {
+                    let at = i64::try_from(now).unwrap_or(i64::MAX).saturating_sub(
+                        i64::try_from(days)
+                            .unwrap_or(i64::MAX)
+                            .saturating_mul(86_400),
+                    );
+                    clock.iso_time(at)[..10].to_owned()
+                }
                 None => value.get(..10).unwrap_or(value).to_owned(),
             };
             match op {

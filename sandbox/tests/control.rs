@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use flitt::types::{Date, DateTime};
 use flitt_sandbox::Sandbox;
 use serde_json::{Map, Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -211,9 +212,19 @@ fn refused(status: u16, v: &Value, words: &str) {
     assert!(message.contains(words), "{message:?} lacks {words:?}");
 }
 
+/// A sandbox whose virtual time 0 is 2026-01-01 00:00:00 UTC, for asserting on dates.
+async fn on_new_year_2026() -> Sandbox {
+    let new_year = DateTime::new(Date::new(2026, 1, 1).unwrap(), 0, 0, 0).unwrap();
+    Sandbox::builder()
+        .start_time(new_year)
+        .start()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_clock_advances_and_bad_input_changes_nothing() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = on_new_year_2026().await;
     let http = Http::new(&sandbox);
     assert_eq!(
         http.get("/sandbox/control/clock").await,
@@ -380,7 +391,7 @@ async fn faults_are_injected_listed_fired_and_cleared() {
 
 #[tokio::test]
 async fn orders_are_listed_newest_first_and_one_order_shows_its_history() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = on_new_year_2026().await;
     let http = Http::new(&sandbox);
     pay(&http, "h-1", 1000, true, None).await;
     let step = || http.post("/sandbox/control/clock/advance", r#"{"seconds": 60}"#);
@@ -581,6 +592,7 @@ async fn callbacks_show_each_try_and_resend_adds_one() {
 async fn reset_empties_the_ledger_callbacks_and_faults_and_rewinds_the_clock() {
     let sandbox = Sandbox::start().await.unwrap();
     let http = Http::new(&sandbox);
+    let start = http.get("/sandbox/control/clock").await.1;
     let merchant = Merchant::start(200, "OK").await;
     pay(&http, "r-1", 100, false, Some(&merchant.url)).await;
     wait_until("the callback", || merchant.hits() == 1).await;
@@ -603,13 +615,68 @@ async fn reset_empties_the_ledger_callbacks_and_faults_and_rewinds_the_clock() {
         http.get("/sandbox/control/faults").await.1,
         json!({"rules": [], "random": null})
     );
-    assert_eq!(http.get("/sandbox/control/clock").await.1["now"], 0);
+    // Back to the start: the moment it started, not the wall-clock time of the reset.
+    assert_eq!(http.get("/sandbox/control/clock").await.1, start);
+    assert_eq!(start["now"], 0);
     // The same order id can be used again, and payment ids keep counting up.
     pay(&http, "r-1", 100, false, None).await;
     assert!(sandbox.order("r-1").unwrap().payment_id > first_payment);
     // The Rust API resets the same way.
     sandbox.reset();
     assert!(sandbox.orders().is_empty());
+}
+
+/// `DD.MM.YYYY hh:mm:ss` (UTC) of a Unix time.
+fn written(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
+    format!(
+        "{:02}.{:02}.{:04} {:02}:{:02}:{:02}",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The wall clock now, in Unix seconds.
+fn wall_clock_now() -> i64 {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    i64::try_from(unix).unwrap()
+}
+
+#[tokio::test]
+async fn the_clock_starts_at_the_wall_clock_time_and_counts_virtual_seconds_from_there() {
+    let before = wall_clock_now();
+    let sandbox = Sandbox::start().await.unwrap();
+    let after = wall_clock_now();
+    let start = sandbox.clock().start();
+    assert!(
+        (before..=after).contains(&start),
+        "{before} {start} {after}"
+    );
+    let http = Http::new(&sandbox);
+    // The control API writes the start as the wall clock read it then.
+    assert_eq!(
+        http.get("/sandbox/control/clock").await,
+        (200, json!({"now": 0, "time": written(start)}))
+    );
+    let (status, v) = http
+        .post("/sandbox/control/clock/advance", r#"{"seconds": 90061}"#)
+        .await;
+    assert_eq!(
+        (status, v),
+        (200, json!({"now": 90_061, "time": written(start + 90_061)}))
+    );
+    assert_eq!(sandbox.clock().order_time(0), written(start));
+    // Nothing in the dashboard still names the old fixed epoch.
+    let (_, page) = http.page("/").await;
+    assert!(page.contains(&written(start + 90_061)), "{page}");
+    assert!(page.contains("goes back to its start"));
 }
 
 #[tokio::test]

@@ -2,9 +2,10 @@
 //! WebDriver): the hosted checkout page as a customer uses it (the order and its amount, the
 //! test cards that fill the form, a way back to the shop; pay, land on the merchant's
 //! `response_url` with a signed result while the server callback arrives signed too), the ACS
-//! page of a direct 3-D Secure payment, and the dashboard (a paid order, its callback, a
-//! resend). Each page is also saved as a screenshot under `target/screenshots/`, for a person
-//! to look at; the tests assert on the pages' content, not on pixels.
+//! page of a direct 3-D Secure payment, the dashboard (a paid order, its callback, a resend),
+//! and the redirect checkout's form (`flitt::checkout_form`) submitting itself and landing on
+//! the hosted page. Each page is also saved as a screenshot under `target/screenshots/`, for a
+//! person to look at; the tests assert on the pages' content, not on pixels.
 //!
 //! `.ci/run` installs `chromium` and `chromium-driver` and sets `FLITT_BROWSER_TEST=required`,
 //! so in CI the test runs or fails. Elsewhere, without `/usr/bin/chromedriver` (or
@@ -13,6 +14,7 @@
 use flitt::Client;
 use flitt::api::{CheckoutUrlRequest, OrderStatus, ThreeDsStep1Request};
 use flitt::callback::Callback;
+use flitt::checkout_form::CheckoutForm;
 use flitt::flows;
 use flitt::signature::SecretKey;
 use flitt::types::{Amount, Currency};
@@ -250,6 +252,59 @@ async fn the_dashboard_shows_a_paid_order_and_resends_its_callback_in_a_real_bro
     eprintln!("order page: {}", shot.display());
     // The merchant got the callback twice: once on payment, once on the resend.
     wait_for_post(&backend, "/callback", 1).await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_redirect_form_auto_submits_in_a_real_browser_and_lands_on_the_checkout_page() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let browser = driver.session().await;
+    let sandbox = Sandbox::start().await.unwrap();
+    let client = Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .build()
+        .unwrap();
+    // The shop's page is the SDK's form and nothing else: no button is clicked, the form's
+    // own script posts it to the gateway, which redirects to the hosted page.
+    let request = CheckoutUrlRequest::builder()
+        .order_desc("Redirect \"checkout\" <form>")
+        .amount(Amount::new(1599).unwrap())
+        .currency(Currency::GEL)
+        .build();
+    let page = CheckoutForm::new(&client, &request)
+        .unwrap()
+        .auto_submit(true)
+        .to_page("Shop");
+    let shop = Recorder::start(move |r: &Received| match r.path.as_str() {
+        "/pay" => ("200 OK", page.clone()),
+        _ => ("404 Not Found", String::new()),
+    })
+    .await;
+    browser.open(&format!("{}/pay", shop.url())).await;
+    let landed = browser
+        .wait_for_url(&format!("{}/sandbox/checkout/", sandbox.url()))
+        .await;
+    assert_eq!(browser.title().await, "Flitt sandbox checkout");
+    assert_eq!(
+        browser.text("#order-desc").await,
+        "Redirect \"checkout\" <form>"
+    );
+    assert_eq!(browser.text("#amount").await, "15.99 GEL");
+    let shot = browser.screenshot("redirect-checkout").await;
+    eprintln!(
+        "checkout page after the redirect form ({landed}): {}",
+        shot.display()
+    );
+    let order = sandbox.order(request.order_id.as_str()).unwrap();
+    assert_eq!((order.amount, order.currency.as_str()), (1599, "GEL"));
+    // The browser posted the form once: one order, and the shop served one page.
+    assert_eq!(sandbox.orders().len(), 1);
+    assert_eq!(
+        shop.received().iter().filter(|r| r.path == "/pay").count(),
+        1
+    );
     browser.close().await;
 }
 

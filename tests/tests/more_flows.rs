@@ -28,6 +28,16 @@ fn amount(n: u64) -> Amount {
     Amount::new(n).unwrap()
 }
 
+/// A sandbox whose virtual time 0 is 2026-01-01 00:00:00 UTC, for tests that name dates.
+async fn on_new_year_2026() -> Sandbox {
+    let new_year = DateTime::new(Date::new(2026, 1, 1).unwrap(), 0, 0, 0).unwrap();
+    Sandbox::builder()
+        .start_time(new_year)
+        .start()
+        .await
+        .unwrap()
+}
+
 fn hold_request(n: u64) -> ThreeDsStep1Request {
     ThreeDsStep1Request::builder()
         .order_desc("more")
@@ -195,7 +205,7 @@ async fn callbacks_follow_flitts_retry_schedule_until_a_200() {
 
 #[tokio::test]
 async fn the_legacy_report_checks_its_range_before_sending_and_lists_what_it_covers() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = on_new_year_2026().await;
     let c = client(&sandbox, BodyFormat::Json);
     let create = |id: &str| {
         CheckoutUrlRequest::builder()
@@ -243,9 +253,103 @@ async fn the_legacy_report_checks_its_range_before_sending_and_lists_what_it_cov
     );
 }
 
+/// The UTC calendar date and time of day of a Unix time (days to civil date: H. Hinnant's
+/// algorithm), as a `DateTime`.
+fn utc(unix: i64) -> DateTime {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let date = Date::new(
+        u16::try_from(year).unwrap(),
+        u8::try_from(month).unwrap(),
+        u8::try_from(day).unwrap(),
+    )
+    .unwrap();
+    let [h, m, s] = [secs / 3600, secs / 60 % 60, secs % 60].map(|n| u8::try_from(n).unwrap());
+    DateTime::new(date, h, m, s).unwrap()
+}
+
+fn wall_clock_now() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    i64::try_from(secs).unwrap()
+}
+
+#[test]
+fn utc_dates_of_unix_times() {
+    assert_eq!(utc(0).to_string(), "1970-01-01 00:00:00");
+    assert_eq!(utc(1_767_225_600).to_string(), "2026-01-01 00:00:00");
+    assert_eq!(utc(1_835_481_599).to_string(), "2028-02-29 23:59:59");
+}
+
+#[tokio::test]
+async fn orders_are_dated_now_and_the_legacy_report_over_today_lists_them() {
+    let before = wall_clock_now();
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox, BodyFormat::Json);
+    let request = CheckoutUrlRequest::builder()
+        .order_desc("dated today")
+        .amount(amount(100))
+        .currency(Currency::GEL)
+        .build();
+    c.send(&request).await.unwrap();
+    let status = flitt::api::StatusRequest::builder()
+        .order_id(request.order_id.clone())
+        .build();
+    let order = c.send(&status).await.unwrap();
+    let after = wall_clock_now();
+    // `order_time` is the wall-clock time in UTC, DD.MM.YYYY hh:mm:ss, to the second.
+    let written = |t: DateTime| {
+        let (d, (h, m, s)) = (t.date(), t.time());
+        format!(
+            "{:02}.{:02}.{:04} {h:02}:{m:02}:{s:02}",
+            d.day(),
+            d.month(),
+            d.year()
+        )
+    };
+    let order_time = order.order_time.unwrap();
+    assert!(
+        (before..=after).any(|t| written(utc(t)) == order_time),
+        "order_time {order_time} is not between {} and {}",
+        written(utc(before)),
+        written(utc(after)),
+    );
+    // Today's range, as the official SDKs send it (from 00:00:00 to 23:59:59 UTC); the day
+    // may have turned while the test ran, so from the first day to the last.
+    let (first, last) = (utc(before).date(), utc(after).date());
+    let from = DateTime::new(first, 0, 0, 0).unwrap();
+    let to = DateTime::new(last, 23, 59, 59).unwrap();
+    let listed = flitt::reports::legacy_orders(&c, from, to).await.unwrap();
+    let ids: Vec<_> = listed
+        .iter()
+        .filter_map(|o| o.order_id.as_deref())
+        .collect();
+    assert_eq!(ids, [request.order_id.as_str()]);
+    // The day before lists nothing.
+    let yesterday = utc(before - 86_400).date();
+    let none = flitt::reports::legacy_orders(
+        &c,
+        DateTime::new(yesterday, 0, 0, 0).unwrap(),
+        DateTime::new(yesterday, 23, 59, 59).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}
+
 #[tokio::test]
 async fn subscriptions_charge_on_their_schedule() {
-    let sandbox = Sandbox::start().await.unwrap();
+    let sandbox = on_new_year_2026().await;
     let c = client(&sandbox, BodyFormat::Json);
     let request = CheckoutSubscriptionRequest::builder()
         .order_desc("plan")

@@ -4,13 +4,15 @@
 use flitt::api::reports::{all_transactions as all, success_transactions as success};
 use flitt::api::{CheckoutUrlRequest, ThreeDsStep1Request};
 use flitt::reports::{ReportRow, ReportsClient};
-use flitt::types::{Amount, Currency, Date};
+use flitt::types::{Amount, Currency, Date, DateTime};
 use flitt::{Client, Error};
 use flitt_sandbox::Sandbox;
 use std::time::Duration;
 
 async fn setup(paid: u64, unpaid: u64) -> (Sandbox, ReportsClient) {
-    let sandbox = Sandbox::start().await.unwrap();
+    // Dates asserted below: the sandbox's clock starts on a fixed day, not the wall clock's.
+    let start = DateTime::new(today(), 0, 0, 0).unwrap();
+    let sandbox = Sandbox::builder().start_time(start).start().await.unwrap();
     let client = Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
         .api_url(sandbox.url())
         .build()
@@ -45,7 +47,7 @@ async fn setup(paid: u64, unpaid: u64) -> (Sandbox, ReportsClient) {
 }
 
 fn today() -> Date {
-    Date::new(2026, 1, 1).unwrap() // the sandbox's virtual clock starts on this day
+    Date::new(2026, 1, 1).unwrap() // the sandbox's virtual clock starts on this day (setup)
 }
 
 #[tokio::test]

@@ -37,6 +37,17 @@ impl Client {
         &self,
         request: &R,
     ) -> Result<(&'static str, Vec<u8>), Error> {
+        self.encode_with(request, &[])
+    }
+
+    /// [`Client::encode`] with `extra` parameters besides the request's own, signed with them:
+    /// in key order among the flat 1.0 values, or as strings in the 2.0 `order`. The caller
+    /// has checked them ([`super::check_extra`]): none is a parameter of the endpoint.
+    pub(super) fn encode_with<R: ApiRequest>(
+        &self,
+        request: &R,
+        extra: &[(&str, &str)],
+    ) -> Result<(&'static str, Vec<u8>), Error> {
         let endpoint = R::ENDPOINT;
         let key = self.key_for(&endpoint)?;
         let merchant_id = self.inner.merchant_id.as_str();
@@ -50,6 +61,9 @@ impl Client {
                         ));
                     }
                 };
+                for (name, value) in extra {
+                    order.insert((*name).to_owned(), Value::String((*value).to_owned()));
+                }
                 order.insert("merchant_id".into(), self.merchant_id_value());
                 for p in endpoint.params {
                     if let Some(fixed) = p.fixed {
@@ -57,6 +71,23 @@ impl Client {
                     }
                 }
                 json_v2(key, order)
+            }
+            Protocol::V1 | Protocol::Either if !extra.is_empty() => {
+                let mut params: Vec<(&str, String)> = request.wire_params(merchant_id);
+                params.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+                // Signed in key byte order, as the typed values are.
+                params.sort_by(|a, b| a.0.cmp(b.0));
+                let mut signer = signature::Signer::new(key);
+                for (_, value) in &params {
+                    signer.push(value);
+                }
+                let signature = signer.finish();
+                let pairs: Vec<(&str, &str)> = params
+                    .iter()
+                    .map(|(k, v)| (*k, v.as_str()))
+                    .chain([("signature", signature.as_str())])
+                    .collect();
+                Ok(self.flat_body(&pairs))
             }
             Protocol::V1 | Protocol::Either => {
                 let signature = request.sign_v1(merchant_id, key);
@@ -69,6 +100,29 @@ impl Client {
                 Ok(self.flat_body(&pairs))
             }
         }
+    }
+
+    /// A protocol 1.0 request's signed flat fields, for a form a browser posts: every wire
+    /// value the signature covers (the empty ones, which signing skips, left out) in key order,
+    /// then `signature`.
+    pub(crate) fn signed_v1_fields<R: ApiRequest>(
+        &self,
+        request: &R,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let endpoint = R::ENDPOINT;
+        if endpoint.protocol == Protocol::V2 {
+            return Err(Error::Config(format!(
+                "`{}` is a protocol 2.0 endpoint: it has no flat signed fields",
+                endpoint.name
+            )));
+        }
+        let key = self.key_for(&endpoint)?;
+        let merchant_id = self.inner.merchant_id.as_str();
+        let signature = request.sign_v1(merchant_id, key);
+        let mut fields = request.wire_params(merchant_id);
+        fields.retain(|(_, value)| !value.is_empty());
+        fields.push(("signature", signature.as_str().to_owned()));
+        Ok(fields)
     }
 
     /// Encodes raw text parameters (the CLI's): the same bodies as [`Client::encode`].

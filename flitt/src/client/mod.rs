@@ -27,6 +27,21 @@
 //! returns it. Otherwise `send` returns [`Error::OutcomeUnknown`] carrying the order as the
 //! lookup found it: resolve it with a later status lookup, and never resend blindly. Give every
 //! refund a `reverse_id`: Flitt applies a repeated `reverse_id` once.
+//!
+//! # What the spec does not have yet
+//!
+//! Two escape hatches, both signed like every request and both under the retry rules above:
+//!
+//! - [`Client::send_with_extra`]: a typed request plus parameters the spec lacks (a field
+//!   Flitt added after this release). They go on the wire beside the typed values and are
+//!   covered by the same signature; one that names a parameter of the endpoint, or one the
+//!   client fills in (`merchant_id`, `signature`, `version`), is refused before anything is
+//!   sent, so an extra can never replace a typed value.
+//! - [`Client::call_unlisted`]: an endpoint the spec does not know, by its path, with text
+//!   parameters, signed with the merchant key as protocol 1.0, and the [`Effect`] you declare
+//!   deciding the retries (a write or a money call is never resent).
+//!
+//! The CLI's `flitt call` uses neither: it takes only the spec's endpoints and parameters.
 
 mod encode;
 mod reply;
@@ -40,9 +55,10 @@ pub(crate) use transport::{Attempt, Route, execute, http_builder};
 use crate::api::{OrderResponse, OrderStatus, StatusRequest};
 use crate::error::{Error, UnknownOutcome};
 use crate::redact::Secrets;
-use crate::request::{ApiRequest, Endpoint, Host, Protocol, ResponseShape, SigningKey};
+use crate::request::{ApiRequest, Effect, Endpoint, Host, Protocol, ResponseShape, SigningKey};
 use crate::signature::SecretKey;
 use crate::types::OrderId;
+use crate::validate::{InvalidInput, Rule};
 use encode::map_with;
 use serde_json::Value;
 use std::sync::Arc;
@@ -250,13 +266,68 @@ impl Client {
         &self.inner.merchant_id
     }
 
+    /// The API base URL, without a trailing `/` (default [`DEFAULT_API_URL`]).
+    pub fn api_url(&self) -> &str {
+        &self.inner.api_url
+    }
+
     /// Sends a request and decodes its reply. See the [module docs](self) for the retry policy.
     ///
     /// # Errors
     /// Any [`Error`]; a declined payment is `Ok`.
     pub async fn send<R: ApiRequest>(&self, request: &R) -> Result<R::Response, Error> {
+        self.send_with_extra(request, &[]).await
+    }
+
+    /// [`Client::send`] with parameters the spec does not have yet (a field Flitt added last
+    /// week): each `(name, value)` in `extra` goes on the wire beside the request's own
+    /// parameters and is covered by the same signature (a flat 1.0 value in key order, or a
+    /// string in the 2.0 `order`). Retries and ambiguous outcomes are as for `send`: a write
+    /// or a money request is never resent blindly. An escape hatch: once the spec has the
+    /// parameter, set it on the typed request instead.
+    ///
+    /// Refused before anything is sent, as [`Error::InvalidInput`] naming the parameter:
+    /// - a parameter the endpoint has (`amount`, `order_id`, …): an extra never replaces or
+    ///   doubles a typed value (rule [`Rule::Other`], "a known
+    ///   parameter");
+    /// - `merchant_id`, `signature`, `version`, which the client fills in
+    ///   ([`Rule::ClientSupplied`]), and
+    ///   `response_signature_string`, which signatures leave out;
+    /// - a name that is not ASCII letters, digits and `_` (1 to 64 of them), or given twice
+    ///   (names are compared without case: `AMOUNT` is `amount`);
+    /// - a value containing `|`, the 1.0 signature separator
+    ///   ([`Rule::Separator`]).
+    ///
+    /// An extra named as a sensitive field anywhere in the spec (`cvv2`, `rectoken`, …: see
+    /// [`redact::is_sensitive_key`](crate::redact::is_sensitive_key)) is masked in errors like
+    /// the spec's own sensitive values.
+    ///
+    /// ```no_run
+    /// # async fn run(client: flitt::Client) -> Result<(), flitt::Error> {
+    /// use flitt::api::CheckoutUrlRequest;
+    /// use flitt::types::{Amount, Currency};
+    ///
+    /// let request = CheckoutUrlRequest::builder()
+    ///     .order_desc("Two coffees")
+    ///     .amount(Amount::new(1020)?)
+    ///     .currency(Currency::GEL)
+    ///     .build();
+    /// let reply = client
+    ///     .send_with_extra(&request, &[("design_theme", "dark")])
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn send_with_extra<R: ApiRequest>(
+        &self,
+        request: &R,
+        extra: &[(&str, &str)],
+    ) -> Result<R::Response, Error> {
         request.validate()?;
         let endpoint = R::ENDPOINT;
+        check_extra(Some(&endpoint), extra)?;
         let order_id = request.order_id().cloned();
         let span = tracing::info_span!(
             "flitt.request",
@@ -264,8 +335,9 @@ impl Client {
             order_id = order_id.as_ref().map(OrderId::as_str),
         );
         async {
-            let secrets = self.secrets_of(request);
-            let (content_type, body) = self.encode(request)?;
+            let mut secrets = self.secrets_of(request);
+            add_sensitive(extra, &mut secrets);
+            let (content_type, body) = self.encode_with(request, extra)?;
             let value = match self.execute(&endpoint, content_type, body, &secrets).await {
                 Ok(value) => value,
                 Err(Attempt::Ambiguous(cause)) => {
@@ -315,6 +387,97 @@ impl Client {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         self.send_raw_map(endpoint, owned).await
+    }
+
+    /// Calls an endpoint the spec does not know yet, at `path` on the payment API
+    /// (`/api/…`), with `params`: signed with the merchant key as protocol 1.0 (the client adds
+    /// `merchant_id` and `signature`), sent in the client's [`BodyFormat`]. Returns the reply
+    /// as JSON: a refusal is [`Error::Gateway`], and a reply carrying a signature (1.0 or a
+    /// 2.0 envelope) is verified, while one without is returned as it came (the spec cannot
+    /// say whether it must be signed). The reply must be one object; a list is
+    /// [`Error::Decode`].
+    ///
+    /// `effect` decides the retries as the spec's does for its endpoints: an
+    /// [`Effect::Read`] is retried when its outcome is unknown; an [`Effect::Write`] or
+    /// [`Effect::Money`] never is. Its ambiguous outcome (a timeout, a cut connection, a 5xx,
+    /// an unreadable 200) is [`Error::OutcomeUnknown`], carrying the order as a status lookup
+    /// of its `order_id` found it when `params` has one. Say `Money` for anything that might
+    /// move money.
+    ///
+    /// Refused before anything is sent, as [`Error::InvalidInput`]:
+    /// - a `path` that is not `/api/` and then segments of ASCII letters, digits, `_`, `-` and
+    ///   `.` (no `..`, query or host), or that is an endpoint the spec has (send its typed
+    ///   request, which checks every rule);
+    /// - the parameters [`Client::send_with_extra`] refuses for its extras, the endpoint's
+    ///   known parameters aside (this endpoint has none).
+    ///
+    /// The CLI's `flitt call` does not use this: it takes only the spec's endpoints and
+    /// parameters.
+    ///
+    /// ```no_run
+    /// # async fn run(client: flitt::Client) -> Result<(), flitt::Error> {
+    /// use flitt::request::Effect;
+    ///
+    /// let reply = client
+    ///     .call_unlisted("/api/new/lookup", Effect::Read, &[("order_id", "order-42")])
+    ///     .await?;
+    /// println!("{reply}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn call_unlisted(
+        &self,
+        path: &str,
+        effect: Effect,
+        params: &[(&str, &str)],
+    ) -> Result<Value, Error> {
+        check_unlisted_path(path)?;
+        check_extra(None, params)?;
+        let endpoint = Endpoint {
+            name: "unlisted",
+            call_path: "",
+            // The path goes into the route's base URL below: an `Endpoint` names its path for
+            // the whole program's life, and this one is the caller's.
+            path: "",
+            doc: "An endpoint the spec does not know, called with Client::call_unlisted.",
+            host: Host::Pay,
+            protocol: Protocol::V1,
+            signing_key: SigningKey::Merchant,
+            effect,
+            response_shape: ResponseShape::Flat,
+            response_signed: false,
+            unsigned_fields: &[],
+            creates_order: false,
+            params: &[],
+        };
+        let span = tracing::info_span!("flitt.request", endpoint = endpoint.name, path);
+        async {
+            let mut secrets = self.key_secrets();
+            add_sensitive(params, &mut secrets);
+            let map: std::collections::BTreeMap<String, String> = params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let order_id = map.get("order_id").and_then(|v| OrderId::new(v).ok());
+            let (content_type, body) = self.encode_raw(&endpoint, map)?;
+            let url = format!("{}{path}", self.inner.api_url);
+            let route = Route {
+                http: &self.inner.http,
+                base_url: &url,
+                retry: self.inner.retry,
+                key: &self.inner.secret,
+                authorization: None,
+            };
+            match execute(&route, &endpoint, content_type, body, &secrets).await {
+                Ok(v) => Ok(v),
+                Err(Attempt::Ambiguous(e)) => self.settle(&endpoint, order_id, e, &secrets).await,
+                Err(Attempt::NotSent(e) | Attempt::Final(e)) => Err(e),
+            }
+        }
+        .instrument(span)
+        .await
     }
 
     async fn send_raw_map(
@@ -462,6 +625,116 @@ impl Client {
             return Ok(status_value);
         }
         Err(unknown(cause.to_string(), Some(order), Some(id)))
+    }
+}
+
+/// Parameters no caller gives: the client fills them in on every request.
+const CLIENT_SUPPLIED: [&str; 3] = ["merchant_id", "signature", "version"];
+
+/// The longest extra parameter name.
+const MAX_EXTRA_NAME: usize = 64;
+
+/// Checks parameters the spec does not describe ([`Client::send_with_extra`]'s extras, with
+/// the `endpoint` they go to; [`Client::call_unlisted`]'s parameters, with none): wire names,
+/// none the client fills in, none the endpoint has, none twice, no `|` in a value.
+fn check_extra(endpoint: Option<&Endpoint>, params: &[(&str, &str)]) -> Result<(), InvalidInput> {
+    for (i, &(name, value)) in params.iter().enumerate() {
+        let wire_name = (1..=MAX_EXTRA_NAME).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !wire_name {
+            let shown: String = name.chars().take(MAX_EXTRA_NAME).collect();
+            return Err(InvalidInput::new(
+                shown,
+                Rule::Format("a parameter name: 1 to 64 ASCII letters, digits and `_`"),
+            ));
+        }
+        // Compared without case: a gateway that read names so must not see a second `amount`.
+        let same = |other: &str| other.eq_ignore_ascii_case(name);
+        let known = endpoint.and_then(|e| e.params.iter().find(|p| same(p.name)).map(|p| (e, p)));
+        if CLIENT_SUPPLIED.iter().any(|c| same(c)) || known.is_some_and(|(_, p)| p.client_supplied)
+        {
+            return Err(InvalidInput::new(name.to_owned(), Rule::ClientSupplied));
+        }
+        if same("response_signature_string") {
+            return Err(InvalidInput::new(
+                name.to_owned(),
+                Rule::Other("is left out of signatures: not a request parameter".into()),
+            ));
+        }
+        if let Some((e, _)) = known {
+            return Err(InvalidInput::new(
+                name.to_owned(),
+                Rule::Other(
+                    format!(
+                        "is a known parameter of `{}`: set it on the typed request (an extra \
+                         parameter never replaces one)",
+                        e.name
+                    )
+                    .into(),
+                ),
+            ));
+        }
+        if params[..i].iter().any(|&(other, _)| same(other)) {
+            return Err(InvalidInput::new(
+                name.to_owned(),
+                Rule::Other("is given twice".into()),
+            ));
+        }
+        if value.contains('|') {
+            return Err(InvalidInput::new(name.to_owned(), Rule::Separator));
+        }
+    }
+    Ok(())
+}
+
+/// Checks [`Client::call_unlisted`]'s path: `/api/` and plain segments, and no endpoint the
+/// spec has.
+fn check_unlisted_path(path: &str) -> Result<(), InvalidInput> {
+    let segment = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    let plain = path.len() <= 256
+        && path.strip_prefix("/api/").is_some_and(|rest| {
+            let rest = rest.strip_suffix('/').unwrap_or(rest);
+            rest.split('/').all(segment)
+        });
+    if !plain {
+        return Err(InvalidInput::new(
+            "path",
+            Rule::Format(
+                "a path on the payment API: `/api/` and segments of ASCII letters, digits, `_`, `-` and `.`",
+            ),
+        ));
+    }
+    let trimmed = path.trim_end_matches('/');
+    if let Some(e) = crate::api::ENDPOINTS
+        .iter()
+        .find(|e| e.path.trim_end_matches('/') == trimmed)
+    {
+        return Err(InvalidInput::new(
+            "path",
+            Rule::Other(
+                format!(
+                    "is the spec's `{}`: send its typed request (`flitt::api`), which checks every parameter",
+                    e.name
+                )
+                .into(),
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Masks in errors the values of `params` whose names look sensitive.
+fn add_sensitive(params: &[(&str, &str)], secrets: &mut Secrets<'_>) {
+    for &(name, value) in params {
+        if crate::redact::is_sensitive_key(name) {
+            secrets.add(value);
+        }
     }
 }
 
