@@ -449,6 +449,7 @@ impl Client {
             response_shape: ResponseShape::Flat,
             response_signed: false,
             unsigned_fields: &[],
+            split_total: None,
             creates_order: false,
             params: &[],
         };
