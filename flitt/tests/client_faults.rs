@@ -376,17 +376,28 @@ async fn a_truncated_or_malformed_body_is_a_typed_error() {
     // exhausted script answers with 599, so the outcome stays unknown.
     assert!(matches!(e, Error::OutcomeUnknown(_)), "{e}");
 
-    let server = ScriptServer::start([Action::Reply {
+    // A read is asked again while its reply cannot be read (it changes nothing), and the
+    // last reply's decode error is the error.
+    let malformed = || Action::Reply {
         status: 200,
         content_type: "application/json",
         body: b"{\"response\": [1, 2".to_vec(),
-    }])
-    .await;
+    };
+    let server = ScriptServer::start([malformed(), malformed(), malformed()]).await;
     let e = client(&server.url, Duration::from_secs(5))
         .send(&status_request("o-8"))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e}");
+    assert_eq!(server.received().len(), 3, "asked three times");
+    // And a whole reply after a broken one is the answer.
+    let server =
+        ScriptServer::start([malformed(), Action::json(signed(order("o-9", "approved")))]).await;
+    let reply = client(&server.url, Duration::from_secs(5))
+        .send(&status_request("o-9"))
+        .await
+        .unwrap();
+    assert_eq!(reply.order_status, Some(OrderStatus::Approved));
 }
 
 #[tokio::test]

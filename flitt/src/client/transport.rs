@@ -185,6 +185,9 @@ async fn send_once(
             Error::Decode { .. } | Error::Signature(_) if endpoint.effect != Effect::Read => {
                 Attempt::Ambiguous(e)
             }
+            // A read whose reply cannot be read (an HTML page with a 200) is asked again: it
+            // changes nothing, and the next reply may be whole.
+            Error::Decode { .. } => Attempt::Ambiguous(e),
             // Nor does a refusal whose code says the gateway itself does not know (a
             // timeout towards the acquirer).
             Error::Gateway(ref g)
