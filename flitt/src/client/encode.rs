@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 
 impl Client {
     pub(super) fn flat_body(&self, pairs: &[(&str, &str)]) -> (&'static str, Vec<u8>) {
-        match self.inner.format {
-            BodyFormat::Json => {
+        match self.format {
+            // A 1.0-only endpoint on a 2.0 client goes as 1.0 JSON.
+            BodyFormat::Json | BodyFormat::V2 => {
                 let map: Map<String, Value> = pairs
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
@@ -40,6 +41,16 @@ impl Client {
         self.encode_with(request, &[])
     }
 
+    /// Whether `endpoint` goes out as a 2.0 envelope: always for a 2.0 endpoint, and for one
+    /// that takes either protocol when this client asks for 2.0.
+    fn sends_v2(&self, endpoint: &Endpoint) -> bool {
+        match endpoint.protocol {
+            Protocol::V2 => true,
+            Protocol::Either => self.format == BodyFormat::V2,
+            Protocol::V1 => false,
+        }
+    }
+
     /// [`Client::encode`] with `extra` parameters besides the request's own, signed with them:
     /// in key order among the flat 1.0 values, or as strings in the 2.0 `order`. The caller
     /// has checked them ([`super::check_extra`]): none is a parameter of the endpoint.
@@ -51,55 +62,51 @@ impl Client {
         let endpoint = R::ENDPOINT;
         let key = self.key_for(&endpoint)?;
         let merchant_id = self.inner.merchant_id.as_str();
-        match endpoint.protocol {
-            Protocol::V2 => {
-                let mut order = match serde_json::to_value(request) {
-                    Ok(Value::Object(map)) => map,
-                    _ => {
-                        return Err(Error::Config(
-                            "a 2.0 request must serialize to an object".into(),
-                        ));
-                    }
-                };
-                for (name, value) in extra {
-                    order.insert((*name).to_owned(), Value::String((*value).to_owned()));
+        if self.sends_v2(&endpoint) {
+            let mut order = match serde_json::to_value(request) {
+                Ok(Value::Object(map)) => map,
+                _ => {
+                    return Err(Error::Config(
+                        "a 2.0 request must serialize to an object".into(),
+                    ));
                 }
-                order.insert("merchant_id".into(), self.merchant_id_value());
-                for p in endpoint.params {
-                    if let Some(fixed) = p.fixed {
-                        order.insert(p.name.into(), Value::String(fixed.into()));
-                    }
+            };
+            for (name, value) in extra {
+                order.insert((*name).to_owned(), Value::String((*value).to_owned()));
+            }
+            order.insert("merchant_id".into(), self.merchant_id_value());
+            for p in endpoint.params {
+                if let Some(fixed) = p.fixed {
+                    order.insert(p.name.into(), Value::String(fixed.into()));
                 }
-                json_v2(key, order)
             }
-            Protocol::V1 | Protocol::Either if !extra.is_empty() => {
-                let mut params: Vec<(&str, String)> = request.wire_params(merchant_id);
-                params.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-                // Signed in key byte order, as the typed values are.
-                params.sort_by(|a, b| a.0.cmp(b.0));
-                let mut signer = signature::Signer::new(key);
-                for (_, value) in &params {
-                    signer.push(value);
-                }
-                let signature = signer.finish();
-                let pairs: Vec<(&str, &str)> = params
-                    .iter()
-                    .map(|(k, v)| (*k, v.as_str()))
-                    .chain([("signature", signature.as_str())])
-                    .collect();
-                Ok(self.flat_body(&pairs))
-            }
-            Protocol::V1 | Protocol::Either => {
-                let signature = request.sign_v1(merchant_id, key);
-                let params = request.wire_params(merchant_id);
-                let pairs: Vec<(&str, &str)> = params
-                    .iter()
-                    .map(|(k, v)| (*k, v.as_str()))
-                    .chain([("signature", signature.as_str())])
-                    .collect();
-                Ok(self.flat_body(&pairs))
-            }
+            return json_v2(key, order);
         }
+        if extra.is_empty() {
+            let signature = request.sign_v1(merchant_id, key);
+            let params = request.wire_params(merchant_id);
+            let pairs: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .chain([("signature", signature.as_str())])
+                .collect();
+            return Ok(self.flat_body(&pairs));
+        }
+        let mut params: Vec<(&str, String)> = request.wire_params(merchant_id);
+        params.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        // Signed in key byte order, as the typed values are.
+        params.sort_by(|a, b| a.0.cmp(b.0));
+        let mut signer = signature::Signer::new(key);
+        for (_, value) in &params {
+            signer.push(value);
+        }
+        let signature = signer.finish();
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain([("signature", signature.as_str())])
+            .collect();
+        Ok(self.flat_body(&pairs))
     }
 
     /// A protocol 1.0 request's signed flat fields, for a form a browser posts: every wire
@@ -132,30 +139,26 @@ impl Client {
         mut params: std::collections::BTreeMap<String, String>,
     ) -> Result<(&'static str, Vec<u8>), Error> {
         let key = self.key_for(endpoint)?;
-        match endpoint.protocol {
-            Protocol::V2 => {
-                let mut order: Map<String, Value> = params
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect();
-                order.insert("merchant_id".into(), self.merchant_id_value());
-                json_v2(key, order)
-            }
-            Protocol::V1 | Protocol::Either => {
-                params.insert("merchant_id".into(), self.inner.merchant_id.clone());
-                let mut signer = signature::Signer::new(key);
-                for v in params.values() {
-                    signer.push(v);
-                }
-                let sig = signer.finish();
-                let pairs: Vec<(&str, &str)> = params
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .chain([("signature", sig.as_str())])
-                    .collect();
-                Ok(self.flat_body(&pairs))
-            }
+        if self.sends_v2(endpoint) {
+            let mut order: Map<String, Value> = params
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            order.insert("merchant_id".into(), self.merchant_id_value());
+            return json_v2(key, order);
         }
+        params.insert("merchant_id".into(), self.inner.merchant_id.clone());
+        let mut signer = signature::Signer::new(key);
+        for v in params.values() {
+            signer.push(v);
+        }
+        let sig = signer.finish();
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("signature", sig.as_str())])
+            .collect();
+        Ok(self.flat_body(&pairs))
     }
 
     /// `merchant_id` as a 2.0 envelope carries it: a number when it is one.

@@ -69,13 +69,22 @@ use tracing::Instrument;
 pub const DEFAULT_API_URL: &str = "https://pay.flitt.com";
 
 /// How request bodies are encoded. Replies come back in the same encoding.
+///
+/// Endpoints the spec marks protocol 2.0 (settlements, splits, subscriptions with a schedule)
+/// always go out as 2.0 envelopes, and the one marked 1.0 only (`transaction_list`) as 1.0
+/// JSON, whatever the format says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BodyFormat {
-    /// `{"request": {…}}` (the default).
+    /// Protocol 1.0, `{"request": {…}}` (the default).
     #[default]
     Json,
-    /// `application/x-www-form-urlencoded`. Protocol 2.0 requests are always JSON.
+    /// Protocol 1.0, `application/x-www-form-urlencoded`.
     Form,
+    /// Protocol 2.0 on every endpoint that takes it: `{"request": {"version": "2.0", "data":
+    /// base64(json({"order": {…}})), "signature": …}}`, as the official SDKs send every call
+    /// once configured for 2.0. Replies come back as signed 2.0 envelopes.
+    V2,
 }
 
 /// A Flitt API client. Cheap to clone: clones share one connection pool.
@@ -98,6 +107,8 @@ pub enum BodyFormat {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Per client, so [`Client::with_body_format`] can change it for some requests.
+    format: BodyFormat,
 }
 
 struct Inner {
@@ -106,7 +117,6 @@ struct Inner {
     secret: SecretKey,
     credit_key: Option<SecretKey>,
     api_url: String,
-    format: BodyFormat,
     retry: RetryPolicy,
 }
 
@@ -115,7 +125,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("merchant_id", &self.inner.merchant_id)
             .field("api_url", &self.inner.api_url)
-            .field("format", &self.inner.format)
+            .field("format", &self.format)
             .field("secret", &"[redacted]")
             .field(
                 "credit_key",
@@ -211,9 +221,9 @@ impl ClientBuilder {
                 secret: self.secret,
                 credit_key: self.credit_key,
                 api_url,
-                format: self.format,
                 retry: self.retry,
             }),
+            format: self.format,
         })
     }
 }
@@ -259,6 +269,23 @@ impl Client {
             builder = builder.api_url(url);
         }
         builder.build()
+    }
+
+    /// This client with another body format, sharing its connection pool, keys and settings:
+    /// for some requests in protocol 2.0 (or 1.0) while the rest keep the client's.
+    ///
+    /// ```no_run
+    /// # async fn run(client: flitt::Client, request: flitt::api::StatusRequest) -> Result<(), flitt::Error> {
+    /// use flitt::client::BodyFormat;
+    /// let order = client.with_body_format(BodyFormat::V2).send(&request).await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_body_format(&self, format: BodyFormat) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            format,
+        }
     }
 
     /// The merchant id.
