@@ -411,11 +411,20 @@ async fn every_fault_kind_is_a_typed_error_or_a_retried_read() {
         Error::Signature(_)
     ));
 
-    sandbox.inject(FaultRule::on_order(id.as_str(), Fault::HtmlBody));
+    // An HTML page where the reply should be: a read asks again, and reports the decode error
+    // when every attempt (three) gets one.
+    for _ in 0..3 {
+        sandbox.inject(FaultRule::on_order(id.as_str(), Fault::HtmlBody));
+    }
     assert!(matches!(
         c.send(&status()).await.unwrap_err(),
         Error::Decode { .. }
     ));
+    sandbox.inject(FaultRule::on_order(id.as_str(), Fault::HtmlBody));
+    assert_eq!(
+        c.send(&status()).await.unwrap().order_status,
+        Some(OrderStatus::Approved)
+    );
 
     // Reads survive a dropped connection, a truncated body, a 5xx and a hang by retrying.
     for fault in [
