@@ -6,18 +6,7 @@
 /// become entities. Every value a page shows that it did not write itself (order ids,
 /// descriptions, merchant answers, URLs, errors) goes through here.
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    flitt::checkout_form::html_escape(s)
 }
 
 /// `s` as one URL path segment: every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`)

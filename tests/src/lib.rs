@@ -217,3 +217,102 @@ pub fn find_token(text: &str, secret: &str) -> Option<usize> {
         .map(|(at, _)| at)
         .find(|&at| !alnum(at.checked_sub(1)) && !alnum(Some(at + secret.len())))
 }
+
+/// An official SDK's flows script, run against a sandbox: the program, the script, and the
+/// environment variable that points at the installed SDK (set by `.ci/run`: then the script
+/// must run, and a skip is a failure).
+pub struct SdkPeer {
+    /// For messages: "Python", "Node.js".
+    pub name: &'static str,
+    /// `python3`, `node`.
+    pub program: &'static str,
+    /// The script's path; it takes the sandbox URL and exits 0 ("all flows completed") or 3
+    /// (the SDK cannot be loaded: skipped).
+    pub script: &'static str,
+    /// `FLITT_PY_SDK`, `FLITT_NODE_SDK`.
+    pub sdk_var: &'static str,
+    /// The variable through which the program finds the SDK, and the path under the SDK's
+    /// folder it points at (`PYTHONPATH` and `""`; `NODE_PATH` and `node_modules`).
+    pub search_path: (&'static str, &'static str),
+}
+
+/// Runs `peer`'s flows against the sandbox at `url` (at most 300 s) and asserts they all
+/// completed; a skip (no program, no SDK) passes only when `peer.sdk_var` is unset.
+pub fn run_sdk_peer(peer: &SdkPeer, url: &str) {
+    use std::process::Command;
+    let mut cmd = Command::new(peer.program);
+    cmd.arg(peer.script).arg(url);
+    let required = std::env::var_os(peer.sdk_var);
+    if let Some(path) = &required {
+        let (var, under) = peer.search_path;
+        cmd.env(var, std::path::Path::new(path).join(under));
+    }
+    let (name, var) = (peer.name, peer.sdk_var);
+    let output = match run_bounded(cmd, std::time::Duration::from_secs(300)) {
+        Ok(Some(o)) => o,
+        Ok(None) => panic!("the {name} flows did not finish within 300 s"),
+        Err(e) => {
+            assert!(
+                required.is_none(),
+                "{var} is set but {} fails: {e}",
+                peer.program
+            );
+            eprintln!("skipped: {} is not available ({e})", peer.program);
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    match output.status.code() {
+        Some(0) => assert!(text.contains("all flows completed"), "{text}"),
+        Some(3) => {
+            assert!(required.is_none(), "{var} is set but: {text}");
+            eprintln!("skipped: {text}");
+        }
+        _ => panic!(
+            "the official {name} SDK failed against the sandbox:\n{text}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
+/// Runs `cmd` to its end, or kills it after `limit` (checked every 50 ms): `Ok(None)` then.
+fn run_bounded(
+    mut cmd: std::process::Command,
+    limit: std::time::Duration,
+) -> std::io::Result<Option<std::process::Output>> {
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = std::io::Read::read_to_end(&mut p, &mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let step = std::time::Duration::from_millis(50);
+    let mut status = None;
+    for _ in 0..=limit.as_millis() / step.as_millis() {
+        if let Some(s) = child.try_wait()? {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(step);
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(None);
+    };
+    Ok(Some(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }))
+}

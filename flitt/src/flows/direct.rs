@@ -278,7 +278,7 @@ impl Payment<AwaitingThreeDs> {
     /// An HTML page that posts `PaReq`, `MD` and `TermUrl` to the ACS as soon as it loads, with a
     /// button for browsers without JavaScript. Values are HTML-escaped.
     pub fn acs_form(&self, term_url: &str) -> String {
-        let e = html_escape;
+        let e = crate::checkout_form::html_escape;
         format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>3-D Secure</title></head>\
              <body onload=\"document.forms[0].submit()\">\
@@ -366,21 +366,6 @@ impl Payment<AwaitingThreeDs> {
             payment: None,
         })
     }
-}
-
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Charges a saved card by its token: a new payment with no 3-D Secure and no redirect.
