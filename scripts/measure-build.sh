@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # Build-time measurements, side by side in one run:
-#   1. clean debug build of the workspace (`cargo build --workspace`, no dev-dependencies);
-#   2. clean debug build of an empty crate with the same dependencies and features;
-#   3. the generator's own run time (the `generate` example, release, median of 20 runs);
-#   4. rebuild of the workspace after touching one spec file.
-# Usage: scripts/measure-build.sh   (takes several minutes on 2 cores)
+#   1. clean debug build of the workspace (`cargo build --workspace`, no dev-dependencies)
+#      against a clean debug build of an empty crate with the same dependencies, features and
+#      `[profile.dev]`, both without incremental compilation, as CI builds; CLEAN_RUNS times,
+#      alternating which goes first;
+#   2. the generator's own run time (the `generate` example, release, median of 20 runs);
+#   3. rebuild of the workspace after a real spec edit (a word added to the doc line of
+#      spec/api/status.toml, so the generated code changes), REBUILD_RUNS times, with cargo's
+#      default for dev builds (incremental) and, for comparison with earlier figures, without
+#      incremental compilation (CARGO_INCREMENTAL=0).
+# Each row prints per run, then min-max and median.
+# Usage: scripts/measure-build.sh [CLEAN_RUNS] [REBUILD_RUNS]   (defaults 1 and 5; a clean run
+# takes about 4 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+clean_runs=${1:-1}
+rebuild_runs=${2:-5}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+spec=spec/api/status.toml
+cp "$spec" "$work/status.toml"
+trap 'cp "$work/status.toml" "$spec"; rm -rf "$work"' EXIT
 
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
+# min-max and median of the numbers given.
+spread() { python3 -c "import sys, statistics as s; v = sorted(map(float, sys.argv[1:])); print(f'{v[0]:.2f}-{v[-1]:.2f}, median {s.median(v):.2f} over {len(v)} runs')" "$@"; }
 
 mkdir -p "$work/empty/src"
 echo "" > "$work/empty/src/lib.rs"
@@ -52,12 +65,20 @@ quote = { version = "1", default-features = false }
 syn = { version = "2", default-features = false, features = ["full", "parsing", "printing"] }
 prettyplease = "0.2"
 TOML
+# The workspace's `[profile.dev]`, so that both builds make the same debuginfo.
+sed -n '/^\[profile.dev\]/,/^$/p' Cargo.toml >> "$work/empty/Cargo.toml"
 
-export CARGO_INCREMENTAL=0
-t0=$(now); CARGO_TARGET_DIR="$work/ws" cargo build --workspace --quiet; t1=$(now)
-t2=$(now); (cd "$work/empty" && CARGO_TARGET_DIR="$work/empty-target" cargo build --quiet); t3=$(now)
-ws=$(secs "$t0" "$t1"); empty=$(secs "$t2" "$t3")
-echo "clean debug build: workspace ${ws}s, empty crate with the same dependencies ${empty}s, ratio $(python3 -c "print(f'{$ws / $empty:.2f}')")"
+ratios=()
+for run in $(seq 1 "$clean_runs"); do
+  rm -rf "$work/ws" "$work/empty-target"
+  ws_build() { t0=$(now); CARGO_INCREMENTAL=0 CARGO_TARGET_DIR="$work/ws" cargo build --workspace --quiet; ws=$(secs "$t0" "$(now)"); }
+  empty_build() { t0=$(now); (cd "$work/empty" && CARGO_INCREMENTAL=0 CARGO_TARGET_DIR="$work/empty-target" cargo build --quiet); empty=$(secs "$t0" "$(now)"); }
+  if [ $((run % 2)) = 1 ]; then ws_build; empty_build; else empty_build; ws_build; fi
+  ratio=$(python3 -c "print(f'{$ws / $empty:.2f}')")
+  ratios+=("$ratio")
+  echo "clean debug build, run $run: workspace ${ws}s, empty crate with the same dependencies ${empty}s, ratio $ratio"
+done
+echo "clean debug build, workspace / empty crate: $(spread "${ratios[@]}")"
 
 CARGO_TARGET_DIR="$work/ws" cargo build --quiet --release -p flitt-codegen --example generate
 gen="$work/ws/release/examples/generate"
@@ -72,6 +93,22 @@ runs.sort()
 print(f"generator (read + check + emit + format the whole spec, release): median {runs[10]*1000:.1f} ms over 20 runs")
 PY
 
-touch spec/api/status.toml
-t4=$(now); CARGO_TARGET_DIR="$work/ws" cargo build --workspace --quiet; t5=$(now)
-echo "rebuild after touching spec/api/status.toml: $(secs "$t4" "$t5")s"
+edit() { sed -i 's/^doc = "Looks an order up by its order id\(.*\)"$/doc = "Looks an order up by its order id\1 (edited)"/' "$spec"; }
+# Incremental, as `cargo build` does by default: one build to fill the incremental cache.
+CARGO_TARGET_DIR="$work/ws" cargo build --workspace --quiet
+times=()
+for run in $(seq 1 "$rebuild_runs"); do
+  edit
+  t0=$(now); CARGO_TARGET_DIR="$work/ws" cargo build --workspace --quiet; t=$(secs "$t0" "$(now)")
+  times+=("$t")
+  echo "rebuild after editing $spec (incremental, cargo's default), run $run: ${t}s"
+done
+echo "rebuild after a spec edit, incremental: $(spread "${times[@]}") s"
+times=()
+for run in $(seq 1 "$rebuild_runs"); do
+  edit
+  t0=$(now); CARGO_INCREMENTAL=0 CARGO_TARGET_DIR="$work/ws" cargo build --workspace --quiet; t=$(secs "$t0" "$(now)")
+  times+=("$t")
+  echo "rebuild after editing $spec (CARGO_INCREMENTAL=0), run $run: ${t}s"
+done
+echo "rebuild after a spec edit, not incremental: $(spread "${times[@]}") s"
