@@ -23,8 +23,9 @@
 //! ```
 
 use crate::api::OrderResponse;
-use crate::signature::{self, BodyProtocol, SecretKey, VerifyError};
+use crate::signature::{self, BodyProtocol, SecretKey, SignedFields, Verified, VerifyError};
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
 /// Entry point for verifying callbacks.
 #[derive(Debug)]
@@ -32,9 +33,16 @@ pub struct Callback;
 
 /// A callback whose signature verified. Only [`Callback::verify`] makes one. Its `Debug`
 /// shows sensitive fields (card data, tokens) as `[redacted]`.
+///
+/// A JSON callback (flat or in `"response"`) is kept as received: its body and where each
+/// verified field lies in it, so [`order`](Self::order) and [`decode`](Self::decode) read the
+/// values straight from their text and [`fields`](Self::fields) builds its map only when asked.
 #[derive(Clone)]
 pub struct VerifiedCallback {
-    fields: Map<String, Value>,
+    /// A 1.0 JSON body's verified fields; `None` for a form or a 2.0 envelope.
+    raw: Option<SignedFields>,
+    /// The fields as a map: built on first use from `raw`, or the form's or 2.0 order's.
+    map: OnceLock<Map<String, Value>>,
     protocol: BodyProtocol,
 }
 
@@ -42,7 +50,7 @@ impl std::fmt::Debug for VerifiedCallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerifiedCallback")
             .field("protocol", &self.protocol)
-            .field("fields", &crate::redact::RedactedFields(&self.fields))
+            .field("fields", &crate::redact::RedactedFields(self.fields()))
             .finish()
     }
 }
@@ -61,7 +69,8 @@ pub enum CallbackError {
 }
 
 impl Callback {
-    /// Verifies a callback body as received.
+    /// Verifies a callback body as received. A JSON body is parsed once: its values are
+    /// verified exactly as written (`0.0` stays `0.0`) and kept, borrowed, for decoding.
     ///
     /// # Errors
     /// [`CallbackError::Verify`]; never a panic, whatever the bytes.
@@ -70,18 +79,33 @@ impl Callback {
         content_type: Option<&str>,
         key: &SecretKey,
     ) -> Result<VerifiedCallback, CallbackError> {
-        let verified = signature::verify_body(key, body, content_type)?;
-        Ok(VerifiedCallback {
-            fields: verified.fields,
-            protocol: verified.protocol,
+        Ok(match signature::verify_kept(key, body, content_type)? {
+            Verified::Fields(raw) => VerifiedCallback {
+                raw: Some(raw),
+                map: OnceLock::new(),
+                protocol: BodyProtocol::V1,
+            },
+            Verified::Map(fields, protocol) => VerifiedCallback {
+                raw: None,
+                map: OnceLock::from(fields),
+                protocol,
+            },
         })
     }
 }
 
 impl VerifiedCallback {
-    /// The verified fields.
+    /// The verified fields, as a JSON map. For a JSON callback it is built on the first call
+    /// (each value parsed from its text); [`get_str`](Self::get_str),
+    /// [`order_id`](Self::order_id), [`decode`](Self::decode) and [`order`](Self::order) do
+    /// not need it.
     pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
+        self.map.get_or_init(|| {
+            self.raw
+                .as_ref()
+                .map(SignedFields::to_map)
+                .unwrap_or_default()
+        })
     }
 
     /// Whether it came as a 2.0 envelope.
@@ -91,7 +115,19 @@ impl VerifiedCallback {
 
     /// A field as text (numbers by their text).
     pub fn get_str(&self, key: &str) -> Option<String> {
-        match self.fields.get(key)? {
+        if let Some(raw) = &self.raw {
+            if let Some(s) = raw.get_str(key) {
+                return Some(s.to_owned());
+            }
+            // A number (by serde_json's text of it, as before), or a string with escapes.
+            let text = raw.get_raw(key)?;
+            return match serde_json::from_str::<Value>(text).ok()? {
+                Value::String(s) => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+        }
+        match self.fields().get(key)? {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -100,7 +136,14 @@ impl VerifiedCallback {
 
     /// The order id.
     pub fn order_id(&self) -> Option<&str> {
-        self.fields.get("order_id").and_then(Value::as_str)
+        if let Some(raw) = &self.raw {
+            if let Some(s) = raw.get_str("order_id") {
+                return Some(s);
+            }
+            // Not a string, or one with escapes: the map has it decoded.
+            raw.get_raw("order_id")?;
+        }
+        self.fields().get("order_id").and_then(Value::as_str)
     }
 
     /// Decodes the verified fields into a type.
@@ -108,8 +151,11 @@ impl VerifiedCallback {
     /// # Errors
     /// When they do not have its shape.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, CallbackError> {
-        serde_json::from_value(Value::Object(self.fields.clone()))
-            .map_err(|e| CallbackError::Decode(crate::redact::text(&e.to_string())))
+        let decoded = match &self.raw {
+            Some(raw) => raw.decode(),
+            None => serde_json::from_value(Value::Object(self.fields().clone())),
+        };
+        decoded.map_err(|e| CallbackError::Decode(crate::redact::text(&e.to_string())))
     }
 
     /// The order, decoded leniently.

@@ -163,13 +163,14 @@ pub(super) fn check(expected: Signature, received: &str) -> Result<(), VerifyErr
 /// [`VerifyError::MissingSignature`]; a signed value containing `|` is
 /// [`VerifyError::Separator`] (see the module docs).
 pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
-    let fields = raw_object(body)?;
-    verify_raw_fields(key, &fields)
+    let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
+    let fields = raw_object(text)?;
+    verify_raw_fields(key, &fields, |_, _| {})
 }
 
 /// A JSON object key, borrowed from the body unless it has escapes.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Key<'a>(pub(super) std::borrow::Cow<'a, str>);
+pub(crate) struct Key<'a>(pub(crate) std::borrow::Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -196,23 +197,76 @@ impl std::borrow::Borrow<str> for Key<'_> {
     }
 }
 
-/// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`.
-/// Keys come out in byte order, the order they are signed in.
-pub(super) fn raw_object(body: &[u8]) -> Result<BTreeMap<Key<'_>, &RawValue>, VerifyError> {
-    let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
-    let outer: BTreeMap<Key<'_>, &RawValue> =
-        serde_json::from_str(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
-    if outer.len() == 1 {
-        if let Some(inner) = outer.get("response") {
-            return serde_json::from_str(inner.get())
+/// The top-level fields of a JSON object, raw (borrowed), in the order written.
+struct Entries<'a>(Vec<(Key<'a>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries<'de>, A::Error> {
+                // A callback carries about 40 fields: one allocation for all of them.
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(48).min(256));
+                while let Some(entry) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One JSON object's fields in key byte order, a key given twice counted once with its last
+/// value (as a map would take them).
+fn sorted_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, serde_json::Error> {
+    let Entries(mut entries) = serde_json::from_str(text)?;
+    // Stable: among equal keys the order written stays, so the last one is the last kept.
+    if !entries.is_sorted_by(|a, b| a.0 < b.0) {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // `dedup_by` keeps the earlier of two equal neighbours: give it the later value.
+        entries.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+    }
+    Ok(entries)
+}
+
+/// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`,
+/// parsed once. Keys come out in byte order, the order they are signed in, each once (a key
+/// given twice counts with its last value).
+pub(crate) fn raw_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, VerifyError> {
+    let outer = sorted_object(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
+    if let [(k, inner)] = outer.as_slice() {
+        if k.0 == "response" {
+            return sorted_object(inner.get())
                 .map_err(|_| VerifyError::Malformed("`response` is not a JSON object"));
         }
     }
     Ok(outer)
 }
 
+/// The raw value of `key` among fields in key order.
+pub(crate) fn lookup<'a>(fields: &[(Key<'_>, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
+    fields
+        .binary_search_by(|(k, _)| k.0.as_ref().cmp(key))
+        .ok()
+        .map(|i| fields[i].1)
+}
+
 /// The text a raw JSON string is signed by: its contents, decoded only when escaped.
-pub(super) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
+pub(crate) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
     let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
     if inner.contains('\\') {
         serde_json::from_str::<String>(raw)
@@ -223,13 +277,15 @@ pub(super) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyE
     }
 }
 
-pub(super) fn verify_raw_fields(
+/// Verifies fields in key order (each key once) over their values as received. `decoded` is
+/// given each string value that had escapes, decoded (by its index), so that a caller keeping
+/// the fields need not decode it again.
+pub(crate) fn verify_raw_fields(
     key: &SecretKey,
-    fields: &BTreeMap<Key<'_>, &RawValue>,
+    fields: &[(Key<'_>, &RawValue)],
+    mut decoded: impl FnMut(usize, String),
 ) -> Result<(), VerifyError> {
-    let received = fields
-        .get("signature")
-        .ok_or(VerifyError::MissingSignature)?;
+    let received = lookup(fields, "signature").ok_or(VerifyError::MissingSignature)?;
     if !received.get().starts_with('"') {
         return Err(VerifyError::Malformed("the signature is not a string"));
     }
@@ -238,7 +294,7 @@ pub(super) fn verify_raw_fields(
         return Err(VerifyError::MissingSignature);
     }
     let mut signer = Signer::new(key);
-    for (k, raw) in fields {
+    for (i, (k, raw)) in fields.iter().enumerate() {
         if excluded(&k.0) {
             continue;
         }
@@ -250,6 +306,9 @@ pub(super) fn verify_raw_fields(
                     return Err(VerifyError::Separator(k.0.to_string()));
                 }
                 signer.push(&value);
+                if let std::borrow::Cow::Owned(value) = value {
+                    decoded(i, value);
+                }
             }
             // Python's str() of a boolean, as the server appears to sign them.
             Scalar::Bool(true) => signer.push("True"),
