@@ -381,7 +381,7 @@ mod one_pass_tests {
         let cb = verify(&body(&sig(&["x", "c"]))).unwrap();
         assert_eq!(cb.order_id(), Some("c"));
         assert_eq!(cb.get_str("order_id").as_deref(), Some("c"));
-        assert_eq!(cb.fields().len(), 2);
+        assert_eq!(cb.fields().len(), 3);
         assert_eq!(cb.order().unwrap().order_id.as_deref(), Some("c"));
         for wrong in [
             sig(&["x", "a"]),

@@ -4,7 +4,7 @@
 
 #[cfg(test)]
 use super::v1::raw_object;
-use super::v1::{Key, verify_raw_fields};
+use super::v1::{Key, Seen, verify_raw_fields};
 use super::{SecretKey, VerifyError};
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
@@ -19,14 +19,25 @@ enum FieldKey {
     Decoded(Box<str>),
 }
 
+/// A field's value as a string, when verification saw it as one.
+#[derive(Clone, Debug)]
+enum Str {
+    /// Not known to be a string (a number, `null`, a boolean, or the signature).
+    Unknown,
+    /// A string without escapes: the raw text between its quotes.
+    Plain,
+    /// A string with escapes, decoded.
+    Decoded(Box<str>),
+}
+
 /// One verified field.
 #[derive(Clone, Debug)]
 struct Field {
     key: FieldKey,
     /// The raw JSON text of the value in the body.
     value: Range<usize>,
-    /// A string value's decoded text, when it had escapes.
-    decoded: Option<Box<str>>,
+    /// A string value's text as verification saw it.
+    string: Str,
 }
 
 /// The fields of a 1.0 JSON body whose signature verified (flat, or unwrapped from
@@ -64,12 +75,15 @@ impl SignedFields {
                     std::borrow::Cow::Owned(s) => FieldKey::Decoded(s.as_str().into()),
                 },
                 value: span(text, v.get()),
-                decoded: None,
+                string: Str::Unknown,
             })
             .collect();
-        verify_raw_fields(key, raw, |i, s| {
+        verify_raw_fields(key, raw, |i, seen| {
             if let Some(f) = fields.get_mut(i) {
-                f.decoded = Some(s.into_boxed_str());
+                f.string = match seen {
+                    Seen::Plain => Str::Plain,
+                    Seen::Decoded(s) => Str::Decoded(s.into_boxed_str()),
+                };
             }
         })?;
         let mut signed = Self {
@@ -122,12 +136,13 @@ impl SignedFields {
     /// A string field's text (decoded), borrowed; `None` for other values or an escaped one
     /// this does not hold decoded.
     fn str_of<'a>(&'a self, f: &'a Field) -> Option<&'a str> {
-        if let Some(s) = &f.decoded {
-            return Some(s);
-        }
         let raw = self.raw(f);
         let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-        (!inner.contains('\\')).then_some(inner)
+        match &f.string {
+            Str::Plain => Some(inner),
+            Str::Decoded(s) => Some(s),
+            Str::Unknown => (!inner.contains('\\')).then_some(inner),
+        }
     }
 
     /// A string field's text, borrowed, when it can be (see [`Self::str_of`]).
@@ -298,5 +313,101 @@ impl<'de> Deserializer<'de> for StrValue<'de> {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         unit unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use std::hint::black_box;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn timing() {
+        let body = std::fs::read("/tmp/cb_body.json").unwrap();
+        let key = SecretKey::new("test");
+        let text = std::str::from_utf8(&body).unwrap();
+        let n = 20000;
+        let t = |name: &str, f: &dyn Fn()| {
+            for _ in 0..1000 {
+                f();
+            }
+            let s = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            println!(
+                "{name}: {:.0} ns",
+                s.elapsed().as_secs_f64() * 1e9 / n as f64
+            );
+        };
+        t("floor", &|| {
+            black_box(
+                serde_json::from_slice::<crate::api::OrderResponse>(black_box(&body)).is_ok(),
+            );
+        });
+        t("Callback::verify", &|| {
+            black_box(
+                crate::callback::Callback::verify(black_box(&body), Some("application/json"), &key)
+                    .is_ok(),
+            );
+        });
+        t("verify_kept", &|| {
+            black_box(
+                super::super::verify_kept(&key, black_box(&body), Some("application/json")).is_ok(),
+            );
+        });
+        t("utf8", &|| {
+            black_box(std::str::from_utf8(black_box(&body)).is_ok());
+        });
+        t("entries", &|| {
+            black_box(
+                serde_json::from_str::<super::super::v1::EntriesForTiming>(black_box(text)).is_ok(),
+            );
+        });
+        t("raw_object", &|| {
+            black_box(raw_object(black_box(text)).is_ok());
+        });
+        let raw = raw_object(text).unwrap();
+        t("verify_raw_fields", &|| {
+            black_box(verify_raw_fields(&key, black_box(&raw), |_, _| {}).is_ok());
+            black_box(&raw);
+        });
+        t("SignedFields::verify", &|| {
+            black_box(SignedFields::verify(&key, text, black_box(&raw)).is_ok());
+        });
+        t("ignored value", &|| {
+            black_box(serde_json::from_str::<serde::de::IgnoredAny>(black_box(text)).is_ok());
+        });
+        t("scalars", &|| {
+            for (_, v) in black_box(&raw) {
+                black_box(super::super::v1::Scalar::of(v).is_text());
+            }
+        });
+        let ai = super::super::v1::lookup(&raw, "additional_info")
+            .unwrap()
+            .get();
+        t("additional_info", &|| {
+            black_box(super::super::v1::raw_string(black_box(ai)).is_ok());
+        });
+        t("sort", &|| {
+            let mut r = raw.clone();
+            r.reverse();
+            r.sort_by(|a, b| a.0.cmp(&b.0));
+            black_box(r);
+        });
+        t("clone", &|| {
+            let mut r = raw.clone();
+            r.reverse();
+            black_box(r);
+        });
+        let mut s = super::super::Signer::new(&key);
+        t("sign 700 bytes", &|| {
+            let mut s2 = s.clone();
+            s2.write(black_box(&body[..700]));
+            black_box(s2.finish());
+        });
+        s.write(b"");
     }
 }

@@ -105,7 +105,7 @@ pub(super) fn json_object(text: &str) -> Result<BTreeMap<Key<'_>, &RawValue>, Si
 }
 
 /// What a raw top-level JSON value is signed by.
-pub(super) enum Scalar<'a> {
+pub(crate) enum Scalar<'a> {
     /// `null` or `""`: nothing.
     Absent,
     /// A string (decoded) or a number (its exact text).
@@ -123,7 +123,12 @@ pub(super) enum Scalar<'a> {
 
 impl<'a> Scalar<'a> {
     /// Classifies a raw value that serde_json has already checked is valid JSON.
-    fn of(raw: &'a RawValue) -> Self {
+    #[cfg(test)]
+    pub(crate) fn is_text(&self) -> bool {
+        matches!(self, Self::Text(_))
+    }
+
+    pub(crate) fn of(raw: &'a RawValue) -> Self {
         let text = raw.get();
         match text.as_bytes().first() {
             Some(b'"') => match raw_string(text) {
@@ -169,7 +174,7 @@ pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
 }
 
 /// A JSON object key, borrowed from the body unless it has escapes.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Key<'a>(pub(crate) std::borrow::Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
@@ -200,6 +205,15 @@ impl std::borrow::Borrow<str> for Key<'_> {
 /// The top-level fields of a JSON object, raw (borrowed), in the order written.
 struct Entries<'a>(Vec<(Key<'a>, &'a RawValue)>);
 
+#[cfg(test)]
+pub(crate) struct EntriesForTiming;
+#[cfg(test)]
+impl<'de> serde::Deserialize<'de> for EntriesForTiming {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Entries::deserialize(d).map(|_| EntriesForTiming)
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Entries<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -227,20 +241,58 @@ impl<'de> serde::Deserialize<'de> for Entries<'de> {
 /// One JSON object's fields in key byte order, a key given twice counted once with its last
 /// value (as a map would take them).
 fn sorted_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, serde_json::Error> {
-    let Entries(mut entries) = serde_json::from_str(text)?;
-    // Stable: among equal keys the order written stays, so the last one is the last kept.
-    if !entries.is_sorted_by(|a, b| a.0 < b.0) {
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        // `dedup_by` keeps the earlier of two equal neighbours: give it the later value.
-        entries.dedup_by(|later, earlier| {
-            let same = later.0 == earlier.0;
-            if same {
-                std::mem::swap(later, earlier);
-            }
-            same
-        });
+    let Entries(entries) = serde_json::from_str(text)?;
+    if entries.is_sorted_by(|a, b| a.0.0 < b.0.0) {
+        return Ok(entries);
     }
-    Ok(entries)
+    // Sorted as plain numbers: each key's first 12 bytes (which tell nearly all parameter
+    // names apart) above the place it was written. Keys alike in those bytes are then put in
+    // order by their whole text; among equal keys the last written comes last.
+    let mut order: Vec<u128> = entries
+        .iter()
+        .zip(0u32..)
+        .map(|((k, _), i)| head(&k.0) | u128::from(i))
+        .collect();
+    order.sort_unstable();
+    let key = |slot: u128| {
+        entries
+            .get(slot as u32 as usize)
+            .map_or("", |e| e.0.0.as_ref())
+    };
+    let mut start = 0;
+    while start < order.len() {
+        let run = order[start..]
+            .iter()
+            .take_while(|slot| *slot >> 32 == order[start] >> 32)
+            .count();
+        if run > 1 {
+            // Stable: the places written stay in order among equal keys.
+            order[start..start + run].sort_by(|a, b| key(*a).cmp(key(*b)));
+        }
+        start += run;
+    }
+    let mut sorted: Vec<(Key<'_>, &RawValue)> = Vec::with_capacity(entries.len());
+    for slot in order {
+        let Some(entry) = entries.get(slot as u32 as usize) else {
+            continue;
+        };
+        match sorted.last_mut() {
+            // A key given twice counts once, with its last value.
+            Some(last) if last.0 == entry.0 => last.1 = entry.1,
+            _ => sorted.push(entry.clone()),
+        }
+    }
+    Ok(sorted)
+}
+
+/// A key's first 12 bytes, zero-padded, as the top 96 bits of a number: a smaller head means
+/// a smaller key in byte order; equal heads say nothing.
+fn head(key: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    for (b, k) in bytes.iter_mut().zip(key.bytes().take(12)) {
+        *b = k;
+    }
+    u128::from_be_bytes(bytes) & !u128::from(u32::MAX)
 }
 
 /// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`,
@@ -267,9 +319,16 @@ pub(crate) fn lookup<'a>(fields: &[(Key<'_>, &'a RawValue)], key: &str) -> Optio
 
 /// The text a raw JSON string is signed by: its contents, decoded only when escaped.
 pub(crate) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
-    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or("");
     if inner.contains('\\') {
-        serde_json::from_str::<String>(raw)
+        // The common escapes decoded here; anything unusual (a lone surrogate) is left to
+        // serde_json, which decides.
+        unescape(inner)
+            .map(Ok)
+            .unwrap_or_else(|| serde_json::from_str::<String>(raw))
             .map(std::borrow::Cow::Owned)
             .map_err(|_| VerifyError::Malformed("a string value is invalid"))
     } else {
@@ -277,13 +336,82 @@ pub(crate) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyE
     }
 }
 
-/// Verifies fields in key order (each key once) over their values as received. `decoded` is
-/// given each string value that had escapes, decoded (by its index), so that a caller keeping
-/// the fields need not decode it again.
+/// The contents of a JSON string (between its quotes, already scanned by serde_json) with
+/// its escapes decoded, as serde_json decodes them; `None` for what this does not decode
+/// (a lone or unpaired surrogate), never a wrong text.
+pub(crate) fn unescape(inner: &str) -> Option<String> {
+    let bytes = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    // Runs without escapes are copied whole; a run ends only at a `\\` (ASCII), so each is
+    // whole UTF-8.
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(inner.get(run..i)?);
+        let mut next = i + 2;
+        match *bytes.get(i + 1)? {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let high = hex4(inner.get(i + 2..i + 6)?)?;
+                next = i + 6;
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    if inner.get(next..next + 2)? != "\\u" {
+                        return None;
+                    }
+                    let low = hex4(inner.get(next + 2..next + 6)?)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    next += 6;
+                    0x1_0000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    high
+                };
+                // A lone low surrogate is no char: `None`.
+                out.push(char::from_u32(code)?);
+            }
+            _ => return None,
+        }
+        run = next;
+        i = next;
+    }
+    out.push_str(inner.get(run..)?);
+    Some(out)
+}
+
+/// Four hex digits.
+fn hex4(text: &str) -> Option<u32> {
+    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}
+
+/// What verification saw of a string value, for a caller keeping the fields.
+pub(crate) enum Seen {
+    /// A string without escapes: its text is the raw text between the quotes.
+    Plain,
+    /// A string with escapes, decoded.
+    Decoded(String),
+}
+
+/// Verifies fields in key order (each key once) over their values as received. `seen` is
+/// told, by index, of each string value verified, so that a caller keeping the fields need
+/// not look at it again.
 pub(crate) fn verify_raw_fields(
     key: &SecretKey,
     fields: &[(Key<'_>, &RawValue)],
-    mut decoded: impl FnMut(usize, String),
+    mut seen: impl FnMut(usize, Seen),
 ) -> Result<(), VerifyError> {
     let received = lookup(fields, "signature").ok_or(VerifyError::MissingSignature)?;
     if !received.get().starts_with('"') {
@@ -298,6 +426,28 @@ pub(crate) fn verify_raw_fields(
         if excluded(&k.0) {
             continue;
         }
+        // Most values are strings without escapes: one look at their bytes for `\\` and `|`
+        // (no branch per byte), and their text is signed as it lies in the body.
+        if let Some(inner) = raw
+            .get()
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+        {
+            let (mut escaped, mut separator) = (false, false);
+            for b in inner.bytes() {
+                escaped |= b == b'\\';
+                separator |= b == b'|';
+            }
+            if !escaped {
+                if separator {
+                    return Err(VerifyError::Separator(k.0.to_string()));
+                }
+                // An empty one adds nothing.
+                signer.push(inner);
+                seen(i, Seen::Plain);
+                continue;
+            }
+        }
         match Scalar::of(raw) {
             Scalar::Absent => {}
             // A string decoded, a number by its exact text.
@@ -307,7 +457,7 @@ pub(crate) fn verify_raw_fields(
                 }
                 signer.push(&value);
                 if let std::borrow::Cow::Owned(value) = value {
-                    decoded(i, value);
+                    seen(i, Seen::Decoded(value));
                 }
             }
             // Python's str() of a boolean, as the server appears to sign them.
@@ -349,4 +499,87 @@ pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
         signer.push(v);
     }
     check(signer.finish(), received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON string literal of `units` (UTF-16 code units, surrogates lone or paired), each
+    /// written plainly or escaped in one of the ways JSON allows.
+    fn literal(units: &[(u16, u8)]) -> String {
+        let mut out = String::from('"');
+        for &(unit, how) in units {
+            let plain =
+                char::from_u32(u32::from(unit)).filter(|c| *c >= ' ' && *c != '"' && *c != '\\');
+            match (how % 3, plain) {
+                (0, Some(c)) => out.push(c),
+                (1, _) if unit < 0x80 => match unit as u8 {
+                    b'"' => out.push_str(r#"\""#),
+                    b'\\' => out.push_str(r"\\"),
+                    b'/' => out.push_str(r"\/"),
+                    8 => out.push_str(r"\b"),
+                    12 => out.push_str(r"\f"),
+                    b'\n' => out.push_str(r"\n"),
+                    b'\r' => out.push_str(r"\r"),
+                    b'\t' => out.push_str(r"\t"),
+                    _ => out.push_str(&format!("\\u{unit:04x}")),
+                },
+                _ => out.push_str(&format!("\\u{unit:04X}")),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn unit() -> impl Strategy<Value = u16> {
+        prop_oneof![
+            0u16..0x80,
+            any::<u16>(),
+            0xD800u16..0xE000,
+            prop::sample::select(vec![
+                b'"' as u16,
+                b'\\' as u16,
+                b'/' as u16,
+                8,
+                12,
+                10,
+                13,
+                9,
+                0x7c
+            ]),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn strings_decode_as_serde_json_decodes_them(units in prop::collection::vec((unit(), any::<u8>()), 0..24)) {
+            let text = literal(&units);
+            // Only what serde_json scans as a string reaches raw_string.
+            prop_assume!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok());
+            let expected = serde_json::from_str::<String>(&text).ok();
+            let got = raw_string(&text).ok().map(std::borrow::Cow::into_owned);
+            prop_assert_eq!(&got, &expected, "{}", text);
+        }
+
+        #[test]
+        fn fields_come_in_byte_order_each_key_once_with_its_last_value(
+            entries in prop::collection::vec(("[a-c_\u{0}é]{0,20}", 0u32..1000), 0..16)
+        ) {
+            let mut expected = std::collections::BTreeMap::new();
+            let mut text = String::from("{");
+            for (k, v) in &entries {
+                expected.insert(k.clone(), v.to_string());
+                text.push_str(&format!("{}:{v},", serde_json::Value::String(k.clone())));
+            }
+            let text = format!("{}}}", text.trim_end_matches(','));
+            let got: Vec<(String, String)> = sorted_object(&text)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| (k.0.into_owned(), v.get().to_owned()))
+                .collect();
+            prop_assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+        }
+    }
 }
