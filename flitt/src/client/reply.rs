@@ -159,10 +159,12 @@ pub(super) fn check_reply(
 
 /// The map of raw fields in key order, each value read from its text; `None` when one cannot
 /// be (a number beyond `f64`), which the whole-body read then reports.
-fn raw_map(fields: &[(signature::Key<'_>, &str)]) -> Option<Map<String, Value>> {
+fn raw_map(
+    fields: &[(signature::Key<'_>, &serde_json::value::RawValue)],
+) -> Option<Map<String, Value>> {
     fields
         .iter()
-        .map(|(k, v)| Some((k.0.as_ref().to_owned(), serde_json::from_str(v).ok()?)))
+        .map(|(k, v)| Some((k.0.as_ref().to_owned(), serde_json::from_str(v.get()).ok()?)))
         .collect()
 }
 

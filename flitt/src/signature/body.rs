@@ -83,12 +83,12 @@ pub(crate) fn verify(
     }
     let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
     let raw = raw_object(text)?;
-    let is_v2 =
-        lookup(&raw, "version").is_some_and(|v| v == "\"2.0\"") && lookup(&raw, "data").is_some();
+    let is_v2 = lookup(&raw, "version").is_some_and(|v| v.get() == "\"2.0\"")
+        && lookup(&raw, "data").is_some();
     if is_v2 {
         let text = |k: &str| -> Result<String, VerifyError> {
             lookup(&raw, k)
-                .map(serde_json::from_str::<String>)
+                .map(|v| serde_json::from_str::<String>(v.get()))
                 .transpose()
                 .map_err(|_| VerifyError::Malformed("a 2.0 field is not a string"))
                 .map(Option::unwrap_or_default)

@@ -8,6 +8,7 @@ use super::v1::{Key, Seen, verify_raw_fields};
 use super::{SecretKey, VerifyError};
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::ops::Range;
 
@@ -64,7 +65,7 @@ impl SignedFields {
     pub(crate) fn verify(
         key: &SecretKey,
         text: &str,
-        raw: &[(Key<'_>, &str)],
+        raw: &[(Key<'_>, &RawValue)],
     ) -> Result<Self, VerifyError> {
         let mut fields: Vec<Field> = raw
             .iter()
@@ -73,7 +74,7 @@ impl SignedFields {
                     std::borrow::Cow::Borrowed(s) => FieldKey::Span(span(text, s)),
                     std::borrow::Cow::Owned(s) => FieldKey::Decoded(s.as_str().into()),
                 },
-                value: span(text, v),
+                value: span(text, v.get()),
                 string: Str::Unknown,
             })
             .collect();
@@ -94,6 +95,17 @@ impl SignedFields {
             signed.fields.remove(i);
         }
         Ok(signed)
+    }
+
+    /// Parses and verifies a 1.0 JSON body.
+    ///
+    /// # Errors
+    /// As [`super::verify_v1_json`].
+    #[cfg(test)]
+    pub(crate) fn verify_body(key: &SecretKey, body: &[u8]) -> Result<Self, VerifyError> {
+        let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
+        let raw = raw_object(text)?;
+        Self::verify(key, text, &raw)
     }
 
     fn text(&self, range: &Range<usize>) -> &str {
@@ -373,7 +385,9 @@ mod timing {
                 black_box(super::super::v1::Scalar::of(v).is_text());
             }
         });
-        let ai = super::super::v1::lookup(&raw, "additional_info").unwrap();
+        let ai = super::super::v1::lookup(&raw, "additional_info")
+            .unwrap()
+            .get();
         t("additional_info", &|| {
             black_box(super::super::v1::raw_string(black_box(ai)).is_ok());
         });
