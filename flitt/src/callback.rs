@@ -354,10 +354,11 @@ mod one_pass_tests {
             assert_eq!(cb.order_id(), Some("o"));
             // The text serde_json makes of it is not what was signed.
             let reparsed: Value = serde_json::from_str(text).unwrap();
-            if reparsed.to_string() != text {
+            let retext = reparsed.to_string();
+            if retext.as_str() != text {
                 let body = format!(
                     r#"{{"order_id":"o","fee":{text},"signature":"{}"}}"#,
-                    sig(&[&reparsed.to_string(), "o"])
+                    sig(&[&retext, "o"])
                 );
                 assert!(verify(&body).is_err(), "{text}");
             }

@@ -2,8 +2,6 @@
 //! order, where its key and raw value lie. Typed responses decode straight from those raw
 //! values through a small [`serde::Deserializer`], with no [`Value`] tree in between.
 
-#[cfg(test)]
-use super::v1::raw_object;
 use super::v1::{Key, Seen, verify_raw_fields};
 use super::{SecretKey, VerifyError};
 use serde::de::value::BorrowedStrDeserializer;
@@ -95,17 +93,6 @@ impl SignedFields {
             signed.fields.remove(i);
         }
         Ok(signed)
-    }
-
-    /// Parses and verifies a 1.0 JSON body.
-    ///
-    /// # Errors
-    /// As [`super::verify_v1_json`].
-    #[cfg(test)]
-    pub(crate) fn verify_body(key: &SecretKey, body: &[u8]) -> Result<Self, VerifyError> {
-        let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
-        let raw = raw_object(text)?;
-        Self::verify(key, text, &raw)
     }
 
     fn text(&self, range: &Range<usize>) -> &str {
@@ -313,101 +300,5 @@ impl<'de> Deserializer<'de> for StrValue<'de> {
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         unit unit_struct seq tuple tuple_struct map struct identifier
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    use std::hint::black_box;
-    use std::time::Instant;
-
-    #[test]
-    #[ignore]
-    fn timing() {
-        let body = std::fs::read("/tmp/cb_body.json").unwrap();
-        let key = SecretKey::new("test");
-        let text = std::str::from_utf8(&body).unwrap();
-        let n = 20000;
-        let t = |name: &str, f: &dyn Fn()| {
-            for _ in 0..1000 {
-                f();
-            }
-            let s = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            println!(
-                "{name}: {:.0} ns",
-                s.elapsed().as_secs_f64() * 1e9 / n as f64
-            );
-        };
-        t("floor", &|| {
-            black_box(
-                serde_json::from_slice::<crate::api::OrderResponse>(black_box(&body)).is_ok(),
-            );
-        });
-        t("Callback::verify", &|| {
-            black_box(
-                crate::callback::Callback::verify(black_box(&body), Some("application/json"), &key)
-                    .is_ok(),
-            );
-        });
-        t("verify_kept", &|| {
-            black_box(
-                super::super::verify_kept(&key, black_box(&body), Some("application/json")).is_ok(),
-            );
-        });
-        t("utf8", &|| {
-            black_box(std::str::from_utf8(black_box(&body)).is_ok());
-        });
-        t("entries", &|| {
-            black_box(
-                serde_json::from_str::<super::super::v1::EntriesForTiming>(black_box(text)).is_ok(),
-            );
-        });
-        t("raw_object", &|| {
-            black_box(raw_object(black_box(text)).is_ok());
-        });
-        let raw = raw_object(text).unwrap();
-        t("verify_raw_fields", &|| {
-            black_box(verify_raw_fields(&key, black_box(&raw), |_, _| {}).is_ok());
-            black_box(&raw);
-        });
-        t("SignedFields::verify", &|| {
-            black_box(SignedFields::verify(&key, text, black_box(&raw)).is_ok());
-        });
-        t("ignored value", &|| {
-            black_box(serde_json::from_str::<serde::de::IgnoredAny>(black_box(text)).is_ok());
-        });
-        t("scalars", &|| {
-            for (_, v) in black_box(&raw) {
-                black_box(super::super::v1::Scalar::of(v).is_text());
-            }
-        });
-        let ai = super::super::v1::lookup(&raw, "additional_info")
-            .unwrap()
-            .get();
-        t("additional_info", &|| {
-            black_box(super::super::v1::raw_string(black_box(ai)).is_ok());
-        });
-        t("sort", &|| {
-            let mut r = raw.clone();
-            r.reverse();
-            r.sort_by(|a, b| a.0.cmp(&b.0));
-            black_box(r);
-        });
-        t("clone", &|| {
-            let mut r = raw.clone();
-            r.reverse();
-            black_box(r);
-        });
-        let mut s = super::super::Signer::new(&key);
-        t("sign 700 bytes", &|| {
-            let mut s2 = s.clone();
-            s2.write(black_box(&body[..700]));
-            black_box(s2.finish());
-        });
-        s.write(b"");
     }
 }

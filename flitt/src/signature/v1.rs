@@ -105,7 +105,7 @@ pub(super) fn json_object(text: &str) -> Result<BTreeMap<Key<'_>, &RawValue>, Si
 }
 
 /// What a raw top-level JSON value is signed by.
-pub(crate) enum Scalar<'a> {
+pub(super) enum Scalar<'a> {
     /// `null` or `""`: nothing.
     Absent,
     /// A string (decoded) or a number (its exact text).
@@ -123,12 +123,7 @@ pub(crate) enum Scalar<'a> {
 
 impl<'a> Scalar<'a> {
     /// Classifies a raw value that serde_json has already checked is valid JSON.
-    #[cfg(test)]
-    pub(crate) fn is_text(&self) -> bool {
-        matches!(self, Self::Text(_))
-    }
-
-    pub(crate) fn of(raw: &'a RawValue) -> Self {
+    fn of(raw: &'a RawValue) -> Self {
         let text = raw.get();
         match text.as_bytes().first() {
             Some(b'"') => match raw_string(text) {
@@ -204,15 +199,6 @@ impl std::borrow::Borrow<str> for Key<'_> {
 
 /// The top-level fields of a JSON object, raw (borrowed), in the order written.
 struct Entries<'a>(Vec<(Key<'a>, &'a RawValue)>);
-
-#[cfg(test)]
-pub(crate) struct EntriesForTiming;
-#[cfg(test)]
-impl<'de> serde::Deserialize<'de> for EntriesForTiming {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Entries::deserialize(d).map(|_| EntriesForTiming)
-    }
-}
 
 impl<'de> serde::Deserialize<'de> for Entries<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
