@@ -99,6 +99,18 @@ fn main() {
         black_box(black_box(&verified).order().is_ok());
     };
     let cases: [&dyn Fn(); 4] = [&floor, &verify_order, &verify, &order];
+    // `CALLBACK_ONLY=0..3` runs one case alone, 200 000 times, for a profiler
+    // (`perf stat -e instructions`), and prints nothing else.
+    if let Some(only) = std::env::var("CALLBACK_ONLY")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .and_then(|c| cases.get(c))
+    {
+        for _ in 0..200_000 {
+            only();
+        }
+        return;
+    }
     for c in cases {
         time(c);
     }

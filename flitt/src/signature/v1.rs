@@ -275,8 +275,9 @@ fn sorted_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, serde_json::Er
 /// a smaller key in byte order; equal heads say nothing.
 fn head(key: &str) -> u128 {
     let mut bytes = [0u8; 16];
-    for (b, k) in bytes.iter_mut().zip(key.bytes().take(12)) {
-        *b = k;
+    let n = key.len().min(16);
+    if let (Some(to), Some(from)) = (bytes.get_mut(..n), key.as_bytes().get(..n)) {
+        to.copy_from_slice(from);
     }
     u128::from_be_bytes(bytes) & !u128::from(u32::MAX)
 }
@@ -332,9 +333,9 @@ pub(crate) fn unescape(inner: &str) -> Option<String> {
     // whole UTF-8.
     let (mut run, mut i) = (0, 0);
     while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            i += 1;
-            continue;
+        i = to_backslash(bytes, i);
+        if i >= bytes.len() {
+            break;
         }
         out.push_str(inner.get(run..i)?);
         let mut next = i + 2;
@@ -373,6 +374,29 @@ pub(crate) fn unescape(inner: &str) -> Option<String> {
     }
     out.push_str(inner.get(run..)?);
     Some(out)
+}
+
+/// The index of the first `\\` in `bytes` from `i` (or its length), eight bytes at a time.
+#[inline]
+fn to_backslash(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\\'));
+        // The lowest set bit marks the first zero byte exactly (a borrow only ever marks
+        // bytes above a zero one).
+        let zero = w.wrapping_sub(ONES) & !w & HIGH;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while bytes.get(i).is_some_and(|b| *b != b'\\') {
+        i += 1;
+    }
+    i
 }
 
 /// Four hex digits.
