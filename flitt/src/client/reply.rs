@@ -252,4 +252,47 @@ mod tests {
             .is_none()
         );
     }
+
+    fn sig(values: &[&str]) -> String {
+        let mut s = crate::signature::Signer::new(&SecretKey::new("test"));
+        for v in values {
+            s.push(v);
+        }
+        s.finish().as_str().to_owned()
+    }
+
+    fn status(body: &str) -> Result<crate::api::OrderResponse, Error> {
+        decode_reply_for_fuzzing::<crate::api::StatusRequest>(
+            &SecretKey::new("test"),
+            Some("application/json"),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn a_json_reply_is_verified_over_its_values_as_received() {
+        // `0.0` is signed as written; the key given twice counts once, with its last value.
+        let values = ["100", "0.0", "o\"1", "success"];
+        let body = format!(
+            r#"{{"response":{{"order_id":"x","amount":"100","fee":0.0,"order_id":"o\"1","response_status":"success","response_signature_string":"**|100|0.0","signature":"{}"}}}}"#,
+            sig(&values)
+        );
+        let order = status(&body).unwrap();
+        assert_eq!(order.order_id.as_deref(), Some("o\"1"));
+        assert_eq!(order.amount, Some(100));
+        assert!(!order.extra.contains_key("response_signature_string"));
+        // Signed over serde_json's text of the number instead: refused.
+        let reparsed = body.replacen(&sig(&values), &sig(&["100", "0", "o\"1", "success"]), 1);
+        assert!(matches!(status(&reparsed), Err(Error::Signature(_))));
+        let tampered = body.replacen(r#""amount":"100""#, r#""amount":"101""#, 1);
+        assert!(matches!(status(&tampered), Err(Error::Signature(_))));
+        // A refusal is still the gateway's error, signed or not.
+        let refusal = r#"{"response":{"response_status":"failure","error_code":1014,"error_message":"Invalid signature"}}"#;
+        assert!(matches!(status(refusal), Err(Error::Gateway(_))));
+        // Malformed JSON still names its reason.
+        assert!(matches!(
+            status(r#"{"response":{"a":1e999,"signature":"x"}}"#),
+            Err(Error::Decode { .. })
+        ));
+    }
 }

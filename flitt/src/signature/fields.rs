@@ -51,7 +51,7 @@ pub(crate) struct SignedFields {
 /// Where `part`, a slice of `whole`, lies in it.
 fn span(whole: &str, part: &str) -> Range<usize> {
     let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
-    start..start + part.len()
+    start..start.saturating_add(part.len())
 }
 
 impl SignedFields {
