@@ -23,8 +23,9 @@
 //! ```
 
 use crate::api::OrderResponse;
-use crate::signature::{self, BodyProtocol, SecretKey, VerifyError};
+use crate::signature::{self, BodyProtocol, SecretKey, SignedFields, Verified, VerifyError};
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
 /// Entry point for verifying callbacks.
 #[derive(Debug)]
@@ -32,9 +33,16 @@ pub struct Callback;
 
 /// A callback whose signature verified. Only [`Callback::verify`] makes one. Its `Debug`
 /// shows sensitive fields (card data, tokens) as `[redacted]`.
+///
+/// A JSON callback (flat or in `"response"`) is kept as received: its body and where each
+/// verified field lies in it, so [`order`](Self::order) and [`decode`](Self::decode) read the
+/// values straight from their text and [`fields`](Self::fields) builds its map only when asked.
 #[derive(Clone)]
 pub struct VerifiedCallback {
-    fields: Map<String, Value>,
+    /// A 1.0 JSON body's verified fields; `None` for a form or a 2.0 envelope.
+    raw: Option<SignedFields>,
+    /// The fields as a map: built on first use from `raw`, or the form's or 2.0 order's.
+    map: OnceLock<Map<String, Value>>,
     protocol: BodyProtocol,
 }
 
@@ -42,7 +50,7 @@ impl std::fmt::Debug for VerifiedCallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerifiedCallback")
             .field("protocol", &self.protocol)
-            .field("fields", &crate::redact::RedactedFields(&self.fields))
+            .field("fields", &crate::redact::RedactedFields(self.fields()))
             .finish()
     }
 }
@@ -61,7 +69,8 @@ pub enum CallbackError {
 }
 
 impl Callback {
-    /// Verifies a callback body as received.
+    /// Verifies a callback body as received. A JSON body is parsed once: its values are
+    /// verified exactly as written (`0.0` stays `0.0`) and kept, borrowed, for decoding.
     ///
     /// # Errors
     /// [`CallbackError::Verify`]; never a panic, whatever the bytes.
@@ -70,18 +79,33 @@ impl Callback {
         content_type: Option<&str>,
         key: &SecretKey,
     ) -> Result<VerifiedCallback, CallbackError> {
-        let verified = signature::verify_body(key, body, content_type)?;
-        Ok(VerifiedCallback {
-            fields: verified.fields,
-            protocol: verified.protocol,
+        Ok(match signature::verify_kept(key, body, content_type)? {
+            Verified::Fields(raw) => VerifiedCallback {
+                raw: Some(raw),
+                map: OnceLock::new(),
+                protocol: BodyProtocol::V1,
+            },
+            Verified::Map(fields, protocol) => VerifiedCallback {
+                raw: None,
+                map: OnceLock::from(fields),
+                protocol,
+            },
         })
     }
 }
 
 impl VerifiedCallback {
-    /// The verified fields.
+    /// The verified fields, as a JSON map. For a JSON callback it is built on the first call
+    /// (each value parsed from its text); [`get_str`](Self::get_str),
+    /// [`order_id`](Self::order_id), [`decode`](Self::decode) and [`order`](Self::order) do
+    /// not need it.
     pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
+        self.map.get_or_init(|| {
+            self.raw
+                .as_ref()
+                .map(SignedFields::to_map)
+                .unwrap_or_default()
+        })
     }
 
     /// Whether it came as a 2.0 envelope.
@@ -91,7 +115,19 @@ impl VerifiedCallback {
 
     /// A field as text (numbers by their text).
     pub fn get_str(&self, key: &str) -> Option<String> {
-        match self.fields.get(key)? {
+        if let Some(raw) = &self.raw {
+            if let Some(s) = raw.get_str(key) {
+                return Some(s.to_owned());
+            }
+            // A number (by serde_json's text of it, as before), or a string with escapes.
+            let text = raw.get_raw(key)?;
+            return match serde_json::from_str::<Value>(text).ok()? {
+                Value::String(s) => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+        }
+        match self.fields().get(key)? {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -100,7 +136,14 @@ impl VerifiedCallback {
 
     /// The order id.
     pub fn order_id(&self) -> Option<&str> {
-        self.fields.get("order_id").and_then(Value::as_str)
+        if let Some(raw) = &self.raw {
+            if let Some(s) = raw.get_str("order_id") {
+                return Some(s);
+            }
+            // Not a string, or one with escapes: the map has it decoded.
+            raw.get_raw("order_id")?;
+        }
+        self.fields().get("order_id").and_then(Value::as_str)
     }
 
     /// Decodes the verified fields into a type.
@@ -108,8 +151,11 @@ impl VerifiedCallback {
     /// # Errors
     /// When they do not have its shape.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, CallbackError> {
-        serde_json::from_value(Value::Object(self.fields.clone()))
-            .map_err(|e| CallbackError::Decode(crate::redact::text(&e.to_string())))
+        let decoded = match &self.raw {
+            Some(raw) => raw.decode(),
+            None => serde_json::from_value(Value::Object(self.fields().clone())),
+        };
+        decoded.map_err(|e| CallbackError::Decode(crate::redact::text(&e.to_string())))
     }
 
     /// The order, decoded leniently.
@@ -225,5 +271,336 @@ mod redaction_tests {
         let shown = e.to_string();
         assert!(shown.contains(r#""a\nINFO forged""#), "{shown}");
         assert!(!shown.contains('\n'), "{shown}");
+    }
+}
+
+#[cfg(test)]
+mod one_pass_tests {
+    use super::*;
+    use crate::signature::Signer;
+    use proptest::prelude::*;
+
+    fn sig(values: &[&str]) -> String {
+        let mut s = Signer::new(&SecretKey::new("test"));
+        for v in values {
+            s.push(v);
+        }
+        s.finish().as_str().to_owned()
+    }
+
+    fn verify(body: &str) -> Result<VerifiedCallback, CallbackError> {
+        Callback::verify(
+            body.as_bytes(),
+            Some("application/json"),
+            &SecretKey::new("test"),
+        )
+    }
+
+    /// What the fields were before: the body read as a value, `"response"` unwrapped, the
+    /// test-mode echo dropped.
+    fn reference(body: &str) -> Map<String, Value> {
+        let mut map = match serde_json::from_str::<Value>(body).unwrap() {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        if map.len() == 1 {
+            if let Some(Value::Object(inner)) = map.get("response") {
+                map = inner.clone();
+            }
+        }
+        map.remove("response_signature_string");
+        map
+    }
+
+    #[test]
+    fn a_tampered_value_is_refused() {
+        let good = format!(
+            r#"{{"order_id":"o-1","amount":100,"currency":"GEL","signature":"{}"}}"#,
+            sig(&["100", "GEL", "o-1"])
+        );
+        assert!(verify(&good).is_ok());
+        for (from, to) in [("o-1", "o-2"), ("100", "101"), ("GEL", "USD")] {
+            let bad = good.replacen(from, to, 1);
+            assert!(
+                matches!(
+                    verify(&bad),
+                    Err(CallbackError::Verify(VerifyError::Mismatch))
+                ),
+                "{bad}"
+            );
+        }
+        // An added signed value, and the signature itself changed.
+        let added = good.replacen('{', r#"{"fee":"1","#, 1);
+        assert!(verify(&added).is_err());
+        let resigned = good.replacen(&sig(&["100", "GEL", "o-1"]), &sig(&["100", "GEL"]), 1);
+        assert!(verify(&resigned).is_err());
+    }
+
+    #[test]
+    fn numbers_are_verified_by_their_exact_text() {
+        for text in [
+            "0.0",
+            "10.10",
+            "-0",
+            "1E2",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+        ] {
+            let body = format!(
+                r#"{{"order_id":"o","fee":{text},"signature":"{}"}}"#,
+                sig(&[text, "o"])
+            );
+            let cb = verify(&body).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(cb.order_id(), Some("o"));
+            // The text serde_json makes of it is not what was signed.
+            let reparsed: Value = serde_json::from_str(text).unwrap();
+            let retext = reparsed.to_string();
+            if retext.as_str() != text {
+                let body = format!(
+                    r#"{{"order_id":"o","fee":{text},"signature":"{}"}}"#,
+                    sig(&[&retext, "o"])
+                );
+                assert!(verify(&body).is_err(), "{text}");
+            }
+            // Fields and get_str as before: the value as serde_json reads it.
+            assert_eq!(cb.fields()["fee"], reparsed, "{text}");
+            assert_eq!(cb.get_str("fee"), Some(reparsed.to_string()), "{text}");
+        }
+        let body = format!(
+            r#"{{"order_id":"o","fee":"10.10","amount":0,"signature":"{}"}}"#,
+            sig(&["0", "10.10", "o"])
+        );
+        let order = verify(&body).unwrap().order().unwrap();
+        assert_eq!(order.amount, Some(0));
+        assert!(order.fee.is_some());
+    }
+
+    #[test]
+    fn a_key_given_twice_counts_once_with_its_last_value() {
+        let body =
+            |s: &str| format!(r#"{{"order_id":"a","b":"x","order_id":"c","signature":"{s}"}}"#);
+        let cb = verify(&body(&sig(&["x", "c"]))).unwrap();
+        assert_eq!(cb.order_id(), Some("c"));
+        assert_eq!(cb.get_str("order_id").as_deref(), Some("c"));
+        assert_eq!(cb.fields().len(), 3);
+        assert_eq!(cb.order().unwrap().order_id.as_deref(), Some("c"));
+        for wrong in [
+            sig(&["x", "a"]),
+            sig(&["a", "x", "c"]),
+            sig(&["a", "c", "x"]),
+        ] {
+            assert!(verify(&body(&wrong)).is_err());
+        }
+        // The signature given twice: the last one counts.
+        let two = format!(
+            r#"{{"order_id":"o","signature":"{}","signature":"{}"}}"#,
+            sig(&["p"]),
+            sig(&["o"])
+        );
+        assert!(verify(&two).is_ok());
+        let two = format!(
+            r#"{{"order_id":"o","signature":"{}","signature":"{}"}}"#,
+            sig(&["o"]),
+            sig(&["p"])
+        );
+        assert!(verify(&two).is_err());
+    }
+
+    #[test]
+    fn escaped_keys_and_values_are_decoded() {
+        // `order\u005fid` is `order_id`; `o\u002d1` is `o-1`; `\"` and `\\` in a value.
+        let body = format!(
+            r#"{{"order\u005fid":"o\u002d1","merchant_data":"{{\"a\":\"b\\c\"}}","b\u00e9":"\u00e9t\u00e9","signature":"{}"}}"#,
+            sig(&["été", r#"{"a":"b\c"}"#, "o-1"])
+        );
+        let cb = verify(&body).unwrap();
+        assert_eq!(cb.order_id(), Some("o-1"));
+        assert_eq!(cb.get_str("bé").as_deref(), Some("été"));
+        assert_eq!(cb.fields()["merchant_data"], r#"{"a":"b\c"}"#);
+        let order = cb.order().unwrap();
+        assert_eq!(order.order_id.as_deref(), Some("o-1"));
+        assert_eq!(order.merchant_data.as_deref(), Some(r#"{"a":"b\c"}"#));
+        assert_eq!(order.extra["bé"], "été");
+        assert_eq!(cb.fields(), &reference(&body));
+        // Signed over the escaped text instead: refused.
+        let wrong = body.replacen(
+            &sig(&["été", r#"{"a":"b\c"}"#, "o-1"]),
+            &sig(&[r"\u00e9t\u00e9", r#"{"a":"b\c"}"#, r"o\u002d1"]),
+            1,
+        );
+        assert!(verify(&wrong).is_err());
+    }
+
+    #[test]
+    fn a_body_wrapped_in_response_is_unwrapped() {
+        let inner = format!(
+            r#"{{"order_id":"o","amount":"5","response_signature_string":"**|5|o","signature":"{}"}}"#,
+            sig(&["5", "o"])
+        );
+        let body = format!(r#"{{"response":{inner}}}"#);
+        let cb = verify(&body).unwrap();
+        assert_eq!(cb.order_id(), Some("o"));
+        assert_eq!(cb.order().unwrap().amount, Some(5));
+        assert!(!cb.fields().contains_key("response_signature_string"));
+        assert!(cb.order().unwrap().extra.is_empty());
+        assert_eq!(cb.fields(), &reference(&body));
+        // Beside another field, `response` is a field like any other (nested: refused).
+        let beside = format!(r#"{{"response":{inner},"x":"1"}}"#);
+        assert!(verify(&beside).is_err());
+        assert!(verify(r#"{"response":"x"}"#).is_err());
+        assert!(verify(r#"{"response":[1]}"#).is_err());
+    }
+
+    #[test]
+    fn the_unverified_fields_are_not_kept() {
+        let body = format!(
+            r#"{{"order_id":"o","response_signature_string":"**|o|4444555511116666","signature":"{}"}}"#,
+            sig(&["o"])
+        );
+        let cb = verify(&body).unwrap();
+        assert!(cb.get_str("response_signature_string").is_none());
+        assert!(!format!("{cb:?}").contains("4444555511116666"));
+        assert!(
+            !cb.order()
+                .unwrap()
+                .extra
+                .contains_key("response_signature_string")
+        );
+    }
+
+    /// A JSON string literal of `s`, with some characters escaped the long way.
+    fn literal(s: &str, escape_all: bool) -> String {
+        if !escape_all {
+            return Value::String(s.to_owned()).to_string();
+        }
+        let mut out = String::from('"');
+        for u in s.encode_utf16() {
+            out.push_str(&format!("\\u{u:04x}"));
+        }
+        out.push('"');
+        out
+    }
+
+    fn value_text() -> impl Strategy<Value = String> {
+        let names = prop::sample::select(vec![
+            "approved",
+            "declined",
+            "GEL",
+            "USD",
+            "purchase",
+            "VISA",
+            "card",
+            "7",
+            "Y",
+            "",
+            "1549901",
+            "10.10",
+            "0",
+            "-5",
+            "abc",
+            "2026-10-21 13:46:26",
+            "{\"a\":1}",
+        ]);
+        prop_oneof![
+            (names, any::<bool>()).prop_map(|(s, e)| literal(s, e)),
+            ("[^|]{0,12}", any::<bool>()).prop_map(|(s, e)| literal(&s, e)),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            prop::sample::select(vec![
+                "0.0",
+                "10.10",
+                "1E2",
+                "-0",
+                "18446744073709551616",
+                "1.5e-7",
+                "null",
+                "123456789012345678901234567890",
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    fn key_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "order_id",
+                "merchant_id",
+                "amount",
+                "currency",
+                "order_status",
+                "fee",
+                "card_bin",
+                "eci",
+                "tran_type",
+                "card_type",
+                "rectoken",
+                "response_code",
+                "additional_info",
+                "payment_id",
+                "order_time",
+                "verification_status",
+                "response_signature_string",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z_é]{1,8}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn the_typed_decode_equals_the_value_path(
+            fields in prop::collection::vec((key_name(), any::<bool>(), value_text()), 0..20),
+            wrapped in any::<bool>(),
+        ) {
+            let mut text = String::from("{");
+            for (k, escaped, v) in &fields {
+                text.push_str(&literal(k, *escaped));
+                text.push(':');
+                text.push_str(v);
+                text.push(',');
+            }
+            let key = SecretKey::new("test");
+            let unsigned = format!("{}}}", text.trim_end_matches(','));
+            let sig = signature::sign_v1_json(&key, &unsigned).unwrap();
+            text.push_str(&format!(r#""signature":"{sig}"}}"#));
+            let body = if wrapped { format!(r#"{{"response":{text}}}"#) } else { text };
+            let cb = Callback::verify(body.as_bytes(), Some("application/json"), &key).unwrap();
+            let old = reference(&body);
+            prop_assert_eq!(cb.fields(), &old);
+            let fresh = Callback::verify(body.as_bytes(), None, &key).unwrap();
+            let as_value: Value = fresh.decode().unwrap();
+            prop_assert_eq!(&as_value, &Value::Object(old.clone()));
+            let typed = fresh.order();
+            let reference = serde_json::from_value::<OrderResponse>(Value::Object(old.clone()));
+            match (typed, reference) {
+                (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                (Err(_), Err(_)) => {}
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+            }
+            for k in old.keys() {
+                let expected = match &old[k] {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                };
+                prop_assert_eq!(fresh.get_str(k), expected);
+            }
+            prop_assert_eq!(fresh.order_id(), old.get("order_id").and_then(Value::as_str));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..300),
+            json_like in r#"[\{\}\[\]":,0-9a-z .\\|-]{0,200}"#,
+        ) {
+            let key = SecretKey::new("test");
+            for body in [&bytes[..], json_like.as_bytes()] {
+                for ct in [None, Some("application/json")] {
+                    if let Ok(cb) = Callback::verify(body, ct, &key) {
+                        let _ = (cb.order(), cb.fields(), cb.order_id(), cb.get_str("a"), format!("{cb:?}"));
+                    }
+                }
+            }
+        }
     }
 }

@@ -53,6 +53,16 @@ pub(super) fn check_reply(
         .is_some_and(|b| *b == b'{' || *b == b'[');
     let is_form = content_type.starts_with("application/x-www-form-urlencoded")
         || (!looks_like_json && !content_type.contains("json"));
+    // A JSON object (flat or in `"response"`) is parsed once, into its raw fields in key
+    // order: the reply's map is made from them, and its signature verified over the same
+    // raw values, without reading the body again.
+    let mut raw = if is_form {
+        None
+    } else {
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| signature::raw_object(text).ok())
+    };
     let inner = if is_form {
         let map: Map<String, Value> = form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
@@ -65,7 +75,12 @@ pub(super) fn check_reply(
             return Err(bad("the reply is neither JSON nor a form"));
         }
         Value::Object(map)
+    } else if let Some(map) = raw.as_deref().and_then(raw_map) {
+        Value::Object(map)
     } else {
+        // Not an object (a list), or a value the one pass cannot carry into a map: the
+        // whole body read as a value, which also names the reason it is malformed.
+        raw = None;
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| Error::decode(format!("malformed JSON: {e}"), body, secrets))?;
         match value {
@@ -113,10 +128,10 @@ pub(super) fn check_reply(
                 };
             }
             if map.contains_key("signature") {
-                let verified = if is_form {
-                    signature::verify_v1_form(key, body)
-                } else {
-                    signature::verify_v1_json(key, body)
+                let verified = match &raw {
+                    Some(fields) => signature::verify_raw_fields(key, fields, |_, _| {}),
+                    None if is_form => signature::verify_v1_form(key, body),
+                    None => signature::verify_v1_json(key, body),
                 };
                 verified.map_err(|e| Error::Signature(e.to_string()))?;
             } else if endpoint.response_signed
@@ -140,6 +155,17 @@ pub(super) fn check_reply(
         }
         _ => Err(bad("the reply is not an object")),
     }
+}
+
+/// The map of raw fields in key order, each value read from its text; `None` when one cannot
+/// be (a number beyond `f64`), which the whole-body read then reports.
+fn raw_map(
+    fields: &[(signature::Key<'_>, &serde_json::value::RawValue)],
+) -> Option<Map<String, Value>> {
+    fields
+        .iter()
+        .map(|(k, v)| Some((k.0.as_ref().to_owned(), serde_json::from_str(v.get()).ok()?)))
+        .collect()
 }
 
 /// The gateway's refusal in a reply, if it is one: the one reader of `error_code` /
@@ -225,5 +251,48 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    fn sig(values: &[&str]) -> String {
+        let mut s = crate::signature::Signer::new(&SecretKey::new("test"));
+        for v in values {
+            s.push(v);
+        }
+        s.finish().as_str().to_owned()
+    }
+
+    fn status(body: &str) -> Result<crate::api::OrderResponse, Error> {
+        decode_reply_for_fuzzing::<crate::api::StatusRequest>(
+            &SecretKey::new("test"),
+            Some("application/json"),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn a_json_reply_is_verified_over_its_values_as_received() {
+        // `0.0` is signed as written; the key given twice counts once, with its last value.
+        let values = ["100", "0.0", "o\"1", "success"];
+        let body = format!(
+            r#"{{"response":{{"order_id":"x","amount":"100","fee":0.0,"order_id":"o\"1","response_status":"success","response_signature_string":"**|100|0.0","signature":"{}"}}}}"#,
+            sig(&values)
+        );
+        let order = status(&body).unwrap();
+        assert_eq!(order.order_id.as_deref(), Some("o\"1"));
+        assert_eq!(order.amount, Some(100));
+        assert!(!order.extra.contains_key("response_signature_string"));
+        // Signed over serde_json's text of the number instead: refused.
+        let reparsed = body.replacen(&sig(&values), &sig(&["100", "0", "o\"1", "success"]), 1);
+        assert!(matches!(status(&reparsed), Err(Error::Signature(_))));
+        let tampered = body.replacen(r#""amount":"100""#, r#""amount":"101""#, 1);
+        assert!(matches!(status(&tampered), Err(Error::Signature(_))));
+        // A refusal is still the gateway's error, signed or not.
+        let refusal = r#"{"response":{"response_status":"failure","error_code":1014,"error_message":"Invalid signature"}}"#;
+        assert!(matches!(status(refusal), Err(Error::Gateway(_))));
+        // Malformed JSON still names its reason.
+        assert!(matches!(
+            status(r#"{"response":{"a":1e999,"signature":"x"}}"#),
+            Err(Error::Decode { .. })
+        ));
     }
 }

@@ -1,6 +1,7 @@
 //! Verifying a reply or callback body of any shape.
 
-use super::v1::{raw_object, verify_raw_fields};
+use super::fields::SignedFields;
+use super::v1::{lookup, raw_object};
 use super::{SecretKey, VerifyError, verify_v1_form, verify_v2};
 use serde_json::{Map, Value};
 
@@ -33,6 +34,14 @@ impl std::fmt::Debug for VerifiedBody {
     }
 }
 
+/// A verified body as kept: a 1.0 JSON body as its raw fields, anything else as a map.
+pub(crate) enum Verified {
+    /// A 1.0 JSON body (flat or in `"response"`).
+    Fields(SignedFields),
+    /// A form (V1) or the decoded `order` of a 2.0 envelope (V2).
+    Map(Map<String, Value>, BodyProtocol),
+}
+
 /// Verifies a reply or callback body of any shape: a 2.0 envelope (wrapped in `"response"` or
 /// not), flat JSON, `{"response": …}`, or a form. `content_type` helps tell a form from JSON.
 ///
@@ -43,6 +52,24 @@ pub fn verify_body(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<VerifiedBody, VerifyError> {
+    Ok(match verify(key, body, content_type)? {
+        Verified::Fields(fields) => VerifiedBody {
+            fields: fields.to_map(),
+            protocol: BodyProtocol::V1,
+        },
+        Verified::Map(fields, protocol) => VerifiedBody { fields, protocol },
+    })
+}
+
+/// [`verify_body`], a 1.0 JSON body parsed once and kept as received.
+///
+/// # Errors
+/// As [`verify_body`].
+pub(crate) fn verify(
+    key: &SecretKey,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Verified, VerifyError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let is_form = content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
         || first.is_some_and(|b| *b != b'{');
@@ -52,17 +79,15 @@ pub fn verify_body(
             .filter(|(k, _)| k != "response_signature_string")
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
-        return Ok(VerifiedBody {
-            fields,
-            protocol: BodyProtocol::V1,
-        });
+        return Ok(Verified::Map(fields, BodyProtocol::V1));
     }
-    let raw = raw_object(body)?;
-    let is_v2 =
-        raw.get("version").is_some_and(|v| v.get() == "\"2.0\"") && raw.contains_key("data");
+    let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
+    let raw = raw_object(text)?;
+    let is_v2 = lookup(&raw, "version").is_some_and(|v| v.get() == "\"2.0\"")
+        && lookup(&raw, "data").is_some();
     if is_v2 {
         let text = |k: &str| -> Result<String, VerifyError> {
-            raw.get(k)
+            lookup(&raw, k)
                 .map(|v| serde_json::from_str::<String>(v.get()))
                 .transpose()
                 .map_err(|_| VerifyError::Malformed("a 2.0 field is not a string"))
@@ -77,24 +102,7 @@ pub fn verify_body(
             },
             _ => return Err(VerifyError::Malformed("2.0 data is not an object")),
         };
-        return Ok(VerifiedBody {
-            fields,
-            protocol: BodyProtocol::V2,
-        });
+        return Ok(Verified::Map(fields, BodyProtocol::V2));
     }
-    verify_raw_fields(key, &raw)?;
-    let mut fields = Map::new();
-    // The test-mode pre-hash echo carries every signed value (tokens, card data): dropped.
-    for (k, v) in raw
-        .into_iter()
-        .filter(|(k, _)| k.0 != "response_signature_string")
-    {
-        let value: Value = serde_json::from_str(v.get())
-            .map_err(|_| VerifyError::Malformed("a value is invalid"))?;
-        fields.insert(k.0.into_owned(), value);
-    }
-    Ok(VerifiedBody {
-        fields,
-        protocol: BodyProtocol::V1,
-    })
+    SignedFields::verify(key, text, &raw).map(Verified::Fields)
 }

@@ -163,13 +163,14 @@ pub(super) fn check(expected: Signature, received: &str) -> Result<(), VerifyErr
 /// [`VerifyError::MissingSignature`]; a signed value containing `|` is
 /// [`VerifyError::Separator`] (see the module docs).
 pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
-    let fields = raw_object(body)?;
-    verify_raw_fields(key, &fields)
+    let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
+    let fields = raw_object(text)?;
+    verify_raw_fields(key, &fields, |_, _| {})
 }
 
 /// A JSON object key, borrowed from the body unless it has escapes.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Key<'a>(pub(super) std::borrow::Cow<'a, str>);
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Key<'a>(pub(crate) std::borrow::Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -196,26 +197,125 @@ impl std::borrow::Borrow<str> for Key<'_> {
     }
 }
 
-/// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`.
-/// Keys come out in byte order, the order they are signed in.
-pub(super) fn raw_object(body: &[u8]) -> Result<BTreeMap<Key<'_>, &RawValue>, VerifyError> {
-    let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
-    let outer: BTreeMap<Key<'_>, &RawValue> =
-        serde_json::from_str(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
-    if outer.len() == 1 {
-        if let Some(inner) = outer.get("response") {
-            return serde_json::from_str(inner.get())
+/// The top-level fields of a JSON object, raw (borrowed), in the order written.
+struct Entries<'a>(Vec<(Key<'a>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries<'de>, A::Error> {
+                // A callback carries about 40 fields: one allocation for all of them.
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(48).min(256));
+                while let Some(entry) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One JSON object's fields in key byte order, a key given twice counted once with its last
+/// value (as a map would take them).
+fn sorted_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, serde_json::Error> {
+    let Entries(entries) = serde_json::from_str(text)?;
+    if entries.is_sorted_by(|a, b| a.0.0 < b.0.0) {
+        return Ok(entries);
+    }
+    // Sorted as plain numbers: each key's first 12 bytes (which tell nearly all parameter
+    // names apart) above the place it was written. Keys alike in those bytes are then put in
+    // order by their whole text; among equal keys the last written comes last.
+    let mut order: Vec<u128> = entries
+        .iter()
+        .zip(0u32..)
+        .map(|((k, _), i)| head(&k.0) | u128::from(i))
+        .collect();
+    order.sort_unstable();
+    let key = |slot: u128| {
+        entries
+            .get(slot as u32 as usize)
+            .map_or("", |e| e.0.0.as_ref())
+    };
+    let mut start = 0;
+    while start < order.len() {
+        let run = order[start..]
+            .iter()
+            .take_while(|slot| *slot >> 32 == order[start] >> 32)
+            .count();
+        if run > 1 {
+            // Stable: the places written stay in order among equal keys.
+            order[start..start + run].sort_by(|a, b| key(*a).cmp(key(*b)));
+        }
+        start += run;
+    }
+    let mut sorted: Vec<(Key<'_>, &RawValue)> = Vec::with_capacity(entries.len());
+    for slot in order {
+        let Some(entry) = entries.get(slot as u32 as usize) else {
+            continue;
+        };
+        match sorted.last_mut() {
+            // A key given twice counts once, with its last value.
+            Some(last) if last.0 == entry.0 => last.1 = entry.1,
+            _ => sorted.push(entry.clone()),
+        }
+    }
+    Ok(sorted)
+}
+
+/// A key's first 12 bytes, zero-padded, as the top 96 bits of a number: a smaller head means
+/// a smaller key in byte order; equal heads say nothing.
+fn head(key: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = key.len().min(16);
+    if let (Some(to), Some(from)) = (bytes.get_mut(..n), key.as_bytes().get(..n)) {
+        to.copy_from_slice(from);
+    }
+    u128::from_be_bytes(bytes) & !u128::from(u32::MAX)
+}
+
+/// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`,
+/// parsed once. Keys come out in byte order, the order they are signed in, each once (a key
+/// given twice counts with its last value).
+pub(crate) fn raw_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, VerifyError> {
+    let outer = sorted_object(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
+    if let [(k, inner)] = outer.as_slice() {
+        if k.0 == "response" {
+            return sorted_object(inner.get())
                 .map_err(|_| VerifyError::Malformed("`response` is not a JSON object"));
         }
     }
     Ok(outer)
 }
 
+/// The raw value of `key` among fields in key order.
+pub(crate) fn lookup<'a>(fields: &[(Key<'_>, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
+    fields
+        .binary_search_by(|(k, _)| k.0.as_ref().cmp(key))
+        .ok()
+        .map(|i| fields[i].1)
+}
+
 /// The text a raw JSON string is signed by: its contents, decoded only when escaped.
-pub(super) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
-    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+pub(crate) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyError> {
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or("");
     if inner.contains('\\') {
-        serde_json::from_str::<String>(raw)
+        // The common escapes decoded here; anything unusual (a lone surrogate) is left to
+        // serde_json, which decides.
+        unescape(inner)
+            .map(Ok)
+            .unwrap_or_else(|| serde_json::from_str::<String>(raw))
             .map(std::borrow::Cow::Owned)
             .map_err(|_| VerifyError::Malformed("a string value is invalid"))
     } else {
@@ -223,13 +323,107 @@ pub(super) fn raw_string(raw: &str) -> Result<std::borrow::Cow<'_, str>, VerifyE
     }
 }
 
-pub(super) fn verify_raw_fields(
+/// The contents of a JSON string (between its quotes, already scanned by serde_json) with
+/// its escapes decoded, as serde_json decodes them; `None` for what this does not decode
+/// (a lone or unpaired surrogate), never a wrong text.
+pub(crate) fn unescape(inner: &str) -> Option<String> {
+    let bytes = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    // Runs without escapes are copied whole; a run ends only at a `\\` (ASCII), so each is
+    // whole UTF-8.
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        i = to_backslash(bytes, i);
+        if i >= bytes.len() {
+            break;
+        }
+        out.push_str(inner.get(run..i)?);
+        let mut next = i + 2;
+        match *bytes.get(i + 1)? {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let high = hex4(inner.get(i + 2..i + 6)?)?;
+                next = i + 6;
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    if inner.get(next..next + 2)? != "\\u" {
+                        return None;
+                    }
+                    let low = hex4(inner.get(next + 2..next + 6)?)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    next += 6;
+                    0x1_0000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    high
+                };
+                // A lone low surrogate is no char: `None`.
+                out.push(char::from_u32(code)?);
+            }
+            _ => return None,
+        }
+        run = next;
+        i = next;
+    }
+    out.push_str(inner.get(run..)?);
+    Some(out)
+}
+
+/// The index of the first `\\` in `bytes` from `i` (or its length), eight bytes at a time.
+#[inline]
+fn to_backslash(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\\'));
+        // The lowest set bit marks the first zero byte exactly (a borrow only ever marks
+        // bytes above a zero one).
+        let zero = w.wrapping_sub(ONES) & !w & HIGH;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while bytes.get(i).is_some_and(|b| *b != b'\\') {
+        i += 1;
+    }
+    i
+}
+
+/// Four hex digits.
+fn hex4(text: &str) -> Option<u32> {
+    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}
+
+/// What verification saw of a string value, for a caller keeping the fields.
+pub(crate) enum Seen {
+    /// A string without escapes: its text is the raw text between the quotes.
+    Plain,
+    /// A string with escapes, decoded.
+    Decoded(String),
+}
+
+/// Verifies fields in key order (each key once) over their values as received. `seen` is
+/// told, by index, of each string value verified, so that a caller keeping the fields need
+/// not look at it again.
+pub(crate) fn verify_raw_fields(
     key: &SecretKey,
-    fields: &BTreeMap<Key<'_>, &RawValue>,
+    fields: &[(Key<'_>, &RawValue)],
+    mut seen: impl FnMut(usize, Seen),
 ) -> Result<(), VerifyError> {
-    let received = fields
-        .get("signature")
-        .ok_or(VerifyError::MissingSignature)?;
+    let received = lookup(fields, "signature").ok_or(VerifyError::MissingSignature)?;
     if !received.get().starts_with('"') {
         return Err(VerifyError::Malformed("the signature is not a string"));
     }
@@ -238,9 +432,31 @@ pub(super) fn verify_raw_fields(
         return Err(VerifyError::MissingSignature);
     }
     let mut signer = Signer::new(key);
-    for (k, raw) in fields {
+    for (i, (k, raw)) in fields.iter().enumerate() {
         if excluded(&k.0) {
             continue;
+        }
+        // Most values are strings without escapes: one look at their bytes for `\\` and `|`
+        // (no branch per byte), and their text is signed as it lies in the body.
+        if let Some(inner) = raw
+            .get()
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+        {
+            let (mut escaped, mut separator) = (false, false);
+            for b in inner.bytes() {
+                escaped |= b == b'\\';
+                separator |= b == b'|';
+            }
+            if !escaped {
+                if separator {
+                    return Err(VerifyError::Separator(k.0.to_string()));
+                }
+                // An empty one adds nothing.
+                signer.push(inner);
+                seen(i, Seen::Plain);
+                continue;
+            }
         }
         match Scalar::of(raw) {
             Scalar::Absent => {}
@@ -250,6 +466,9 @@ pub(super) fn verify_raw_fields(
                     return Err(VerifyError::Separator(k.0.to_string()));
                 }
                 signer.push(&value);
+                if let std::borrow::Cow::Owned(value) = value {
+                    seen(i, Seen::Decoded(value));
+                }
             }
             // Python's str() of a boolean, as the server appears to sign them.
             Scalar::Bool(true) => signer.push("True"),
@@ -290,4 +509,87 @@ pub fn verify_v1_form(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
         signer.push(v);
     }
     check(signer.finish(), received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON string literal of `units` (UTF-16 code units, surrogates lone or paired), each
+    /// written plainly or escaped in one of the ways JSON allows.
+    fn literal(units: &[(u16, u8)]) -> String {
+        let mut out = String::from('"');
+        for &(unit, how) in units {
+            let plain =
+                char::from_u32(u32::from(unit)).filter(|c| *c >= ' ' && *c != '"' && *c != '\\');
+            match (how % 3, plain) {
+                (0, Some(c)) => out.push(c),
+                (1, _) if unit < 0x80 => match unit as u8 {
+                    b'"' => out.push_str(r#"\""#),
+                    b'\\' => out.push_str(r"\\"),
+                    b'/' => out.push_str(r"\/"),
+                    8 => out.push_str(r"\b"),
+                    12 => out.push_str(r"\f"),
+                    b'\n' => out.push_str(r"\n"),
+                    b'\r' => out.push_str(r"\r"),
+                    b'\t' => out.push_str(r"\t"),
+                    _ => out.push_str(&format!("\\u{unit:04x}")),
+                },
+                _ => out.push_str(&format!("\\u{unit:04X}")),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn unit() -> impl Strategy<Value = u16> {
+        prop_oneof![
+            0u16..0x80,
+            any::<u16>(),
+            0xD800u16..0xE000,
+            prop::sample::select(vec![
+                b'"' as u16,
+                b'\\' as u16,
+                b'/' as u16,
+                8,
+                12,
+                10,
+                13,
+                9,
+                0x7c
+            ]),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn strings_decode_as_serde_json_decodes_them(units in prop::collection::vec((unit(), any::<u8>()), 0..24)) {
+            let text = literal(&units);
+            // Only what serde_json scans as a string reaches raw_string.
+            prop_assume!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok());
+            let expected = serde_json::from_str::<String>(&text).ok();
+            let got = raw_string(&text).ok().map(std::borrow::Cow::into_owned);
+            prop_assert_eq!(&got, &expected, "{}", text);
+        }
+
+        #[test]
+        fn fields_come_in_byte_order_each_key_once_with_its_last_value(
+            entries in prop::collection::vec(("[a-c_\u{0}é]{0,20}", 0u32..1000), 0..16)
+        ) {
+            let mut expected = std::collections::BTreeMap::new();
+            let mut text = String::from("{");
+            for (k, v) in &entries {
+                expected.insert(k.clone(), v.to_string());
+                text.push_str(&format!("{}:{v},", serde_json::Value::String(k.clone())));
+            }
+            let text = format!("{}}}", text.trim_end_matches(','));
+            let got: Vec<(String, String)> = sorted_object(&text)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| (k.0.into_owned(), v.get().to_owned()))
+                .collect();
+            prop_assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+        }
+    }
 }
