@@ -15,20 +15,128 @@ use time::format_description::{self, BorrowedFormatItem};
 ///
 /// `null` and `""` are absent; numbers may come as JSON numbers or numeric strings.
 pub trait Lenient: Sized {
+    /// Whether the type is a scalar read from text: then [`lenient`] gives it strings, numbers
+    /// (by their JSON text) and booleans through [`from_text`](Self::from_text), with no
+    /// [`Value`] built on the way. A type that keeps a value's JSON type (a list, an object,
+    /// any JSON) leaves it `false`.
+    const TEXT: bool = false;
+
     /// Decodes; `Ok(None)` is absent.
     ///
     /// # Errors
     /// A short description when the value cannot be this type.
     fn from_json(value: Value) -> Result<Option<Self>, String>;
+
+    /// Decodes a scalar given as text: a string's contents, or a number's or a boolean's JSON
+    /// text; `""` is absent. The same result as [`from_json`](Self::from_json) of the value.
+    ///
+    /// # Errors
+    /// A short description when the text cannot be this type.
+    fn from_text(text: &str) -> Result<Option<Self>, String> {
+        Self::from_json(Value::String(text.to_owned()))
+    }
 }
 
 /// `deserialize_with` for every response field.
 ///
+/// Scalars of a [`Lenient::TEXT`] type decode straight from the text the deserializer hands
+/// over (borrowed when it can); anything else goes through a [`Value`], as before.
+///
 /// # Errors
 /// When the value is present and cannot be the field's type.
 pub fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<Option<T>, D::Error> {
-    let value = Value::deserialize(d)?;
-    T::from_json(value).map_err(serde::de::Error::custom)
+    d.deserialize_any(LenientVisitor(std::marker::PhantomData))
+}
+
+/// The visitor behind [`lenient`].
+struct LenientVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Lenient> serde::de::Visitor<'de> for LenientVisitor<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<T>, E> {
+        if T::TEXT {
+            T::from_text(v)
+        } else {
+            T::from_json(Value::String(v.to_owned()))
+        }
+        .map_err(E::custom)
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Option<T>, E> {
+        if T::TEXT {
+            T::from_text(&v)
+        } else {
+            T::from_json(Value::String(v))
+        }
+        .map_err(E::custom)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<T>, E> {
+        if T::TEXT {
+            T::from_text(itoa::Buffer::new().format(v))
+        } else {
+            T::from_json(Value::from(v))
+        }
+        .map_err(E::custom)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<T>, E> {
+        if T::TEXT {
+            T::from_text(itoa::Buffer::new().format(v))
+        } else {
+            T::from_json(Value::from(v))
+        }
+        .map_err(E::custom)
+    }
+
+    // Rare on the wire: through a `Value`, whose number text is the one to keep.
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Option<T>, E> {
+        T::from_json(Value::from(v)).map_err(E::custom)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Option<T>, E> {
+        T::from_json(Value::Bool(v)).map_err(E::custom)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        T::from_json(Value::Null).map_err(E::custom)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
+        let value = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        T::from_json(value).map_err(serde::de::Error::custom)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        let value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        T::from_json(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// [`Lenient::from_json`] of a scalar type, through its [`Lenient::from_text`].
+///
+/// # Errors
+/// For objects and arrays, and as `from_text`.
+pub fn scalar_from_json<T: Lenient>(value: Value) -> Result<Option<T>, String> {
+    match value {
+        Value::String(s) => T::from_text(&s),
+        Value::Number(n) => T::from_text(&n.to_string()),
+        Value::Bool(b) => T::from_text(if b { "true" } else { "false" }),
+        other => lenient_text(other).map(|_| None),
+    }
 }
 
 /// The text of a scalar: strings as they are, numbers and booleans by their JSON text; `null`
@@ -62,53 +170,69 @@ pub fn lenient_struct<T: serde::de::DeserializeOwned>(value: Value) -> Result<Op
 }
 
 impl Lenient for String {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        lenient_text(value)
+        scalar_from_json(value)
+    }
+    fn from_text(text: &str) -> Result<Option<Self>, String> {
+        Ok((!text.is_empty()).then(|| text.to_owned()))
     }
 }
 
 impl Lenient for Sensitive<String> {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
         // The value is never echoed in the error.
-        lenient_text(value)
-            .map(|t| t.map(Sensitive::new))
-            .map_err(|_| "expected a scalar".into())
+        scalar_from_json(value).map_err(|_: String| "expected a scalar".into())
+    }
+    fn from_text(text: &str) -> Result<Option<Self>, String> {
+        Ok((!text.is_empty()).then(|| Sensitive::new(text.to_owned())))
     }
 }
 
 impl Lenient for i64 {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        match lenient_text(value)? {
-            None => Ok(None),
-            Some(t) => t
-                .trim()
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| format!("expected an integer, found {:?}", excerpt(&t))),
+        scalar_from_json(value)
+    }
+    fn from_text(t: &str) -> Result<Option<Self>, String> {
+        if t.is_empty() {
+            return Ok(None);
         }
+        t.trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("expected an integer, found {:?}", excerpt(t)))
     }
 }
 
 impl Lenient for u64 {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        match lenient_text(value)? {
-            None => Ok(None),
-            Some(t) => t
-                .trim()
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| format!("expected a whole amount, found {:?}", excerpt(&t))),
+        scalar_from_json(value)
+    }
+    fn from_text(t: &str) -> Result<Option<Self>, String> {
+        if t.is_empty() {
+            return Ok(None);
         }
+        t.trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| format!("expected a whole amount, found {:?}", excerpt(t)))
     }
 }
 
 impl Lenient for bool {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        match lenient_text(value)?.as_deref() {
-            None => Ok(None),
-            Some("Y" | "y" | "true" | "True" | "1") => Ok(Some(true)),
-            Some("N" | "n" | "false" | "False" | "0") => Ok(Some(false)),
-            Some(other) => Err(format!(
+        scalar_from_json(value)
+    }
+    fn from_text(text: &str) -> Result<Option<Self>, String> {
+        match text {
+            "" => Ok(None),
+            "Y" | "y" | "true" | "True" | "1" => Ok(Some(true)),
+            "N" | "n" | "false" | "False" | "0" => Ok(Some(false)),
+            other => Err(format!(
                 "expected Y/N or a boolean, found {:?}",
                 excerpt(other)
             )),
@@ -117,36 +241,47 @@ impl Lenient for bool {
 }
 
 impl Lenient for Decimal {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        match lenient_text(value)? {
-            None => Ok(None),
-            Some(t) => t
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("expected a decimal, found {:?}", excerpt(&t))),
+        scalar_from_json(value)
+    }
+    fn from_text(t: &str) -> Result<Option<Self>, String> {
+        if t.is_empty() {
+            return Ok(None);
         }
+        t.parse()
+            .map(Some)
+            .map_err(|_| format!("expected a decimal, found {:?}", excerpt(t)))
     }
 }
 
 impl Lenient for crate::types::Currency {
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        match lenient_text(value)? {
-            None => Ok(None),
-            Some(t) => Self::new(&t)
-                .map(Some)
-                .map_err(|_| format!("expected a currency code, found {:?}", excerpt(&t))),
+        scalar_from_json(value)
+    }
+    fn from_text(t: &str) -> Result<Option<Self>, String> {
+        if t.is_empty() {
+            return Ok(None);
         }
+        Self::new(t)
+            .map(Some)
+            .map_err(|_| format!("expected a currency code, found {:?}", excerpt(t)))
     }
 }
 
 impl Lenient for DateTime {
-    /// `YYYY-MM-DD HH:MM:SS`, or a bare `YYYY-MM-DD` (midnight), as the Reports API sends them.
+    const TEXT: bool = true;
     fn from_json(value: Value) -> Result<Option<Self>, String> {
-        let Some(text) = lenient_text(value)? else {
+        scalar_from_json(value)
+    }
+    /// `YYYY-MM-DD HH:MM:SS`, or a bare `YYYY-MM-DD` (midnight), as the Reports API sends them.
+    fn from_text(text: &str) -> Result<Option<Self>, String> {
+        if text.is_empty() {
             return Ok(None);
-        };
-        let parsed = parse_date_text(&text, DateFormat::YmdHms)
-            .or_else(|| parse_date_text(&text, DateFormat::Ymd));
+        }
+        let parsed = parse_date_text(text, DateFormat::YmdHms)
+            .or_else(|| parse_date_text(text, DateFormat::Ymd));
         match parsed {
             Some((date, time)) => {
                 let (h, m, s) = time.unwrap_or((0, 0, 0));
@@ -154,7 +289,7 @@ impl Lenient for DateTime {
                     .map(Some)
                     .map_err(|e| e.to_string())
             }
-            None => Err(format!("expected a date-time, found {:?}", excerpt(&text))),
+            None => Err(format!("expected a date-time, found {:?}", excerpt(text))),
         }
     }
 }
@@ -438,6 +573,92 @@ date_serializers! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `lenient` straight from the deserializer gives what `from_json` of the parsed value
+    /// gives (an error with the same message), for one type.
+    fn same_as_value_path<T: Lenient + PartialEq + std::fmt::Debug>(json: &str) {
+        let value: Value = serde_json::from_str(json).unwrap();
+        let old = T::from_json(value);
+        let new = lenient::<_, T>(&mut serde_json::Deserializer::from_str(json));
+        match (old, new) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{json}"),
+            (Err(a), Err(b)) => assert!(b.to_string().starts_with(&a), "{json}: {a} / {b}"),
+            (a, b) => panic!("{json}: the value path gave {a:?}, the direct path {b:?}"),
+        }
+    }
+
+    fn same_for_every_type(json: &str) {
+        same_as_value_path::<String>(json);
+        same_as_value_path::<i64>(json);
+        same_as_value_path::<u64>(json);
+        same_as_value_path::<bool>(json);
+        same_as_value_path::<Decimal>(json);
+        same_as_value_path::<crate::types::Currency>(json);
+        same_as_value_path::<DateTime>(json);
+        same_as_value_path::<JsonString>(json);
+        same_as_value_path::<Value>(json);
+        same_as_value_path::<Vec<String>>(json);
+        same_as_value_path::<crate::api::OrderStatus>(json);
+        let old = Sensitive::<String>::from_json(serde_json::from_str(json).unwrap());
+        let new = lenient::<_, Sensitive<String>>(&mut serde_json::Deserializer::from_str(json));
+        assert_eq!(
+            old.map(|o| o.map(|s| s.expose().clone())).ok(),
+            new.map(|o| o.map(|s| s.expose().clone())).ok(),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn the_direct_path_decodes_as_the_value_path() {
+        for json in [
+            "null",
+            r#""""#,
+            r#""abc""#,
+            r#""  42 ""#,
+            "42",
+            "-7",
+            "18446744073709551615",
+            "10.10",
+            "0.0",
+            "-0",
+            "true",
+            "false",
+            r#""Y""#,
+            r#""n""#,
+            r#""1""#,
+            r#""GEL""#,
+            r#""gel""#,
+            r#""2026-11-30 05:06:07""#,
+            r#""2026-11-30""#,
+            r#""approved""#,
+            r#""some_new_status""#,
+            r#""a\"b\u00e9""#,
+            "[]",
+            r#"["a",1,null]"#,
+            r#"{"a":1}"#,
+            "123456789012345678901234567890",
+            r#""12.50""#,
+        ] {
+            same_for_every_type(json);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_direct_path_decodes_as_the_value_path_for_any_scalar(
+            text in "[ -~]{0,24}",
+            int in proptest::prelude::any::<i64>(),
+            uint in proptest::prelude::any::<u64>(),
+            float in proptest::prelude::any::<f64>(),
+        ) {
+            same_for_every_type(&Value::String(text).to_string());
+            same_for_every_type(&int.to_string());
+            same_for_every_type(&uint.to_string());
+            if float.is_finite() {
+                same_for_every_type(&Value::from(float).to_string());
+            }
+        }
+    }
 
     #[test]
     fn text_buf_writes_numbers_and_dates() {

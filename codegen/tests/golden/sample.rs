@@ -75,11 +75,16 @@ impl<'de> ::flitt::__private::serde::Deserialize<'de> for OrderStatus {
     }
 }
 impl ::flitt::__private::wire::Lenient for OrderStatus {
+    const TEXT: bool = true;
     fn from_json(
         value: ::flitt::__private::serde_json::Value,
     ) -> ::std::result::Result<::std::option::Option<Self>, ::std::string::String> {
-        ::flitt::__private::wire::lenient_text(value)
-            .map(|text| text.map(|t| Self::from_wire(&t)))
+        ::flitt::__private::wire::scalar_from_json(value)
+    }
+    fn from_text(
+        text: &str,
+    ) -> ::std::result::Result<::std::option::Option<Self>, ::std::string::String> {
+        ::std::result::Result::Ok((!text.is_empty()).then(|| Self::from_wire(text)))
     }
 }
 impl ::flitt::__private::schemars::JsonSchema for OrderStatus {
@@ -149,11 +154,16 @@ impl<'de> ::flitt::__private::serde::Deserialize<'de> for Period {
     }
 }
 impl ::flitt::__private::wire::Lenient for Period {
+    const TEXT: bool = true;
     fn from_json(
         value: ::flitt::__private::serde_json::Value,
     ) -> ::std::result::Result<::std::option::Option<Self>, ::std::string::String> {
-        ::flitt::__private::wire::lenient_text(value)
-            .map(|text| text.map(|t| Self::from_wire(&t)))
+        ::flitt::__private::wire::scalar_from_json(value)
+    }
+    fn from_text(
+        text: &str,
+    ) -> ::std::result::Result<::std::option::Option<Self>, ::std::string::String> {
+        ::std::result::Result::Ok((!text.is_empty()).then(|| Self::from_wire(text)))
     }
 }
 impl ::flitt::__private::schemars::JsonSchema for Period {
