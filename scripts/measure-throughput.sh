@@ -12,6 +12,7 @@
 # printed at the end. The sandbox logs one line per request, as `flitt sandbox` always does;
 # its stderr goes to /dev/null here.
 # Usage: scripts/measure-throughput.sh [SECONDS] [REPEATS]   (needs python3 with requests, and pip)
+# FLITT_BIN=PATH runs another `flitt` binary as the sandbox (an older build, to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
@@ -47,7 +48,7 @@ wait_up() {
 }
 
 port=$(free_port)
-target/release/flitt sandbox --port "$port" > /dev/null 2>&1 &
+"${FLITT_BIN:-target/release/flitt}" sandbox --port "$port" > /dev/null 2>&1 &
 pids+=($!)
 url="http://127.0.0.1:$port"
 wait_up "$url/api/status/order_id"
