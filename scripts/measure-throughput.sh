@@ -94,8 +94,12 @@ fi
 for r in $(seq "$repeats"); do
   echo "== run $r of $repeats ($(date -u +%H:%M:%S), load average $(cut -d' ' -f1-3 /proc/loadavg))"
   for c in 1 32; do
-    rust=$("$example" client "$url" "$c" "$seconds" | tee /dev/stderr | rps)
-    py=$(PYTHONPATH="$sdk" python3 "$work/python.py" "$url" "$c" "$seconds" | tee /dev/stderr | rps)
+    out=$("$example" client "$url" "$c" "$seconds")
+    echo "$out" >&2
+    rust=$(echo "$out" | rps)
+    out=$(PYTHONPATH="$sdk" python3 "$work/python.py" "$url" "$c" "$seconds")
+    echo "$out" >&2
+    py=$(echo "$out" | rps)
     x=$(ratio "$rust" "$py")
     echo "rust client / python sdk, concurrency $c: ${x}x"
     echo "rust_over_python_c$c $x" >> "$work/ratios"
