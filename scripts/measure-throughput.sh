@@ -2,34 +2,65 @@
 # Throughput of status lookups on 127.0.0.1, side by side in one run (every load loop is bounded
 # in time and count):
 #   1. the Rust client vs the official Python SDK (flittpayments 3.0.0, default transport) against
-#      the same sandbox process, at concurrency 1 and 32;
-#   2. the sandbox vs a hello-world axum handler under the same load generator, at concurrency 32.
-# Usage: scripts/measure-throughput.sh [SECONDS]   (needs python3 with requests, and pip)
+#      the same `flitt sandbox` process, at concurrency 1 and 32;
+#   2. the sandbox vs a hello-world axum handler under the same load generator (the throughput
+#      example's, in one process and runtime), at concurrency 32;
+#   3. when `wrk` is installed: `flitt sandbox` vs the hello-world handler served alone on the
+#      same runtime configuration (multi-threaded, a worker per core), under `wrk -t2 -c32`.
+# Each row is printed as a ratio of two numbers measured one right after the other. With
+# REPEATS > 1 the whole set runs that many times and the spread (min–max) of each ratio is
+# printed at the end. The sandbox logs one line per request, as `flitt sandbox` always does;
+# its stderr goes to /dev/null here.
+# Usage: scripts/measure-throughput.sh [SECONDS] [REPEATS]   (needs python3 with requests, and pip)
+# FLITT_BIN=PATH runs another `flitt` binary as the sandbox (an older build, to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
+repeats=${2:-1}
+case "$seconds" in '' | *[!0-9]*) echo "SECONDS must be a number" >&2; exit 2 ;; esac
+case "$repeats" in '' | *[!0-9]*) echo "REPEATS must be a number" >&2; exit 2 ;; esac
+[ "$seconds" -ge 1 ] && [ "$seconds" -le 60 ] || { echo "SECONDS must be 1 to 60" >&2; exit 2; }
+[ "$repeats" -ge 1 ] && [ "$repeats" -le 20 ] || { echo "REPEATS must be 1 to 20" >&2; exit 2; }
 cargo build --quiet --release -p flitt-cli
 cargo build --quiet --release -p flitt-sandbox --example throughput
 sdk=target/python-sdk
 [ -d "$sdk/flittpayments" ] || python3 -m pip install --quiet --no-deps --target "$sdk" flittpayments==3.0.0
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-target/release/flitt sandbox --port "$port" > /dev/null &
-server=$!
-trap 'kill $server 2>/dev/null' EXIT
-sleep 1
+example=target/release/examples/throughput
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# The number before "requests/s" on the line.
+rps() { awk '/requests\/s/ { for (i = 2; i <= NF; i++) if ($i ~ /^requests\/s/) print $(i-1) }' | tail -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# Waits (up to 10 s) until URL answers anything over HTTP.
+wait_up() {
+  for _ in $(seq 100); do
+    curl -s -o /dev/null -X POST "$1" && return 0
+    sleep 0.1
+  done
+  echo "$1 did not come up" >&2
+  return 1
+}
+
+port=$(free_port)
+"${FLITT_BIN:-target/release/flitt}" sandbox --port "$port" > /dev/null 2>&1 &
+pids+=($!)
 url="http://127.0.0.1:$port"
-for c in 1 32; do
-  target/release/examples/throughput client "$url" "$c" "$seconds"
-  PYTHONPATH="$sdk" python3 - "$url" "$c" "$seconds" <<'PY'
-import sys, threading, time
+wait_up "$url/api/status/order_id"
+
+cat > "$work/python.py" <<'PY'
+import sys, threading, time, uuid
 from flittpayments import Api, Checkout, Order
 url, conc, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 def api():
     a = Api(merchant_id=1549901, secret_key="test")
     a.api_url = url + "/api"
     return a
-order_id = Checkout(api=api()).url({"currency": "GEL", "amount": 100, "order_desc": "py"})
-import uuid
 oid = str(uuid.uuid4())
 Checkout(api=api()).url({"order_id": oid, "currency": "GEL", "amount": 100, "order_desc": "py"})
 count = [0]
@@ -47,5 +78,56 @@ for t in threads: t.start()
 for t in threads: t.join()
 print(f"official python sdk, concurrency {conc}: {count[0] / (time.perf_counter() - start):.0f} requests/s")
 PY
+
+wrk_ok=
+if command -v wrk > /dev/null; then
+  wrk_ok=1
+  body=$("$example" status-body "$url")
+  # Lua long brackets: the body is JSON, it has no "]]".
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$body" > "$work/status.lua"
+  printf 'wrk.method = "POST"\n' > "$work/hello.lua"
+else
+  echo "wrk is not installed: the wrk row is skipped" >&2
+fi
+
+: > "$work/ratios"
+for r in $(seq "$repeats"); do
+  echo "== run $r of $repeats ($(date -u +%H:%M:%S), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  for c in 1 32; do
+    out=$("$example" client "$url" "$c" "$seconds")
+    echo "$out" >&2
+    rust=$(echo "$out" | rps)
+    out=$(PYTHONPATH="$sdk" python3 "$work/python.py" "$url" "$c" "$seconds")
+    echo "$out" >&2
+    py=$(echo "$out" | rps)
+    x=$(ratio "$rust" "$py")
+    echo "rust client / python sdk, concurrency $c: ${x}x"
+    echo "rust_over_python_c$c $x" >> "$work/ratios"
+  done
+  out=$("$example" servers 32 "$seconds")
+  echo "$out" >&2
+  sandbox_rps=$(echo "$out" | grep '^sandbox' | rps)
+  hello_rps=$(echo "$out" | grep '^hello' | rps)
+  x=$(ratio "$sandbox_rps" "$hello_rps")
+  echo "sandbox / hello-world axum, our generator, concurrency 32: ${x}x"
+  echo "sandbox_over_axum_generator $x" >> "$work/ratios"
+  if [ -n "$wrk_ok" ]; then
+    "$example" hello $((seconds + 10)) > "$work/hello.url" &
+    hello_pid=$!
+    pids+=("$hello_pid")
+    for _ in $(seq 100); do [ -s "$work/hello.url" ] && break; sleep 0.1; done
+    hello_url=$(head -1 "$work/hello.url")
+    wrk_hello=$(wrk -t2 -c32 -d"${seconds}s" -s "$work/hello.lua" "$hello_url" | awk '/^Requests\/sec/ { print $2 }')
+    kill "$hello_pid" 2>/dev/null || true
+    wait "$hello_pid" 2>/dev/null || true
+    wrk_sandbox=$(wrk -t2 -c32 -d"${seconds}s" -s "$work/status.lua" "$url/api/status/order_id" | awk '/^Requests\/sec/ { print $2 }')
+    echo "wrk -t2 -c32: hello-world axum ${wrk_hello} requests/s, sandbox status ${wrk_sandbox} requests/s" >&2
+    x=$(ratio "$wrk_sandbox" "$wrk_hello")
+    echo "sandbox / hello-world axum, wrk -t2 -c32: ${x}x"
+    echo "sandbox_over_axum_wrk $x" >> "$work/ratios"
+  fi
 done
-target/release/examples/throughput servers 32 "$seconds"
+
+echo "== spread over $repeats run(s) of $seconds s each (min-max)"
+awk '{ n[$1]++; if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2; if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2; if (!($1 in order)) { order[$1] = ++k; name[k] = $1 } }
+     END { for (i = 1; i <= k; i++) printf "%-28s %s-%sx (%d runs)\n", name[i], lo[name[i]], hi[name[i]], n[name[i]] }' "$work/ratios"

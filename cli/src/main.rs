@@ -664,9 +664,11 @@ async fn sandbox(
     builder: flitt_sandbox::SandboxBuilder,
     random: Option<(f64, u64, Vec<flitt_sandbox::Fault>)>,
 ) -> ExitCode {
-    // The per-request lines (target flitt_sandbox::access) go to stderr, at INFO.
+    // The per-request lines (target flitt_sandbox::access) go to stderr, at INFO, in batches.
+    let log = BatchedStderr::start();
+    let writer = log.clone();
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(move || writer.clone())
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
         .try_init();
     // Signals are caught before the URL is out, so one sent as soon as it is read is handled.
@@ -695,9 +697,75 @@ async fn sandbox(
     match stop.wait().await {
         Ok(name) => {
             drop(sandbox);
+            log.write_out();
             note(format_args!("Flitt sandbox stopped ({name})"));
             ExitCode::SUCCESS
         }
-        Err(e) => fail(1, format!("cannot wait for a signal: {e}")),
+        Err(e) => {
+            log.write_out();
+            fail(1, format!("cannot wait for a signal: {e}"))
+        }
+    }
+}
+
+/// Stderr for the sandbox's access log, written in batches: a line goes into a buffer, which
+/// is written out once it holds [`Self::WRITE_AT`] bytes, at least every [`Self::EVERY`] (by a
+/// thread of its own), and when the sandbox stops. One `write` per batch rather than one per
+/// request keeps the log's system calls off the request path; the lines come out whole and in
+/// order, at most [`Self::EVERY`] late.
+#[derive(Clone)]
+struct BatchedStderr(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl BatchedStderr {
+    const WRITE_AT: usize = 64 * 1024;
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    fn start() -> Self {
+        let log = Self(Default::default());
+        let writer = log.clone();
+        // Without the thread, lines still go out as the buffer fills and at the stop.
+        let _ = std::thread::Builder::new()
+            .name("flitt-log".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Self::EVERY);
+                    writer.write_out();
+                }
+            });
+        log
+    }
+
+    fn buffer(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes what the buffer holds to stderr (best effort: with stderr gone there is nowhere
+    /// else for it).
+    fn write_out(&self) {
+        let mut buffer = self.buffer();
+        if !buffer.is_empty() {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&buffer).and_then(|()| err.flush());
+            buffer.clear();
+        }
+    }
+}
+
+impl Write for BatchedStderr {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut buffer = self.buffer();
+        buffer.extend_from_slice(bytes);
+        if buffer.len() >= Self::WRITE_AT {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&buffer);
+            buffer.clear();
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -3,9 +3,14 @@
 //! ```text
 //! throughput client URL CONCURRENCY SECONDS   # the SDK's Client::send(StatusRequest) against URL
 //! throughput servers CONCURRENCY SECONDS      # the sandbox vs a hello-world axum handler, same load generator
+//! throughput status-body URL                   # creates an order at URL, prints a signed status request body
+//! throughput hello SECONDS                     # serves the hello-world handler alone for SECONDS, prints its URL
 //! ```
 //!
-//! Prints `requests/s`. Used by `scripts/measure-throughput.sh`.
+//! `client` and `servers` print `requests/s`. `status-body` and `hello` are for an outside load
+//! generator (`wrk`): the body to post to `URL/api/status/order_id`, and the hello-world
+//! server to compare with, on the same runtime as `flitt sandbox` (multi-threaded, a worker
+//! per core). Used by `scripts/measure-throughput.sh`.
 
 use flitt::api::{CheckoutUrlRequest, StatusRequest};
 use flitt::request::ApiRequest;
@@ -23,7 +28,9 @@ async fn main() {
     let result = match args.first().map(String::as_str) {
         Some("client") if args.len() == 4 => client(&args[1], parse(&args[2]), parse(&args[3])).await,
         Some("servers") if args.len() == 3 => servers(parse(&args[1]), parse(&args[2])).await,
-        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput servers CONCURRENCY SECONDS".into()),
+        Some("status-body") if args.len() == 2 => status_body(&args[1]).await,
+        Some("hello") if args.len() == 2 => hello(parse(&args[1])).await,
+        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput servers CONCURRENCY SECONDS | throughput status-body URL | throughput hello SECONDS".into()),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -93,29 +100,14 @@ async fn client(url: &str, concurrency: u64, seconds: u64) -> Result<(), Error> 
     Ok(())
 }
 
-async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // A hello-world axum handler on its own port.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let hello_url = format!("http://{}/hello", listener.local_addr()?);
-    tokio::spawn(async move {
-        let app = axum::Router::new().route("/hello", axum::routing::post(|| async { "hello" }));
-        let _ = axum::serve(listener, app).await;
-    });
-    let sandbox = flitt_sandbox::Sandbox::start().await?;
-    let client = flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
-        .api_url(sandbox.url())
-        .build()?;
-    let order = CheckoutUrlRequest::builder()
-        .order_desc("throughput")
-        .amount(Amount::new(100)?)
-        .currency(Currency::GEL)
-        .build();
-    client.send(&order).await?;
-    // One signed status request body, sent as is by the same load generator as for hello.
-    let status = StatusRequest::builder()
-        .order_id(order.order_id.clone())
-        .build();
+/// A hello-world axum app: the baseline a server's throughput is compared with.
+fn hello_app() -> axum::Router {
+    axum::Router::new().route("/hello", axum::routing::post(|| async { "hello" }))
+}
+
+/// The JSON body of a signed protocol 1.0 status request for `order_id`, as the SDK sends it.
+fn signed_status_body(order_id: &flitt::types::OrderId) -> String {
+    let status = StatusRequest::builder().order_id(order_id.clone()).build();
     let key = flitt::signature::SecretKey::new(flitt_sandbox::SECRET_KEY);
     let mut fields: serde_json::Map<String, serde_json::Value> = status
         .wire_params(flitt_sandbox::MERCHANT_ID)
@@ -129,7 +121,66 @@ async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
             .as_str()
             .into(),
     );
-    let body = serde_json::json!({ "request": fields }).to_string();
+    serde_json::json!({ "request": fields }).to_string()
+}
+
+/// Creates an order at `url` and prints a signed status request body for it, checked once
+/// against `url` first.
+async fn status_body(url: &str) -> Result<(), Error> {
+    let client = flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(url)
+        .build()?;
+    let order = CheckoutUrlRequest::builder()
+        .order_desc("throughput")
+        .amount(Amount::new(100)?)
+        .currency(Currency::GEL)
+        .build();
+    client.send(&order).await?;
+    let body = signed_status_body(&order.order_id);
+    let reply = reqwest::Client::new()
+        .post(format!("{url}/api/status/order_id"))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await?
+        .text()
+        .await?;
+    if !reply.contains("\"response_status\":\"success\"") {
+        return Err(format!("the status request was refused: {reply}").into());
+    }
+    println!("{body}");
+    Ok(())
+}
+
+/// Serves the hello-world app on 127.0.0.1 for `seconds`, after printing its URL.
+async fn hello(seconds: u64) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("http://{}/hello", listener.local_addr()?);
+    let served = axum::serve(listener, hello_app());
+    let _ = tokio::time::timeout(Duration::from_secs(seconds), served).await;
+    Ok(())
+}
+
+async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // A hello-world axum handler on its own port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hello_url = format!("http://{}/hello", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, hello_app()).await;
+    });
+    let sandbox = flitt_sandbox::Sandbox::start().await?;
+    let client = flitt::Client::builder(flitt_sandbox::MERCHANT_ID, flitt_sandbox::SECRET_KEY)
+        .api_url(sandbox.url())
+        .build()?;
+    let order = CheckoutUrlRequest::builder()
+        .order_desc("throughput")
+        .amount(Amount::new(100)?)
+        .currency(Currency::GEL)
+        .build();
+    client.send(&order).await?;
+    // One signed status request body, sent as is by the same load generator as for hello.
+    let body = signed_status_body(&order.order_id);
     let http = reqwest::Client::new();
     let post = |url: String, body: String| {
         let http = http.clone();

@@ -1,21 +1,24 @@
-//! The router's outer layer, around every request: one access-log line per request, and the
-//! hosted page's `cancel_url`.
+//! The router's outer layer, around every request: one access-log line per request.
 //!
 //! - **The access log**: a `tracing` event at INFO, target `flitt_sandbox::access`, once the
 //!   reply has gone (or was cut): `METHOD PATH order_id=ID -> STATUS RESULT`, where RESULT is
-//!   the Flitt `error_code`, else the `order_status`, else the `response_status` of the reply
-//!   (read from its first bytes as they pass, without holding them back: slow and cut replies
-//!   stay slow and cut). Only these: no body, no header, no card data, no key. The order id is
-//!   the merchant's text, so it is passed through `flitt::redact::text`, stripped of control
-//!   characters and cut short. `flitt sandbox` prints these lines on stderr.
-//! - **`cancel_url`**: the request handler does not keep it, so this layer reads it from a
-//!   hosted-checkout request and, when that request created the order, records it on the
-//!   order for the checkout page's cancel link.
+//!   the Flitt `error_code`, else the `order_status`, else the `response_status` of the reply.
+//!   Only these: no body, no header, no card data, no key. The order id is the merchant's
+//!   text, so it is passed through `flitt::redact::text`, stripped of control characters and
+//!   cut short. `flitt sandbox` prints these lines on stderr.
+//! - **Who knows what**: the API handlers have parsed the request and built the reply, so
+//!   they tell the line the order id and the result through a [`Note`] in the request's
+//!   extensions (the order id as soon as it is read, so a request whose connection is then
+//!   reset still names it). A reply nobody noted (control API, dashboard, reports) is looked
+//!   at as it passes: its first bytes are kept, without holding them back (slow and cut
+//!   replies stay slow and cut), and read for the result once it ends.
+//!
+//! The hosted page's `cancel_url` is kept by the checkout handler itself
+//! (`endpoints::checkout`).
 
-use crate::serve::RequestBody;
 use crate::{State, lock};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Request, State as AxumState};
+use axum::extract::{Request, State as AxumState};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -23,7 +26,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 /// How much of a reply is looked at for its result.
@@ -88,16 +91,49 @@ fn shown(s: &str) -> String {
 /// What a reply body says happened: `error 1014`, `approved`, `success`; empty when it says
 /// none of these (a page, a cut body).
 fn result(content_type: &str, body: &[u8]) -> String {
-    let f = fields(content_type, body, "response");
-    if let Some(code) = text(&f, "error_code") {
+    result_of(&fields(content_type, body, "response"))
+}
+
+/// What a refusal's reply says happened: `error CODE`.
+pub(crate) fn result_of_refusal(r: &crate::ledger::Refusal) -> String {
+    format!("error {}", r.code)
+}
+
+/// What a reply's fields say happened (see [`result`]).
+pub(crate) fn result_of(f: &Map<String, Value>) -> String {
+    if let Some(code) = text(f, "error_code") {
         return format!("error {}", shown(&code));
     }
     for key in ["order_status", "response_status"] {
-        if let Some(v) = text(&f, key) {
+        if let Some(v) = text(f, key) {
             return shown(&v);
         }
     }
     String::new()
+}
+
+/// What a request's handler tells its log line: the order id it read and the result it
+/// answered. In the request's extensions; a handler takes it as `Option<Extension<Note>>`
+/// (absent when the router runs without this layer).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Note(Arc<Mutex<Noted>>);
+
+#[derive(Debug, Default)]
+struct Noted {
+    order_id: Option<String>,
+    result: Option<String>,
+}
+
+impl Note {
+    /// The order id the request names.
+    pub(crate) fn order_id(&self, order_id: Option<String>) {
+        lock(&self.0).order_id = order_id;
+    }
+
+    /// What the reply says happened (see [`result`]): its body is then not looked at.
+    pub(crate) fn result(&self, result: String) {
+        lock(&self.0).result = Some(result);
+    }
 }
 
 /// One request's log line, written once: when the reply has gone, when it was cut, or when
@@ -105,7 +141,9 @@ fn result(content_type: &str, body: &[u8]) -> String {
 struct Line {
     method: Method,
     path: String,
+    /// The order id the layer found itself (a checkout page's), unless the handler notes one.
     order_id: Option<String>,
+    note: Note,
     status: Option<u16>,
     written: bool,
 }
@@ -115,7 +153,11 @@ impl Line {
         if std::mem::replace(&mut self.written, true) {
             return;
         }
-        let order = self.order_id.as_deref().map_or("-".to_owned(), shown);
+        let noted = lock(&self.note.0).order_id.take();
+        let order = noted
+            .as_deref()
+            .or(self.order_id.as_deref())
+            .map_or("-".to_owned(), shown);
         let status = self.status.map_or("no reply".to_owned(), |s| s.to_string());
         tracing::info!(
             target: "flitt_sandbox::access",
@@ -142,13 +184,25 @@ impl Drop for Line {
     }
 }
 
-/// A reply body passed through unchanged, chunk by chunk as it is produced, whose first
-/// bytes are kept to name the result in the log line once it ends.
+/// A reply body passed through unchanged, chunk by chunk as it is produced, which writes
+/// the log line once it ends: with the result the handler noted, else with the result its
+/// first bytes (kept as they pass) name.
 struct Observed {
     inner: Body,
     content_type: String,
+    /// The result the handler noted.
+    known: Option<String>,
     seen: Vec<u8>,
     line: Line,
+}
+
+impl Observed {
+    fn result(&self) -> String {
+        match &self.known {
+            Some(r) => r.clone(),
+            None => result(&self.content_type, &self.seen),
+        }
+    }
 }
 
 impl http_body::Body for Observed {
@@ -163,18 +217,18 @@ impl http_body::Body for Observed {
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
+                if let (Some(data), None) = (frame.data_ref(), &this.known) {
                     let room = PEEK.saturating_sub(this.seen.len());
                     this.seen.extend_from_slice(&data[..room.min(data.len())]);
                 }
                 // hyper stops polling a body that says it has ended.
                 if this.inner.is_end_stream() {
-                    let r = result(&this.content_type, &this.seen);
+                    let r = this.result();
                     this.line.write(&r);
                 }
             }
             Poll::Ready(None) => {
-                let r = result(&this.content_type, &this.seen);
+                let r = this.result();
                 this.line.write(&r);
             }
             Poll::Ready(Some(Err(_))) => this.line.write("(reply cut)"),
@@ -192,62 +246,23 @@ impl http_body::Body for Observed {
     }
 }
 
-/// Whether a path creates an order with a hosted checkout page.
-fn is_checkout(path: &str) -> bool {
-    matches!(
-        path.trim_end_matches('/'),
-        "/api/checkout/url" | "/api/checkout/token"
-    )
-}
-
 /// The layer: see the module docs.
 pub(crate) async fn observe(
     AxumState(state): AxumState<Arc<State>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let note = Note::default();
     let mut line = Line {
-        method,
-        path: path.clone(),
+        method: request.method().clone(),
+        path: request.uri().path().to_owned(),
         order_id: None,
+        note: note.clone(),
         status: None,
         written: false,
     };
-    let mut request = request;
-    let mut cancel = None;
-    if path.starts_with("/api/") {
-        // Read the body here (within the same limits), look at it, and hand it on.
-        let (parts, body) = request.into_parts();
-        let probe = Request::from_parts(parts.clone(), body);
-        let bytes = match RequestBody::from_request(probe, &state).await {
-            Ok(RequestBody(bytes)) => bytes,
-            Err(refusal) => {
-                line.status = Some(refusal.status().as_u16());
-                line.write("(body refused)");
-                return refusal;
-            }
-        };
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let f = fields(content_type, &bytes, "request");
-        line.order_id = text(&f, "order_id");
-        if is_checkout(&path) {
-            let url = text(&f, "cancel_url").and_then(|u| crate::html::http_url(&u));
-            let merchant = text(&f, "merchant_id").and_then(|m| m.parse::<u64>().ok());
-            if let (Some(url), Some(merchant), Some(order_id)) = (url, merchant, &line.order_id) {
-                let existed = lock(&state.ledger).get(merchant, order_id).is_ok();
-                if !existed {
-                    cancel = Some((merchant, order_id.clone(), url));
-                }
-            }
-        }
-        request = Request::from_parts(parts, Body::from(bytes));
-    } else if let Some(token) = path
+    if let Some(token) = line
+        .path
         .strip_prefix("/sandbox/checkout/")
         .map(|rest| rest.trim_end_matches("/pay"))
     {
@@ -255,22 +270,25 @@ pub(crate) async fn observe(
             .by_checkout_token(token)
             .map(|o| o.order_id.clone());
     }
+    request.extensions_mut().insert(note.clone());
     let response = next.run(request).await;
-    if let Some((merchant, order_id, url)) = cancel {
-        // Created by this request (it did not exist before): keep where cancelling goes.
-        let _ = lock(&state.ledger).set_cancel_url(merchant, &order_id, &url);
-    }
     line.status = Some(response.status().as_u16());
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let known = lock(&note.0).result.take();
+    let content_type = if known.is_some() {
+        String::new()
+    } else {
+        response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
     let (parts, body) = response.into_parts();
     let observed = Observed {
         inner: body,
         content_type,
+        known,
         seen: Vec::new(),
         line,
     };

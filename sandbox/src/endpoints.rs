@@ -242,7 +242,12 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
         None
     };
     let (merchant_id, order_id) = (ctx.merchant_id, ctx.order_id());
-    let payment_id = ledger.create(new, ctx.now)?.payment_id;
+    let created = ledger.create(new, ctx.now)?;
+    if ctx.incoming.keeps_cancel_url {
+        // Where the hosted page's cancel link goes, when it is an http(s) URL.
+        created.cancel_url = text(ctx.fields, "cancel_url").and_then(|u| crate::html::http_url(&u));
+    }
+    let payment_id = created.payment_id;
     let token = ledger.issue_checkout_token(merchant_id, &order_id)?;
     if let Some(plan) = plan {
         ledger.make_subscription(merchant_id, &order_id, plan)?;

@@ -91,7 +91,7 @@ pub(crate) fn router(state: Arc<State>) -> Router {
             "/sandbox/dashboard/callbacks/{id}/resend",
             post(dashboard::resend),
         )
-        // Around everything: the access log and the hosted page's cancel_url (access.rs).
+        // Around everything: the access log (access.rs).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::observe,
@@ -112,6 +112,9 @@ pub(crate) struct Incoming {
     pub(crate) fields: Map<String, Value>,
     /// The 2.0 `data` and `signature` as received.
     v2: Option<(String, String)>,
+    /// Whether a checkout it creates keeps its `cancel_url` for the hosted page's cancel link:
+    /// a request to the API does, the redirect checkout's form does not.
+    pub(crate) keeps_cancel_url: bool,
 }
 
 /// What a handler answers.
@@ -185,6 +188,7 @@ pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal
                 .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
                 .collect(),
             v2: None,
+            keeps_cancel_url: true,
         }),
         None => Err(refuse(
             ResponseCode::UnsupportedContentType,
@@ -207,6 +211,7 @@ fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
             format: Format::Json,
             fields: request,
             v2: None,
+            keeps_cancel_url: true,
         });
     }
     let field = |key: &str| {
@@ -235,6 +240,7 @@ fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
         format: Format::V2,
         fields: order,
         v2: Some((data, signature)),
+        keeps_cancel_url: true,
     })
 }
 
@@ -318,43 +324,67 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
 async fn api(
     AxumState(state): AxumState<Arc<State>>,
     connection: Option<axum::Extension<crate::serve::Connection>>,
+    note: Option<axum::Extension<crate::access::Note>>,
     uri: Uri,
     headers: HeaderMap,
     RequestBody(body): RequestBody,
 ) -> Response {
+    // What the access log says of this request (access.rs); a page says nothing.
+    let note = note.map(|axum::Extension(n)| n);
+    let noted = |result: String| {
+        if let Some(n) = &note {
+            n.result(result);
+        }
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let incoming = match parse(content_type, &body) {
         Ok(i) => i,
-        Err(r) => return encode_error(Format::Json, &r),
+        Err(r) => {
+            noted(crate::access::result_of_refusal(&r));
+            return encode_error(Format::Json, &r);
+        }
     };
     let format = incoming.format;
-    let path = uri.path().to_owned();
+    let path = uri.path();
     let order_id = text(&incoming.fields, "order_id");
-    let fault = lock(&state.faults).take(&path, order_id.as_deref());
+    if let Some(n) = &note {
+        n.order_id(order_id.clone());
+    }
+    let fault = lock(&state.faults).take(path, order_id.as_deref());
     if fault.as_ref().is_some_and(|f| !f.after_ledger()) {
+        noted(String::new());
         return html(
             StatusCode::INTERNAL_SERVER_ERROR,
             "500 Internal Server Error",
         );
     }
-    let result = handle(&state, &path, incoming);
+    let result = handle(&state, path, incoming);
     let tamper = match fault {
         Some(Fault::BadSignature) => Tamper::Corrupt,
         Some(Fault::MissingSignature) => Tamper::Strip,
         _ => Tamper::None,
     };
+    noted(match &result {
+        Ok(reply) => match &reply.body {
+            Value::Object(fields) => crate::access::result_of(fields),
+            _ => String::new(),
+        },
+        Err(r) => crate::access::result_of_refusal(r),
+    });
     let mut response = match result {
         Ok(reply) => encode(format, reply, tamper),
         Err(r) => encode_error(format, &r),
     };
     match fault {
         Some(Fault::ErrorAfterLedger) => {
+            noted(String::new());
             response = html(StatusCode::BAD_GATEWAY, "502 Bad Gateway");
         }
         Some(Fault::HtmlBody) => {
+            noted(String::new());
             response = html(StatusCode::OK, "Service temporarily unavailable");
         }
         Some(Fault::Hold(d)) => {
@@ -593,9 +623,11 @@ fn corrupt_hex(s: &str) -> String {
 }
 
 fn json_response(v: &Value) -> Response {
+    // Serialized straight into bytes (`to_string` goes through `fmt::Write`, slower).
+    let body = serde_json::to_vec(v).unwrap_or_default();
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        v.to_string(),
+        body,
     )
         .into_response()
 }
@@ -651,12 +683,10 @@ pub(crate) fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal
                     "Parameter `signature` is missing",
                 )
             })?;
-            let mut signed = fields.clone();
-            if crate::endpoints::is::<flitt::api::TransactionListRequest>(endpoint) {
-                // The documented vector signs transaction_list without `version`.
-                signed.remove("version");
-            }
-            if sign::v1(secret, &signed) != given.to_ascii_lowercase() {
+            // The documented vector signs transaction_list without `version`.
+            let skip = crate::endpoints::is::<flitt::api::TransactionListRequest>(endpoint)
+                .then_some("version");
+            if !sign::v1_without(secret, fields, skip).eq_ignore_ascii_case(&given) {
                 return Err(refuse(ResponseCode::InvalidSignature, "Invalid signature"));
             }
         }

@@ -1439,19 +1439,41 @@ pub fn order_fields(o: &Order, order_time: &str) -> Map<String, Value> {
 
 /// JSON text with Python's `json.dumps` spacing (`", "` and `": "`).
 pub fn python_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_python_json(v, &mut out);
+    out
+}
+
+/// [`python_json`] into `out`.
+fn write_python_json(v: &Value, out: &mut String) {
+    use std::fmt::Write as _;
     match v {
         Value::Object(map) => {
-            let items: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
-                .collect();
-            format!("{{{}}}", items.join(", "))
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                // A key as a JSON string, quoted and escaped.
+                let _ = write!(out, "{}", Value::String(k.clone()));
+                out.push_str(": ");
+                write_python_json(v, out);
+            }
+            out.push('}');
         }
         Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(python_json).collect();
-            format!("[{}]", items.join(", "))
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python_json(v, out);
+            }
+            out.push(']');
         }
-        other => other.to_string(),
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
 

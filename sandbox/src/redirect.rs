@@ -33,6 +33,7 @@ pub(crate) const INCORRECT_PARAMETERS: u32 = 2008;
 /// `POST /api/checkout/redirect[/]`.
 pub(crate) async fn checkout_redirect(
     AxumState(state): AxumState<Arc<State>>,
+    note: Option<axum::Extension<crate::access::Note>>,
     headers: HeaderMap,
     RequestBody(body): RequestBody,
 ) -> Response {
@@ -40,7 +41,7 @@ pub(crate) async fn checkout_redirect(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let incoming = match parse(content_type, &body) {
+    let mut incoming = match parse(content_type, &body) {
         Ok(incoming) if incoming.format == Format::Form => incoming,
         Ok(_) => {
             return error_page(
@@ -50,6 +51,11 @@ pub(crate) async fn checkout_redirect(
         }
         Err(r) => return error_page(INCORRECT_PARAMETERS, &r.message),
     };
+    if let Some(axum::Extension(note)) = note {
+        note.order_id(crate::http::text(&incoming.fields, "order_id"));
+    }
+    // The hosted page's cancel link is the API's (checkout/url, checkout/token) alone.
+    incoming.keeps_cancel_url = false;
     let path = flitt::api::CheckoutUrlRequest::ENDPOINT.path;
     match endpoints::handle(&state, path, incoming) {
         Ok(reply) => match reply.body.get("checkout_url").and_then(|u| u.as_str()) {

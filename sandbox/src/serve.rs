@@ -212,13 +212,20 @@ impl FromRequest<Arc<State>> for RequestBody {
     async fn from_request(request: Request, state: &Arc<State>) -> Result<Self, Response> {
         let limits = state.limits;
         let max = limits.max_body_bytes;
+        let note = request.extensions().get::<crate::access::Note>().cloned();
+        let refused = |message: String| {
+            if let Some(note) = &note {
+                note.result("(body refused)".into());
+            }
+            refusal(message)
+        };
         let declared = request
             .headers()
             .get(axum::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > max as u64) {
-            return Err(refusal(format!(
+            return Err(refused(format!(
                 "Invalid format: the request body is larger than {max} bytes"
             )));
         }
@@ -248,8 +255,8 @@ impl FromRequest<Arc<State>> for RequestBody {
         };
         match tokio::time::timeout(limits.body_read_timeout, read).await {
             Ok(Ok(body)) => Ok(Self(body)),
-            Ok(Err(message)) => Err(refusal(message)),
-            Err(_) => Err(refusal(format!(
+            Ok(Err(message)) => Err(refused(message)),
+            Err(_) => Err(refused(format!(
                 "Invalid format: the request body did not arrive within {} ms",
                 limits.body_read_timeout.as_millis()
             ))),

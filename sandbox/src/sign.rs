@@ -8,7 +8,13 @@ use sha1::{Digest, Sha1};
 const MASK: &str = "**********";
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// The text a top-level value is signed by: strings as they are, numbers by their JSON text;
@@ -25,24 +31,51 @@ fn text(v: &Value) -> Option<String> {
 
 /// The pre-hash string: `secret|v1|v2|…` over non-empty values ordered by key.
 pub fn pre_hash(secret: &str, fields: &Map<String, Value>) -> String {
-    let mut keys: Vec<&String> = fields
-        .keys()
-        .filter(|k| *k != "signature" && *k != "response_signature_string")
+    pre_hash_without(secret, fields, None)
+}
+
+/// [`pre_hash`] leaving out the field `skip` too.
+fn pre_hash_without(secret: &str, fields: &Map<String, Value>, skip: Option<&str>) -> String {
+    // A `Map` iterates in key order already (serde_json without `preserve_order`); sorting
+    // keeps this right whatever its features.
+    let mut entries: Vec<(&String, &Value)> = fields
+        .iter()
+        .filter(|(k, _)| {
+            *k != "signature" && *k != "response_signature_string" && Some(k.as_str()) != skip
+        })
         .collect();
-    keys.sort();
-    let mut out = secret.to_owned();
-    for k in keys {
-        if let Some(t) = text(&fields[k]) {
-            out.push('|');
-            out.push_str(&t);
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::with_capacity(secret.len() + 16 * entries.len());
+    out.push_str(secret);
+    for (_, v) in entries {
+        match v {
+            Value::String(s) if !s.is_empty() => {
+                out.push('|');
+                out.push_str(s);
+            }
+            other => {
+                if let Some(t) = text(other) {
+                    out.push('|');
+                    out.push_str(&t);
+                }
+            }
         }
     }
     out
 }
 
 /// The protocol 1.0 signature of `fields`.
+#[cfg(test)]
 pub fn v1(secret: &str, fields: &Map<String, Value>) -> String {
-    hex(&Sha1::digest(pre_hash(secret, fields).as_bytes()))
+    v1_without(secret, fields, None)
+}
+
+/// The protocol 1.0 signature of `fields` without the field `skip` (`version` for
+/// `transaction_list`, whose documented vector signs without it).
+pub fn v1_without(secret: &str, fields: &Map<String, Value>, skip: Option<&str>) -> String {
+    hex(&Sha1::digest(
+        pre_hash_without(secret, fields, skip).as_bytes(),
+    ))
 }
 
 /// The protocol 2.0 signature of a `data` string.
