@@ -14,13 +14,16 @@ body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0} CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
 cargo bench --quiet -p flitt --bench callback_ratio --no-run 2>/dev/null
+floor_ratios=()
+python_ratios=()
 for run in $(seq 1 "$runs"); do
   out=$(CALLBACK_BODY_OUT="$body" cargo bench --quiet -p flitt --bench callback_ratio 2>/dev/null)
   echo "run $run"
   echo "$out" | sed 's/^/  /'
   rust_ns=$(echo "$out" | sed -n 's/^verify+order .*(\([0-9.]*\) ns)$/\1/p')
   verify_ns=$(echo "$out" | sed -n 's/^verify alone .*(\([0-9.]*\) ns)$/\1/p')
-  PYTHONPATH="$sdk" python3 - "$body" "$rust_ns" "$verify_ns" <<'PY'
+  floor_ratios+=("$(echo "$out" | sed -n 's/^verify+order \/ floor: \([0-9.]*\) .*/\1/p')")
+  py_out=$(PYTHONPATH="$sdk" python3 - "$body" "$rust_ns" "$verify_ns" <<'PY'
 import json, sys, time
 from flittpayments import helpers
 path, rust_ns, verify_ns = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
@@ -39,4 +42,10 @@ py = sorted(once() for _ in range(5))[2]
 print(f"  python json.loads + is_valid: {py:.0f} ns (median of 5 x {n})")
 print(f"  python / rust verify+order: {py / rust_ns:.2f}x; python / rust verify alone: {py / verify_ns:.2f}x")
 PY
+)
+  echo "$py_out"
+  python_ratios+=("$(echo "$py_out" | sed -n 's/.*python \/ rust verify+order: \([0-9.]*\)x.*/\1/p')")
 done
+spread() { python3 -c "import sys, statistics as s; v = sorted(map(float, sys.argv[1:])); print(f'{v[0]:.2f}-{v[-1]:.2f}, median {s.median(v):.2f} over {len(v)} runs')" "$@"; }
+echo "verify + order / serde_json floor: $(spread "${floor_ratios[@]}")"
+echo "python SDK / rust verify + order: $(spread "${python_ratios[@]}")"
