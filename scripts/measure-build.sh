@@ -103,7 +103,7 @@ for run in $(seq 1 "$rebuild_runs"); do
   times+=("$t")
   echo "rebuild after editing $spec (incremental, cargo's default), run $run: ${t}s"
 done
-echo "rebuild after a spec edit, incremental: $(spread "${times[@]}") s"
+echo "rebuild after a spec edit, incremental, seconds: $(spread "${times[@]}")"
 times=()
 for run in $(seq 1 "$rebuild_runs"); do
   edit
@@ -111,4 +111,4 @@ for run in $(seq 1 "$rebuild_runs"); do
   times+=("$t")
   echo "rebuild after editing $spec (CARGO_INCREMENTAL=0), run $run: ${t}s"
 done
-echo "rebuild after a spec edit, not incremental: $(spread "${times[@]}") s"
+echo "rebuild after a spec edit, not incremental, seconds: $(spread "${times[@]}")"
