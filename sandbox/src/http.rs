@@ -666,7 +666,7 @@ pub(crate) fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal
             // Every endpoint takes 2.0: the official SDKs send any call as 2.0 once configured
             // so (PY3, PHP, CS2), and the Node SDK's published suite runs its calls as 2.0
             // against Flitt.
-            if sign::v2(secret, data) != signature.to_ascii_lowercase() {
+            if !sign::matches(&sign::v2(secret, data), signature) {
                 return Err(refuse(ResponseCode::InvalidSignature, "Invalid signature"));
             }
         }
@@ -686,7 +686,7 @@ pub(crate) fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal
             // The documented vector signs transaction_list without `version`.
             let skip = crate::endpoints::is::<flitt::api::TransactionListRequest>(endpoint)
                 .then_some("version");
-            if !sign::v1_without(secret, fields, skip).eq_ignore_ascii_case(&given) {
+            if !sign::matches(&sign::v1_without(secret, fields, skip), &given) {
                 return Err(refuse(ResponseCode::InvalidSignature, "Invalid signature"));
             }
         }

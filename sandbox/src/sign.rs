@@ -97,10 +97,37 @@ pub fn sign_reply(secret: &str, fields: &mut Map<String, Value>) {
     fields.insert("signature".into(), Value::String(signature));
 }
 
+/// Whether `given` is the signature `expected` (lowercase hex), in any letter case. Every
+/// byte is looked at whatever the first difference, so the time taken does not tell a caller
+/// how many leading digits were right.
+pub fn matches(expected: &str, given: &str) -> bool {
+    let (expected, given) = (expected.as_bytes(), given.as_bytes());
+    if expected.len() != given.len() {
+        return false;
+    }
+    let diff = expected
+        .iter()
+        .zip(given)
+        .fold(0u8, |acc, (e, g)| acc | (e ^ g.to_ascii_lowercase()));
+    std::hint::black_box(diff) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_signature_matches_in_any_case_and_only_itself() {
+        let good = "a7adf395dae783a4676abbafe7f2479b2f6cfbca";
+        assert!(matches(good, good));
+        assert!(matches(good, &good.to_ascii_uppercase()));
+        assert!(!matches(good, "a7adf395dae783a4676abbafe7f2479b2f6cfbcb"));
+        assert!(!matches(good, "b7adf395dae783a4676abbafe7f2479b2f6cfbca"));
+        assert!(!matches(good, &good[..39]));
+        assert!(!matches(good, ""));
+        assert!(!matches(good, &format!("{good}0")));
+    }
 
     #[test]
     fn published_vectors() {
