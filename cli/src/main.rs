@@ -741,13 +741,17 @@ impl BatchedStderr {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Writes what the buffer holds to stderr (best effort: with stderr gone there is nowhere
-    /// else for it).
+    /// Writes what the buffer holds to stderr.
     fn write_out(&self) {
-        let mut buffer = self.buffer();
+        Self::drain(&mut self.buffer());
+    }
+
+    /// Writes `buffer` to stderr and empties it (best effort: with stderr gone there is nowhere
+    /// else for it, and the buffer must not grow).
+    fn drain(buffer: &mut Vec<u8>) {
         if !buffer.is_empty() {
             let mut err = std::io::stderr().lock();
-            let _ = err.write_all(&buffer).and_then(|()| err.flush());
+            let _ = err.write_all(buffer).and_then(|()| err.flush());
             buffer.clear();
         }
     }
@@ -758,9 +762,7 @@ impl Write for BatchedStderr {
         let mut buffer = self.buffer();
         buffer.extend_from_slice(bytes);
         if buffer.len() >= Self::WRITE_AT {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(&buffer);
-            buffer.clear();
+            Self::drain(&mut buffer);
         }
         Ok(bytes.len())
     }

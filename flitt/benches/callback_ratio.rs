@@ -19,6 +19,8 @@ use flitt::signature::{SecretKey, sign_v1_json};
 use std::hint::black_box;
 use std::time::Instant;
 
+mod ratio;
+
 const ROUNDS: usize = 51;
 const PER_ROUND: u32 = 2_000;
 
@@ -45,18 +47,8 @@ fn callback_body(key: &SecretKey) -> String {
     unsigned.replace("SIGNATURE", sig.as_str())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
-    // `cargo test --benches` runs bench targets with `--bench` absent: keep that quick.
-    let rounds = if std::env::args().any(|a| a == "--bench") {
-        ROUNDS
-    } else {
-        3
-    };
+    let rounds = ratio::rounds(ROUNDS);
     let key = SecretKey::new("test");
     let body = callback_body(&key);
     let body = body.as_bytes();
@@ -131,8 +123,8 @@ fn main() {
         }
     }
     let [floor_ns, verify_order_ns, verify_ns, order_ns] =
-        [0, 1, 2, 3].map(|c| median(times[c].clone()));
-    let [r_verify_order, r_verify, r_order] = [0, 1, 2].map(|c| median(ratios[c].clone()));
+        [0, 1, 2, 3].map(|c| ratio::median(times[c].clone()));
+    let [r_verify_order, r_verify, r_order] = [0, 1, 2].map(|c| ratio::median(ratios[c].clone()));
     println!(
         "callback: {} bytes, {fields} fields; floor serde_json::from_slice::<OrderResponse> {floor_ns:.0} ns \
          (median of {rounds} alternating rounds of {PER_ROUND})",

@@ -16,21 +16,13 @@ use std::time::Instant;
 mod common;
 use common::{Case, raw_sha1_hex};
 
+mod ratio;
+
 const ROUNDS: usize = 101;
 const PER_ROUND: u32 = 20_000;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
-    // `cargo test --benches` runs bench targets with `--bench` absent: keep that quick.
-    let rounds = if std::env::args().any(|a| a == "--bench") {
-        ROUNDS
-    } else {
-        3
-    };
+    let rounds = ratio::rounds(ROUNDS);
     let Case {
         key,
         request,
@@ -70,8 +62,8 @@ fn main() {
         "{} bytes hashed; generated checkout sign {:.1} ns, raw SHA-1 + hex {:.1} ns, \
          ratio {:.3} (median of {rounds} alternating rounds of {PER_ROUND})",
         joined.len(),
-        median(signed),
-        median(raws),
-        median(ratios)
+        ratio::median(signed),
+        ratio::median(raws),
+        ratio::median(ratios)
     );
 }
