@@ -61,7 +61,7 @@ pub(super) fn check_reply(
     } else {
         std::str::from_utf8(body)
             .ok()
-            .and_then(|text| signature::raw_object(text).ok())
+            .and_then(|text| signature::RawFields::parse(text).ok())
     };
     let inner = if is_form {
         let map: Map<String, Value> = form_urlencoded::parse(body)
@@ -75,7 +75,7 @@ pub(super) fn check_reply(
             return Err(bad("the reply is neither JSON nor a form"));
         }
         Value::Object(map)
-    } else if let Some(map) = raw.as_deref().and_then(raw_map) {
+    } else if let Some(map) = raw.as_ref().and_then(raw_map) {
         Value::Object(map)
     } else {
         // Not an object (a list), or a value the one pass cannot carry into a map: the
@@ -128,8 +128,8 @@ pub(super) fn check_reply(
                 };
             }
             if map.contains_key("signature") {
-                let verified = match &raw {
-                    Some(fields) => signature::verify_raw_fields(key, fields, |_, _| {}),
+                let verified = match &mut raw {
+                    Some(fields) => fields.verify(key),
                     None if is_form => signature::verify_v1_form(key, body),
                     None => signature::verify_v1_json(key, body),
                 };
@@ -159,12 +159,10 @@ pub(super) fn check_reply(
 
 /// The map of raw fields in key order, each value read from its text; `None` when one cannot
 /// be (a number beyond `f64`), which the whole-body read then reports.
-fn raw_map(
-    fields: &[(signature::Key<'_>, &serde_json::value::RawValue)],
-) -> Option<Map<String, Value>> {
+fn raw_map(fields: &signature::RawFields<&str>) -> Option<Map<String, Value>> {
     fields
         .iter()
-        .map(|(k, v)| Some((k.0.as_ref().to_owned(), serde_json::from_str(v.get()).ok()?)))
+        .map(|(k, v)| Some((k.to_owned(), serde_json::from_str(v).ok()?)))
         .collect()
 }
 

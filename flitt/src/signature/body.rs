@@ -1,7 +1,7 @@
 //! Verifying a reply or callback body of any shape.
 
 use super::fields::SignedFields;
-use super::v1::{lookup, raw_object};
+use super::raw::RawFields;
 use super::{SecretKey, VerifyError, verify_v1_form, verify_v2};
 use serde_json::{Map, Value};
 
@@ -82,13 +82,12 @@ pub(crate) fn verify(
         return Ok(Verified::Map(fields, BodyProtocol::V1));
     }
     let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
-    let raw = raw_object(text)?;
-    let is_v2 = lookup(&raw, "version").is_some_and(|v| v.get() == "\"2.0\"")
-        && lookup(&raw, "data").is_some();
+    let raw = RawFields::parse(text)?;
+    let is_v2 = raw.get("version") == Some("\"2.0\"") && raw.get("data").is_some();
     if is_v2 {
         let text = |k: &str| -> Result<String, VerifyError> {
-            lookup(&raw, k)
-                .map(|v| serde_json::from_str::<String>(v.get()))
+            raw.get(k)
+                .map(serde_json::from_str::<String>)
                 .transpose()
                 .map_err(|_| VerifyError::Malformed("a 2.0 field is not a string"))
                 .map(Option::unwrap_or_default)
@@ -104,5 +103,5 @@ pub(crate) fn verify(
         };
         return Ok(Verified::Map(fields, BodyProtocol::V2));
     }
-    SignedFields::verify(key, text, &raw).map(Verified::Fields)
+    SignedFields::verify(key, raw).map(Verified::Fields)
 }

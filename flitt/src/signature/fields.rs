@@ -2,150 +2,51 @@
 //! order, where its key and raw value lie. Typed responses decode straight from those raw
 //! values through a small [`serde::Deserializer`], with no [`Value`] tree in between.
 
-use super::v1::{Key, Seen, verify_raw_fields};
+use super::raw::{RawField, RawFields};
 use super::{SecretKey, VerifyError};
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::ops::Range;
-
-/// A key: where it lies in the body, or its decoded text when it had escapes.
-#[derive(Clone, Debug)]
-enum FieldKey {
-    Span(Range<usize>),
-    Decoded(Box<str>),
-}
-
-/// A field's value as a string, when verification saw it as one.
-#[derive(Clone, Debug)]
-enum Str {
-    /// Not known to be a string (a number, `null`, a boolean, or the signature).
-    Unknown,
-    /// A string without escapes: the raw text between its quotes.
-    Plain,
-    /// A string with escapes, decoded.
-    Decoded(Box<str>),
-}
-
-/// One verified field.
-#[derive(Clone, Debug)]
-struct Field {
-    key: FieldKey,
-    /// The raw JSON text of the value in the body.
-    value: Range<usize>,
-    /// A string value's text as verification saw it.
-    string: Str,
-}
 
 /// The fields of a 1.0 JSON body whose signature verified (flat, or unwrapped from
 /// `{"response": …}`), in key order, each key once, without the test-mode
-/// `response_signature_string`. Only [`SignedFields::verify`] makes one, so holding one means
-/// the values verified.
+/// `response_signature_string`, over an owned copy of the body. Only
+/// [`SignedFields::verify`] makes one, so holding one means the values verified.
 #[derive(Clone)]
-pub(crate) struct SignedFields {
-    body: Box<str>,
-    fields: Vec<Field>,
-}
-
-/// Where `part`, a slice of `whole`, lies in it.
-fn span(whole: &str, part: &str) -> Range<usize> {
-    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
-    start..start.saturating_add(part.len())
-}
+pub(crate) struct SignedFields(RawFields<Box<str>>);
 
 impl SignedFields {
-    /// Verifies a 1.0 JSON body given as text (already found not to be a 2.0 envelope), parsed
-    /// once: the fields are verified over their values as received and kept.
+    /// Verifies a 1.0 JSON body's fields (already found not to be a 2.0 envelope) over their
+    /// values as received, and keeps them.
     ///
     /// # Errors
     /// As [`super::verify_v1_json`].
-    pub(crate) fn verify(
-        key: &SecretKey,
-        text: &str,
-        raw: &[(Key<'_>, &RawValue)],
-    ) -> Result<Self, VerifyError> {
-        let mut fields: Vec<Field> = raw
-            .iter()
-            .map(|(k, v)| Field {
-                key: match &k.0 {
-                    std::borrow::Cow::Borrowed(s) => FieldKey::Span(span(text, s)),
-                    std::borrow::Cow::Owned(s) => FieldKey::Decoded(s.as_str().into()),
-                },
-                value: span(text, v.get()),
-                string: Str::Unknown,
-            })
-            .collect();
-        verify_raw_fields(key, raw, |i, seen| {
-            if let Some(f) = fields.get_mut(i) {
-                f.string = match seen {
-                    Seen::Plain => Str::Plain,
-                    Seen::Decoded(s) => Str::Decoded(s.into_boxed_str()),
-                };
-            }
-        })?;
-        let mut signed = Self {
-            body: text.into(),
-            fields,
-        };
+    pub(crate) fn verify(key: &SecretKey, mut raw: RawFields<&str>) -> Result<Self, VerifyError> {
+        raw.verify(key)?;
         // The test-mode pre-hash echo carries every signed value (tokens, card data): dropped.
-        if let Some(i) = signed.position("response_signature_string") {
-            signed.fields.remove(i);
-        }
-        Ok(signed)
-    }
-
-    fn text(&self, range: &Range<usize>) -> &str {
-        // Every range was taken from this very text, so it is always found.
-        self.body.get(range.clone()).unwrap_or("null")
-    }
-
-    fn key<'a>(&'a self, f: &'a Field) -> &'a str {
-        match &f.key {
-            FieldKey::Span(r) => self.text(r),
-            FieldKey::Decoded(s) => s,
-        }
-    }
-
-    fn raw<'a>(&'a self, f: &'a Field) -> &'a str {
-        self.text(&f.value)
-    }
-
-    fn position(&self, key: &str) -> Option<usize> {
-        self.fields.binary_search_by(|f| self.key(f).cmp(key)).ok()
+        raw.remove("response_signature_string");
+        Ok(Self(raw.into_owned()))
     }
 
     /// The raw JSON text of a field's value.
     pub(crate) fn get_raw(&self, key: &str) -> Option<&str> {
-        self.position(key).map(|i| self.raw(&self.fields[i]))
+        self.0.get(key)
     }
 
-    /// A string field's text (decoded), borrowed; `None` for other values or an escaped one
-    /// this does not hold decoded.
-    fn str_of<'a>(&'a self, f: &'a Field) -> Option<&'a str> {
-        let raw = self.raw(f);
-        let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-        match &f.string {
-            Str::Plain => Some(inner),
-            Str::Decoded(s) => Some(s),
-            Str::Unknown => (!inner.contains('\\')).then_some(inner),
-        }
-    }
-
-    /// A string field's text, borrowed, when it can be (see [`Self::str_of`]).
+    /// A string field's text, borrowed, when it can be (see [`RawFields::str_of`]).
     pub(crate) fn get_str(&self, key: &str) -> Option<&str> {
-        self.position(key)
-            .and_then(|i| self.str_of(&self.fields[i]))
+        let i = self.0.position(key)?;
+        self.0.str_of(&self.0.fields()[i])
     }
 
     /// The fields as a JSON map (each value parsed from its text).
     pub(crate) fn to_map(&self) -> Map<String, Value> {
-        self.fields
+        self.0
             .iter()
-            .map(|f| {
+            .map(|(k, raw)| {
                 // Verification let through only values serde_json reads.
-                let value = serde_json::from_str(self.raw(f)).unwrap_or(Value::Null);
-                (self.key(f).to_owned(), value)
+                let value = serde_json::from_str(raw).unwrap_or(Value::Null);
+                (k.to_owned(), value)
             })
             .collect()
     }
@@ -156,7 +57,7 @@ impl SignedFields {
     /// # Errors
     /// When the fields do not have `T`'s shape (serde's message, which may quote a value).
     pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
-        T::deserialize(FieldsDeserializer(self))
+        T::deserialize(FieldsDeserializer(&self.0))
     }
 }
 
@@ -167,7 +68,7 @@ impl std::fmt::Debug for SignedFields {
 }
 
 /// Deserializes the fields as a JSON object.
-struct FieldsDeserializer<'de>(&'de SignedFields);
+struct FieldsDeserializer<'de>(&'de RawFields<Box<str>>);
 
 impl<'de> Deserializer<'de> for FieldsDeserializer<'de> {
     type Error = serde_json::Error;
@@ -175,7 +76,7 @@ impl<'de> Deserializer<'de> for FieldsDeserializer<'de> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_map(FieldsAccess {
             of: self.0,
-            rest: self.0.fields.iter(),
+            rest: self.0.fields().iter(),
             value: None,
         })
     }
@@ -200,9 +101,9 @@ impl<'de> Deserializer<'de> for FieldsDeserializer<'de> {
 }
 
 struct FieldsAccess<'de> {
-    of: &'de SignedFields,
-    rest: std::slice::Iter<'de, Field>,
-    value: Option<&'de Field>,
+    of: &'de RawFields<Box<str>>,
+    rest: std::slice::Iter<'de, RawField>,
+    value: Option<&'de RawField>,
 }
 
 /// serde_json's message without the position it appends: the position is within one value's

@@ -48,6 +48,7 @@
 
 mod body;
 mod fields;
+mod raw;
 mod reports;
 mod signer;
 mod v1;
@@ -56,9 +57,9 @@ mod v2;
 pub use body::{BodyProtocol, VerifiedBody, verify_body};
 pub(crate) use body::{Verified, verify as verify_kept};
 pub(crate) use fields::SignedFields;
+pub(crate) use raw::RawFields;
 pub use reports::reports_token_signature;
 pub use signer::Signer;
-pub(crate) use v1::{Key, raw_object, verify_raw_fields};
 pub use v1::{sign_v1, sign_v1_json, verify_v1_form, verify_v1_json};
 pub use v2::{Envelope, envelope_v2, envelope_v2_json, verify_v2};
 

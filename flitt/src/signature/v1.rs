@@ -1,6 +1,7 @@
 //! Protocol 1.0: signing parameters and verifying JSON and form bodies over their values as
 //! received.
 
+use super::raw::RawFields;
 use super::{SecretKey, SignError, Signature, Signer, VerifyError};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -19,7 +20,7 @@ fn value_text<'a>(key: &str, v: &'a Value) -> Result<Option<std::borrow::Cow<'a,
     })
 }
 
-fn excluded(key: &str) -> bool {
+pub(super) fn excluded(key: &str) -> bool {
     key == "signature" || key == "response_signature_string"
 }
 
@@ -78,7 +79,7 @@ pub fn sign_v1_json(key: &SecretKey, params: &str) -> Result<Signature, SignErro
         if excluded(&k.0) {
             continue;
         }
-        let value = match Scalar::of(raw) {
+        let value = match Scalar::of(raw.get()) {
             Scalar::Absent => continue,
             Scalar::Text(text) => text,
             Scalar::Bool(_) => return Err(SignError::Boolean(k.0.to_string())),
@@ -123,8 +124,7 @@ pub(super) enum Scalar<'a> {
 
 impl<'a> Scalar<'a> {
     /// Classifies a raw value that serde_json has already checked is valid JSON.
-    fn of(raw: &'a RawValue) -> Self {
-        let text = raw.get();
+    pub(super) fn of(text: &'a str) -> Self {
         match text.as_bytes().first() {
             Some(b'"') => match raw_string(text) {
                 Ok(s) if s.is_empty() => Self::Absent,
@@ -164,8 +164,7 @@ pub(super) fn check(expected: Signature, received: &str) -> Result<(), VerifyErr
 /// [`VerifyError::Separator`] (see the module docs).
 pub fn verify_v1_json(key: &SecretKey, body: &[u8]) -> Result<(), VerifyError> {
     let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed("not UTF-8"))?;
-    let fields = raw_object(text)?;
-    verify_raw_fields(key, &fields, |_, _| {})
+    RawFields::parse(text)?.verify(key)
 }
 
 /// A JSON object key, borrowed from the body unless it has escapes.
@@ -195,113 +194,6 @@ impl std::borrow::Borrow<str> for Key<'_> {
     fn borrow(&self) -> &str {
         &self.0
     }
-}
-
-/// The top-level fields of a JSON object, raw (borrowed), in the order written.
-struct Entries<'a>(Vec<(Key<'a>, &'a RawValue)>);
-
-impl<'de> serde::Deserialize<'de> for Entries<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Entries<'de>, A::Error> {
-                // A callback carries about 40 fields: one allocation for all of them.
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(48).min(256));
-                while let Some(entry) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// One JSON object's fields in key byte order, a key given twice counted once with its last
-/// value (as a map would take them).
-fn sorted_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, serde_json::Error> {
-    let Entries(entries) = serde_json::from_str(text)?;
-    if entries.is_sorted_by(|a, b| a.0.0 < b.0.0) {
-        return Ok(entries);
-    }
-    // Sorted as plain numbers: each key's first 12 bytes (which tell nearly all parameter
-    // names apart) above the place it was written. Keys alike in those bytes are then put in
-    // order by their whole text; among equal keys the last written comes last.
-    let mut order: Vec<u128> = entries
-        .iter()
-        .zip(0u32..)
-        .map(|((k, _), i)| head(&k.0) | u128::from(i))
-        .collect();
-    order.sort_unstable();
-    let key = |slot: u128| {
-        entries
-            .get(slot as u32 as usize)
-            .map_or("", |e| e.0.0.as_ref())
-    };
-    let mut start = 0;
-    while start < order.len() {
-        let run = order[start..]
-            .iter()
-            .take_while(|slot| *slot >> 32 == order[start] >> 32)
-            .count();
-        if run > 1 {
-            // Stable: the places written stay in order among equal keys.
-            order[start..start + run].sort_by(|a, b| key(*a).cmp(key(*b)));
-        }
-        start += run;
-    }
-    let mut sorted: Vec<(Key<'_>, &RawValue)> = Vec::with_capacity(entries.len());
-    for slot in order {
-        let Some(entry) = entries.get(slot as u32 as usize) else {
-            continue;
-        };
-        match sorted.last_mut() {
-            // A key given twice counts once, with its last value.
-            Some(last) if last.0 == entry.0 => last.1 = entry.1,
-            _ => sorted.push(entry.clone()),
-        }
-    }
-    Ok(sorted)
-}
-
-/// A key's first 12 bytes, zero-padded, as the top 96 bits of a number: a smaller head means
-/// a smaller key in byte order; equal heads say nothing.
-fn head(key: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = key.len().min(16);
-    if let (Some(to), Some(from)) = (bytes.get_mut(..n), key.as_bytes().get(..n)) {
-        to.copy_from_slice(from);
-    }
-    u128::from_be_bytes(bytes) & !u128::from(u32::MAX)
-}
-
-/// The top-level fields of a body as raw JSON (borrowed), unwrapping `{"response": {…}}`,
-/// parsed once. Keys come out in byte order, the order they are signed in, each once (a key
-/// given twice counts with its last value).
-pub(crate) fn raw_object(text: &str) -> Result<Vec<(Key<'_>, &RawValue)>, VerifyError> {
-    let outer = sorted_object(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
-    if let [(k, inner)] = outer.as_slice() {
-        if k.0 == "response" {
-            return sorted_object(inner.get())
-                .map_err(|_| VerifyError::Malformed("`response` is not a JSON object"));
-        }
-    }
-    Ok(outer)
-}
-
-/// The raw value of `key` among fields in key order.
-pub(crate) fn lookup<'a>(fields: &[(Key<'_>, &'a RawValue)], key: &str) -> Option<&'a RawValue> {
-    fields
-        .binary_search_by(|(k, _)| k.0.as_ref().cmp(key))
-        .ok()
-        .map(|i| fields[i].1)
 }
 
 /// The text a raw JSON string is signed by: its contents, decoded only when escaped.
@@ -407,80 +299,6 @@ fn hex4(text: &str) -> Option<u32> {
     u32::from_str_radix(text, 16).ok()
 }
 
-/// What verification saw of a string value, for a caller keeping the fields.
-pub(crate) enum Seen {
-    /// A string without escapes: its text is the raw text between the quotes.
-    Plain,
-    /// A string with escapes, decoded.
-    Decoded(String),
-}
-
-/// Verifies fields in key order (each key once) over their values as received. `seen` is
-/// told, by index, of each string value verified, so that a caller keeping the fields need
-/// not look at it again.
-pub(crate) fn verify_raw_fields(
-    key: &SecretKey,
-    fields: &[(Key<'_>, &RawValue)],
-    mut seen: impl FnMut(usize, Seen),
-) -> Result<(), VerifyError> {
-    let received = lookup(fields, "signature").ok_or(VerifyError::MissingSignature)?;
-    if !received.get().starts_with('"') {
-        return Err(VerifyError::Malformed("the signature is not a string"));
-    }
-    let received = raw_string(received.get())?;
-    if received.is_empty() {
-        return Err(VerifyError::MissingSignature);
-    }
-    let mut signer = Signer::new(key);
-    for (i, (k, raw)) in fields.iter().enumerate() {
-        if excluded(&k.0) {
-            continue;
-        }
-        // Most values are strings without escapes: one look at their bytes for `\\` and `|`
-        // (no branch per byte), and their text is signed as it lies in the body.
-        if let Some(inner) = raw
-            .get()
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-        {
-            let (mut escaped, mut separator) = (false, false);
-            for b in inner.bytes() {
-                escaped |= b == b'\\';
-                separator |= b == b'|';
-            }
-            if !escaped {
-                if separator {
-                    return Err(VerifyError::Separator(k.0.to_string()));
-                }
-                // An empty one adds nothing.
-                signer.push(inner);
-                seen(i, Seen::Plain);
-                continue;
-            }
-        }
-        match Scalar::of(raw) {
-            Scalar::Absent => {}
-            // A string decoded, a number by its exact text.
-            Scalar::Text(value) => {
-                if value.contains('|') {
-                    return Err(VerifyError::Separator(k.0.to_string()));
-                }
-                signer.push(&value);
-                if let std::borrow::Cow::Owned(value) = value {
-                    seen(i, Seen::Decoded(value));
-                }
-            }
-            // Python's str() of a boolean, as the server appears to sign them.
-            Scalar::Bool(true) => signer.push("True"),
-            Scalar::Bool(false) => signer.push("False"),
-            Scalar::Nested => return Err(VerifyError::UnsupportedValue(k.0.to_string())),
-            Scalar::Invalid => return Err(VerifyError::Malformed("a string value is invalid")),
-            Scalar::OutOfRange => return Err(VerifyError::Malformed("a number is out of range")),
-        }
-    }
-    check(signer.finish(), &received)
-}
-
 /// Verifies an `application/x-www-form-urlencoded` body.
 ///
 /// # Errors
@@ -571,25 +389,6 @@ mod tests {
             let expected = serde_json::from_str::<String>(&text).ok();
             let got = raw_string(&text).ok().map(std::borrow::Cow::into_owned);
             prop_assert_eq!(&got, &expected, "{}", text);
-        }
-
-        #[test]
-        fn fields_come_in_byte_order_each_key_once_with_its_last_value(
-            entries in prop::collection::vec(("[a-c_\u{0}é]{0,20}", 0u32..1000), 0..16)
-        ) {
-            let mut expected = std::collections::BTreeMap::new();
-            let mut text = String::from("{");
-            for (k, v) in &entries {
-                expected.insert(k.clone(), v.to_string());
-                text.push_str(&format!("{}:{v},", serde_json::Value::String(k.clone())));
-            }
-            let text = format!("{}}}", text.trim_end_matches(','));
-            let got: Vec<(String, String)> = sorted_object(&text)
-                .unwrap()
-                .into_iter()
-                .map(|(k, v)| (k.0.into_owned(), v.get().to_owned()))
-                .collect();
-            prop_assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
         }
     }
 }
