@@ -16,6 +16,7 @@
 //! The hosted page's `cancel_url` is kept by the checkout handler itself
 //! (`endpoints::checkout`).
 
+use crate::ledger::{Field, OrderFields};
 use crate::{State, lock};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxumState};
@@ -101,11 +102,25 @@ pub(crate) fn result_of_refusal(r: &crate::ledger::Refusal) -> String {
 
 /// What a reply's fields say happened (see [`result`]).
 pub(crate) fn result_of(f: &Map<String, Value>) -> String {
-    if let Some(code) = text(f, "error_code") {
+    result_by(|key| text(f, key))
+}
+
+/// What an order's reply says happened (see [`result`]).
+pub(crate) fn result_of_order(f: &OrderFields) -> String {
+    result_by(|key| match f.get(key)? {
+        Field::Text(s) if s.is_empty() => None,
+        Field::Text(s) => Some(s.to_string()),
+        Field::Number(n) => Some(n.to_string()),
+    })
+}
+
+/// What a reply says happened, by the text of its fields (`None` for absent or empty).
+fn result_by(text: impl Fn(&str) -> Option<String>) -> String {
+    if let Some(code) = text("error_code") {
         return format!("error {}", shown(&code));
     }
     for key in ["order_status", "response_status"] {
-        if let Some(v) = text(f, key) {
+        if let Some(v) = text(key) {
             return shown(&v);
         }
     }
