@@ -229,7 +229,7 @@ pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal
 fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|_| refuse(ResponseCode::InvalidFormat, "Invalid format"))?;
-    let Some(Value::Object(request)) = value.get("request").cloned() else {
+    let Some(Value::Object(request)) = take(value, "request") else {
         return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
     };
     if !is_v2(request.get("version")) {
@@ -256,7 +256,7 @@ fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
     };
     let decoded = B64.decode(data.as_bytes()).map_err(|_| incorrect())?;
     let inner: Value = serde_json::from_slice(&decoded).map_err(|_| incorrect())?;
-    let Some(Value::Object(order)) = inner.get("order").cloned() else {
+    let Some(Value::Object(order)) = take(inner, "order") else {
         return Err(refuse(
             ResponseCode::ParameterIsMissing,
             "Parameter `order` is missing",
@@ -268,6 +268,14 @@ fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
         v2: Some((data, signature)),
         keeps_cancel_url: true,
     })
+}
+
+/// The value of `key` when `value` is an object.
+fn take(value: Value, key: &str) -> Option<Value> {
+    match value {
+        Value::Object(mut map) => map.remove(key),
+        _ => None,
+    }
 }
 
 pub(crate) fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
