@@ -273,7 +273,7 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
 fn status(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
     let o = ledger.get(ctx.merchant_id, &ctx.order_id())?;
     Ok(Handled::reply(Reply {
-        body: ReplyBody::Order(OrderFields::of(o, ctx.time.clone())),
+        body: ReplyBody::Order(Box::new(OrderFields::of(o, ctx.time.clone()))),
         sign_with: Some(ctx.secret),
     }))
 }

@@ -130,7 +130,7 @@ pub(crate) enum ReplyBody {
     Value(Value),
     /// An order's fields (a status lookup): a signed 1.0 JSON reply is written from them
     /// directly, any other reply from their map.
-    Order(OrderFields),
+    Order(Box<OrderFields>),
 }
 
 impl ReplyBody {

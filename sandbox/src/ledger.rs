@@ -4,7 +4,7 @@
 
 use crate::cards::{self, TestCard};
 use flitt::api::{OrderStatus, ResponseCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -1636,6 +1636,7 @@ fn write_python_json(v: &Value, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const M: u64 = 1_549_901;
 
