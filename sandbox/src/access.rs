@@ -16,6 +16,7 @@
 //! The hosted page's `cancel_url` is kept by the checkout handler itself
 //! (`endpoints::checkout`).
 
+use crate::ledger::{Field, OrderFields};
 use crate::{State, lock};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxumState};
@@ -25,6 +26,7 @@ use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -88,6 +90,28 @@ fn shown(s: &str) -> String {
     }
 }
 
+/// [`shown`] for text that recurs from request to request (a path, a result), remembered
+/// per thread for the last few texts: redaction is most of a log line's cost, and the same
+/// text is always shown the same way.
+fn shown_recurring(s: &str) -> String {
+    /// How many texts each thread remembers.
+    const REMEMBERED: usize = 16;
+    thread_local! {
+        static SHOWN: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+    }
+    SHOWN.with_borrow_mut(|memo| {
+        if let Some((_, out)) = memo.iter().find(|(text, _)| text == s) {
+            return out.clone();
+        }
+        let out = shown(s);
+        if memo.len() == REMEMBERED {
+            memo.remove(0);
+        }
+        memo.push((s.to_owned(), out.clone()));
+        out
+    })
+}
+
 /// What a reply body says happened: `error 1014`, `approved`, `success`; empty when it says
 /// none of these (a page, a cut body).
 fn result(content_type: &str, body: &[u8]) -> String {
@@ -101,12 +125,26 @@ pub(crate) fn result_of_refusal(r: &crate::ledger::Refusal) -> String {
 
 /// What a reply's fields say happened (see [`result`]).
 pub(crate) fn result_of(f: &Map<String, Value>) -> String {
-    if let Some(code) = text(f, "error_code") {
-        return format!("error {}", shown(&code));
+    result_by(|key| text(f, key))
+}
+
+/// What an order's reply says happened (see [`result`]).
+pub(crate) fn result_of_order(f: &OrderFields) -> String {
+    result_by(|key| match f.get(key)? {
+        Field::Text(s) if s.is_empty() => None,
+        Field::Text(s) => Some(s.to_string()),
+        Field::Number(n) => Some(n.to_string()),
+    })
+}
+
+/// What a reply says happened, by the text of its fields (`None` for absent or empty).
+fn result_by(text: impl Fn(&str) -> Option<String>) -> String {
+    if let Some(code) = text("error_code") {
+        return format!("error {}", shown_recurring(&code));
     }
     for key in ["order_status", "response_status"] {
-        if let Some(v) = text(f, key) {
-            return shown(&v);
+        if let Some(v) = text(key) {
+            return shown_recurring(&v);
         }
     }
     String::new()
@@ -163,7 +201,7 @@ impl Line {
             target: "flitt_sandbox::access",
             "{} {} order_id={} -> {}{}{}",
             self.method,
-            shown(&self.path),
+            shown_recurring(&self.path),
             order,
             status,
             if result.is_empty() { "" } else { " " },
@@ -323,5 +361,13 @@ mod tests {
         assert_eq!(shown("a\nb\rc"), "a b c");
         assert!(!shown("4444555511116666").contains("4444"));
         assert_eq!(shown(&"x".repeat(500)).chars().count(), MAX_SHOWN + 1);
+        for s in ["a\nb", "4444555511116666", "/api/status/order_id", "a\nb"] {
+            assert_eq!(shown_recurring(s), shown(s));
+        }
+        for i in 0..40 {
+            let s = format!("/api/{i}/4444555511116666");
+            assert_eq!(shown_recurring(&s), shown(&s));
+            assert_eq!(shown_recurring(&s), shown(&s));
+        }
     }
 }

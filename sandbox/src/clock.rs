@@ -101,6 +101,24 @@ impl Clock {
     /// `DD.MM.YYYY hh:mm:ss` (UTC) for a virtual time, as Flitt writes `order_time`. A time
     /// past 9999-12-31 23:59:59 reads as that last second.
     pub fn order_time(&self, at: u64) -> String {
+        // Virtual time moves only when advanced, so most requests ask for the same second:
+        // the last text is remembered per thread, with the start and time it was written for.
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(i64, u64, String)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some((start, when, text)) if *start == self.start && *when == at => text.clone(),
+            _ => {
+                let text = self.write_order_time(at);
+                *last = Some((self.start, at, text.clone()));
+                text
+            }
+        })
+    }
+
+    /// [`Clock::order_time`], written out.
+    fn write_order_time(&self, at: u64) -> String {
         let t = self.utc(i64::try_from(at).unwrap_or(i64::MAX));
         format!(
             "{:02}.{:02}.{:04} {:02}:{:02}:{:02}",
@@ -194,6 +212,20 @@ mod tests {
         clock.reset();
         assert_eq!(clock.now(), 0);
         assert_eq!(clock.order_time(clock.now()), "01.01.2026 00:00:00");
+    }
+
+    #[test]
+    fn a_remembered_order_time_is_only_reused_for_the_same_start_and_second() {
+        let (a, b) = (
+            Clock::starting_at(NEW_YEAR_2026),
+            Clock::starting_at(NEW_YEAR_2026 + 60),
+        );
+        for _ in 0..2 {
+            assert_eq!(a.order_time(5), "01.01.2026 00:00:05");
+            assert_eq!(a.order_time(5), "01.01.2026 00:00:05");
+            assert_eq!(b.order_time(5), "01.01.2026 00:01:05");
+            assert_eq!(b.order_time(6), "01.01.2026 00:01:06");
+        }
     }
 
     #[test]

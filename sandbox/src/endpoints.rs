@@ -5,8 +5,10 @@
 //! compiling, and an endpoint added to the spec without a handler fails the test
 //! `every_pay_host_endpoint_has_a_handler`.
 
-use crate::http::{Admitted, Format, Incoming, Reply, admit, number, refuse, text};
-use crate::ledger::{Ledger, NewOrder, Order, PayoutTo, Refusal, Status, order_fields};
+use crate::http::{Admitted, Format, Incoming, Reply, ReplyBody, admit, number, refuse, text};
+use crate::ledger::{
+    Ledger, NewOrder, Order, OrderFields, PayoutTo, Refusal, Status, order_fields,
+};
 use crate::{Clock, State, cards, lock};
 use flitt::api;
 use flitt::api::ResponseCode;
@@ -115,7 +117,7 @@ impl Ctx<'_> {
 
     fn signed(&self, body: Value) -> Reply {
         Reply {
-            body,
+            body: ReplyBody::Value(body),
             sign_with: Some(self.secret),
         }
     }
@@ -137,7 +139,7 @@ impl Ctx<'_> {
 
 fn unsigned(body: Value) -> Reply {
     Reply {
-        body,
+        body: ReplyBody::Value(body),
         sign_with: None,
     }
 }
@@ -270,9 +272,10 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
 
 fn status(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
     let o = ledger.get(ctx.merchant_id, &ctx.order_id())?;
-    Ok(Handled::reply(
-        ctx.signed(Value::Object(order_fields(o, &ctx.time))),
-    ))
+    Ok(Handled::reply(Reply {
+        body: ReplyBody::Order(Box::new(OrderFields::of(o, ctx.time.clone()))),
+        sign_with: Some(ctx.secret),
+    }))
 }
 
 fn capture(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {

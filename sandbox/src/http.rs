@@ -4,7 +4,7 @@
 
 use crate::endpoints::handle;
 use crate::faults::Fault;
-use crate::ledger::Refusal;
+use crate::ledger::{Field, OrderFields, Refusal};
 use crate::serve::RequestBody;
 use crate::{State, access, control, dashboard, lock, pages, sign};
 use axum::Router;
@@ -119,9 +119,35 @@ pub(crate) struct Incoming {
 
 /// What a handler answers.
 pub(crate) struct Reply {
-    pub(crate) body: Value,
+    pub(crate) body: ReplyBody,
     /// Sign the (object) reply with this key.
     pub(crate) sign_with: Option<&'static str>,
+}
+
+/// A reply's fields.
+pub(crate) enum ReplyBody {
+    /// Any JSON value.
+    Value(Value),
+    /// An order's fields (a status lookup): a signed 1.0 JSON reply is written from them
+    /// directly, any other reply from their map.
+    Order(Box<OrderFields>),
+}
+
+impl ReplyBody {
+    /// The fields as JSON.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Self::Value(v) => v,
+            Self::Order(fields) => Value::Object(fields.to_map()),
+        }
+    }
+
+    pub(crate) fn is_object(&self) -> bool {
+        match self {
+            Self::Value(v) => v.is_object(),
+            Self::Order(_) => true,
+        }
+    }
 }
 
 pub(crate) fn refuse(code: ResponseCode, message: impl Into<String>) -> Refusal {
@@ -203,7 +229,7 @@ pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Incoming, Refusal
 fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|_| refuse(ResponseCode::InvalidFormat, "Invalid format"))?;
-    let Some(Value::Object(request)) = value.get("request").cloned() else {
+    let Some(Value::Object(request)) = take(value, "request") else {
         return Err(refuse(ResponseCode::RequestIsEmpty, "Request is empty"));
     };
     if !is_v2(request.get("version")) {
@@ -230,7 +256,7 @@ fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
     };
     let decoded = B64.decode(data.as_bytes()).map_err(|_| incorrect())?;
     let inner: Value = serde_json::from_slice(&decoded).map_err(|_| incorrect())?;
-    let Some(Value::Object(order)) = inner.get("order").cloned() else {
+    let Some(Value::Object(order)) = take(inner, "order") else {
         return Err(refuse(
             ResponseCode::ParameterIsMissing,
             "Parameter `order` is missing",
@@ -242,6 +268,14 @@ fn parse_json(body: &[u8]) -> Result<Incoming, Refusal> {
         v2: Some((data, signature)),
         keeps_cancel_url: true,
     })
+}
+
+/// The value of `key` when `value` is an object.
+fn take(value: Value, key: &str) -> Option<Value> {
+    match value {
+        Value::Object(mut map) => map.remove(key),
+        _ => None,
+    }
 }
 
 pub(crate) fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
@@ -369,8 +403,9 @@ async fn api(
     };
     noted(match &result {
         Ok(reply) => match &reply.body {
-            Value::Object(fields) => crate::access::result_of(fields),
-            _ => String::new(),
+            ReplyBody::Value(Value::Object(fields)) => crate::access::result_of(fields),
+            ReplyBody::Order(fields) => crate::access::result_of_order(fields),
+            ReplyBody::Value(_) => String::new(),
         },
         Err(r) => crate::access::result_of_refusal(r),
     });
@@ -545,7 +580,7 @@ fn encode_error(format: Format, r: &Refusal) -> Response {
     encode(
         format,
         Reply {
-            body: fields,
+            body: ReplyBody::Value(fields),
             sign_with: None,
         },
         Tamper::None,
@@ -564,7 +599,12 @@ enum Tamper {
 }
 
 fn encode(format: Format, reply: Reply, tamper: Tamper) -> Response {
-    let mut body = reply.body;
+    if let (ReplyBody::Order(fields), Some(secret), Format::Json, Tamper::None) =
+        (&reply.body, reply.sign_with, format, tamper)
+    {
+        return json_bytes(order_json(secret, fields));
+    }
+    let mut body = reply.body.into_value();
     if let (Some(secret), Value::Object(map)) = (reply.sign_with, &mut body) {
         if format == Format::V2 {
             let data = B64.encode(json!({ "order": map }).to_string());
@@ -624,12 +664,54 @@ fn corrupt_hex(s: &str) -> String {
 
 fn json_response(v: &Value) -> Response {
     // Serialized straight into bytes (`to_string` goes through `fmt::Write`, slower).
-    let body = serde_json::to_vec(v).unwrap_or_default();
+    json_bytes(serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
         body,
     )
         .into_response()
+}
+
+/// A signed 1.0 JSON reply of an order's fields, written from them directly: the same bytes
+/// as signing their map ([`sign::sign_reply`]) and serialising `{"response": map}`.
+pub(crate) fn order_json(secret: &str, fields: &OrderFields) -> Vec<u8> {
+    let sealed = sign::sign_order(secret, fields);
+    // The two fields signing adds, in key order, merged into the order's (also in key order).
+    let mut added = [
+        ("response_signature_string", sealed.masked.as_str()),
+        ("signature", sealed.signature.as_str()),
+    ]
+    .into_iter()
+    .peekable();
+    let mut out = Vec::with_capacity(2048);
+    out.extend_from_slice(b"{\"response\":{");
+    for (key, value) in fields.iter() {
+        while let Some((k, v)) = added.next_if(|(k, _)| *k < key) {
+            json_entry(&mut out, k, &v);
+        }
+        match value {
+            Field::Text(s) => json_entry(&mut out, key, &s.as_ref()),
+            Field::Number(n) => json_entry(&mut out, key, n),
+        }
+    }
+    for (k, v) in added {
+        json_entry(&mut out, k, &v);
+    }
+    out.extend_from_slice(b"}}");
+    out
+}
+
+/// `"key":value` in compact JSON, after a comma unless it opens its object.
+fn json_entry(out: &mut Vec<u8>, key: &str, value: &impl serde::Serialize) {
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b':');
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// What the checks before the ledger established about a request.
@@ -718,4 +800,26 @@ pub(crate) fn parse_and_admit<'a>(
         }
     }
     Err(first.unwrap_or(1002))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::sample_orders;
+
+    #[test]
+    fn a_status_reply_written_directly_is_the_map_built_one_byte_for_byte() {
+        for o in sample_orders() {
+            for secret in [crate::SECRET_KEY, "other", ""] {
+                let fields = OrderFields::of(&o, "01.01.2026 00:00:00".into());
+                let mut map = fields.to_map();
+                sign::sign_reply(secret, &mut map);
+                let built = serde_json::to_vec(&json!({ "response": map })).unwrap();
+                assert_eq!(
+                    String::from_utf8(order_json(secret, &fields)).unwrap(),
+                    String::from_utf8(built).unwrap(),
+                );
+            }
+        }
+    }
 }

@@ -4,7 +4,8 @@
 
 use crate::cards::{self, TestCard};
 use flitt::api::{OrderStatus, ResponseCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A refusal: a Flitt error code and message.
@@ -1330,111 +1331,266 @@ pub fn expected_pares(pending: &ThreeDs) -> String {
     format!("pares-for-{}", pending.md)
 }
 
+/// One value of an order's reply fields, as the gateway sends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// Sent as a JSON string.
+    Text(Cow<'static, str>),
+    /// Sent as a JSON number.
+    Number(u64),
+}
+
+impl Field {
+    fn text(s: impl Into<Cow<'static, str>>) -> Self {
+        Self::Text(s.into())
+    }
+
+    /// The JSON value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Text(s) => Value::String(s.to_string()),
+            Self::Number(n) => Value::from(*n),
+        }
+    }
+}
+
+/// How many fields an order's reply has.
+const ORDER_FIELDS: usize = 35;
+
+/// The order as Flitt reports it (status lookups, payments, callbacks), keys in ascending
+/// byte order (the order a `Map` keeps them in, and signatures sort them in). Owns its values,
+/// so a reply can be written after the ledger's lock is let go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderFields([(&'static str, Field); ORDER_FIELDS]);
+
+impl OrderFields {
+    /// The fields of `o`, looked up at `order_time` (`DD.MM.YYYY hh:mm:ss`).
+    pub fn of(o: &Order, order_time: String) -> Self {
+        let paid = matches!(o.status, Status::Approved | Status::Reversed);
+        let card = o.card;
+        let empty = || Field::text("");
+        let number_text = |n: u64| Field::text(n.to_string());
+        let (actual_amount, actual_currency) = if paid {
+            (number_text(o.amount), Field::text(o.currency.clone()))
+        } else {
+            (empty(), empty())
+        };
+        Self([
+            ("actual_amount", actual_amount),
+            ("actual_currency", actual_currency),
+            ("additional_info", Field::text(additional_info(o))),
+            ("amount", number_text(o.amount)),
+            (
+                "approval_code",
+                if paid {
+                    Field::text(format!("{:06}", o.payment_id % 1_000_000))
+                } else {
+                    empty()
+                },
+            ),
+            (
+                "card_bin",
+                card.map_or_else(empty, |c| {
+                    Field::Number(c.number[..6].parse::<u64>().unwrap_or(0))
+                }),
+            ),
+            ("card_type", Field::text(card.map_or("", |c| c.brand))),
+            ("currency", Field::text(o.currency.clone())),
+            ("eci", Field::text(eci(card))),
+            ("fee", empty()),
+            (
+                "masked_card",
+                card.map_or_else(empty, |c| Field::text(cards::mask(c.number))),
+            ),
+            ("merchant_data", Field::text(o.merchant_data.clone())),
+            ("merchant_id", Field::Number(o.merchant_id)),
+            ("order_id", Field::text(o.order_id.clone())),
+            ("order_status", Field::text(o.status.as_str())),
+            ("order_time", Field::text(order_time)),
+            ("parent_order_id", Field::text(o.parent_order_id.clone())),
+            ("payment_id", Field::Number(o.payment_id)),
+            ("payment_system", Field::text("card")),
+            ("product_id", empty()),
+            (
+                "rectoken",
+                Field::text(o.rectoken.clone().unwrap_or_default()),
+            ),
+            ("rectoken_lifetime", empty()),
+            (
+                "response_code",
+                o.response_code
+                    .map_or_else(empty, |c| Field::Number(u64::from(c))),
+            ),
+            (
+                "response_description",
+                Field::text(o.response_description.clone()),
+            ),
+            ("response_status", Field::text("success")),
+            ("reversal_amount", number_text(o.reversal_amount)),
+            (
+                "rrn",
+                if o.status == Status::Approved {
+                    number_text(o.payment_id % 1_000_000_000_000)
+                } else {
+                    empty()
+                },
+            ),
+            ("sender_account", empty()),
+            ("sender_cell_phone", empty()),
+            ("sender_email", empty()),
+            ("settlement_amount", Field::text("0")),
+            ("settlement_currency", empty()),
+            ("settlement_date", empty()),
+            ("tran_type", Field::text(o.tran_type)),
+            (
+                "verification_status",
+                Field::text(o.verification_status.unwrap_or("")),
+            ),
+        ])
+    }
+
+    /// The fields in ascending key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Field)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Field> {
+        self.0
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// The fields as a JSON object.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_value()))
+            .collect()
+    }
+}
+
+/// The 3-D Secure ECI: `5` authenticated, `7` not, empty without a card.
+fn eci(card: Option<TestCard>) -> &'static str {
+    match card {
+        Some(c) if c.three_ds => "5",
+        Some(_) => "7",
+        None => "",
+    }
+}
+
+/// `additional_info`: Python-style JSON text (see [`python_json`]), as Flitt sends it and
+/// signs it, written directly (keys in ascending order).
+fn additional_info(o: &Order) -> String {
+    let mut out = Vec::with_capacity(256);
+    out.push(b'{');
+    python_entry(
+        &mut out,
+        "capture_amount",
+        &o.capture_amount.map(|c| c as f64 / 100.0),
+    );
+    python_entry(&mut out, "capture_status", &o.capture_status);
+    python_entry(&mut out, "card_type", &o.card.map(|c| c.brand));
+    python_entry(&mut out, "client_fee", &0.0);
+    python_entry(&mut out, "is_test", &true);
+    python_entry(&mut out, "payment_method", &"card");
+    python_entry(&mut out, "reservation_data", &());
+    python_entry(&mut out, "settlement_fee", &0.0);
+    python_entry(
+        &mut out,
+        "transaction_id",
+        &o.transactions.first().map(|t| t.id),
+    );
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// One `"key": value` of a Python-style JSON object, after a `, ` unless it is the first.
+fn python_entry(out: &mut Vec<u8>, key: &str, value: &impl serde::Serialize) {
+    if out.len() > 1 {
+        out.extend_from_slice(b", ");
+    }
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.extend_from_slice(b": ");
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// Orders in every state the ledger makes, and with odd text (quotes, backslashes, control
+/// characters, non-ASCII, the test secret) in every merchant-given field: for the tests that
+/// check a reply written from [`OrderFields`] against one built another way.
+#[cfg(test)]
+pub(crate) fn sample_orders() -> Vec<Order> {
+    const M: u64 = 1_549_901;
+    let mut l = Ledger::default();
+    let flows: [(&str, bool, &[&str]); 8] = [
+        ("created", false, &[]),
+        ("approved", false, &["4444555511116666"]),
+        ("declined", false, &["4444111155556666"]),
+        ("three-ds", false, &["4444555566661111"]),
+        ("hold", true, &["4444555511116666"]),
+        ("captured", true, &["4444555511116666", "capture"]),
+        ("reversed", false, &["4444555511116666", "reverse"]),
+        ("expired", false, &["expire"]),
+    ];
+    for (id, preauth, steps) in flows {
+        let new = NewOrder {
+            order_id: id.into(),
+            merchant_id: M,
+            amount: 12_345,
+            currency: "GEL".into(),
+            order_desc: "sample".into(),
+            preauth,
+            wants_token: true,
+            lifetime: (id == "expired").then_some(60),
+            ..NewOrder::default()
+        };
+        l.create(new, 0).unwrap();
+        for step in steps {
+            match *step {
+                "capture" => drop(l.capture(M, id, 10_001, "GEL")),
+                "reverse" => drop(l.reverse(M, id, 12_345, "GEL", None)),
+                "expire" => drop(l.expire(61)),
+                card => drop(l.pay_with_card(M, id, card)),
+            }
+        }
+    }
+    let mut orders: Vec<Order> = l.orders().cloned().collect();
+    let odd = "q\"uote\\ back\u{1}\n\t\u{7f} é€😀 </script> test|secret \u{2028}";
+    let mut strange = orders.clone();
+    for o in &mut strange {
+        o.order_id = format!("{}-{odd}", o.order_id);
+        o.merchant_data = odd.into();
+        o.response_description = odd.into();
+        o.parent_order_id = odd.into();
+        o.currency = "G\"L".into();
+        o.rectoken = Some(odd.into());
+        o.verification_status = Some("verified");
+        o.response_code = Some(1_014);
+        o.merchant_id = u64::MAX;
+        o.payment_id = 7;
+        o.capture_amount = o.capture_amount.map(|_| 1);
+    }
+    orders.extend(strange);
+    let statuses = [
+        Status::Created,
+        Status::Processing,
+        Status::Approved,
+        Status::Declined,
+        Status::Expired,
+        Status::Reversed,
+    ];
+    let base = orders[0].clone();
+    orders.extend(statuses.into_iter().map(|status| Order {
+        status,
+        ..base.clone()
+    }));
+    orders
+}
+
 /// The order as Flitt reports it (status lookups, payments, callbacks): every value a string
-/// or a number, as the gateway sends them.
+/// or a number, as the gateway sends them (see [`OrderFields`]).
 pub fn order_fields(o: &Order, order_time: &str) -> Map<String, Value> {
-    let actual = if matches!(o.status, Status::Approved | Status::Reversed) {
-        o.amount.to_string()
-    } else {
-        String::new()
-    };
-    let card = o.card;
-    let additional = json!({
-        "capture_status": o.capture_status,
-        "capture_amount": o.capture_amount.map(|c| c as f64 / 100.0),
-        "reservation_data": null,
-        "transaction_id": o.transactions.first().map(|t| t.id),
-        "client_fee": 0.0,
-        "settlement_fee": 0.0,
-        "card_type": card.map(|c| c.brand),
-        "payment_method": "card",
-        "is_test": true,
-    });
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_owned(), v);
-    };
-    put("order_id", json!(o.order_id));
-    put("merchant_id", json!(o.merchant_id));
-    put("amount", json!(o.amount.to_string()));
-    put("currency", json!(o.currency));
-    put("order_status", json!(o.status.as_str()));
-    put("response_status", json!("success"));
-    put("tran_type", json!(o.tran_type));
-    put("sender_cell_phone", json!(""));
-    put("sender_account", json!(""));
-    put(
-        "masked_card",
-        json!(card.map(|c| cards::mask(c.number)).unwrap_or_default()),
-    );
-    put(
-        "card_bin",
-        card.map_or(json!(""), |c| {
-            json!(c.number[..6].parse::<u64>().unwrap_or(0))
-        }),
-    );
-    put("card_type", json!(card.map(|c| c.brand).unwrap_or("")));
-    put(
-        "rrn",
-        json!(if o.status == Status::Approved {
-            format!("{}", o.payment_id % 1_000_000_000_000)
-        } else {
-            String::new()
-        }),
-    );
-    put(
-        "approval_code",
-        json!(if matches!(o.status, Status::Approved | Status::Reversed) {
-            format!("{:06}", o.payment_id % 1_000_000)
-        } else {
-            String::new()
-        }),
-    );
-    put(
-        "response_code",
-        o.response_code.map_or(json!(""), |c| json!(c)),
-    );
-    put("response_description", json!(o.response_description));
-    put("reversal_amount", json!(o.reversal_amount.to_string()));
-    put("settlement_amount", json!("0"));
-    put("settlement_currency", json!(""));
-    put("order_time", json!(order_time));
-    put("settlement_date", json!(""));
-    put(
-        "eci",
-        json!(if card.is_some_and(|c| c.three_ds) {
-            "5"
-        } else if card.is_some() {
-            "7"
-        } else {
-            ""
-        }),
-    );
-    put("fee", json!(""));
-    put("payment_system", json!("card"));
-    put("sender_email", json!(""));
-    put("payment_id", json!(o.payment_id));
-    put("actual_amount", json!(actual));
-    put(
-        "actual_currency",
-        json!(if actual.is_empty() {
-            ""
-        } else {
-            o.currency.as_str()
-        }),
-    );
-    put("product_id", json!(""));
-    put("merchant_data", json!(o.merchant_data));
-    put(
-        "verification_status",
-        json!(o.verification_status.unwrap_or("")),
-    );
-    put("rectoken", json!(o.rectoken.clone().unwrap_or_default()));
-    put("rectoken_lifetime", json!(""));
-    put("parent_order_id", json!(o.parent_order_id));
-    // Python-style JSON text, as Flitt sends it, signed as this exact string.
-    put("additional_info", json!(python_json(&additional)));
-    m
+    OrderFields::of(o, order_time.to_owned()).to_map()
 }
 
 /// JSON text with Python's `json.dumps` spacing (`", "` and `": "`).
@@ -1480,6 +1636,7 @@ fn write_python_json(v: &Value, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const M: u64 = 1_549_901;
 
@@ -1854,6 +2011,128 @@ mod tests {
         l.pay_with_card(M, "sub", "4444555511116666").unwrap();
         let charged = l.charge_due_subscriptions(3 * 86_400);
         assert_eq!(charged.len(), 4, "days 0, 1, 2 and 3");
+    }
+
+    /// The order's fields as they were built before [`OrderFields`] (a map of `json!` values),
+    /// kept to check it.
+    fn map_built_order_fields(o: &Order, order_time: &str) -> Map<String, Value> {
+        let actual = if matches!(o.status, Status::Approved | Status::Reversed) {
+            o.amount.to_string()
+        } else {
+            String::new()
+        };
+        let card = o.card;
+        let additional = json!({
+            "capture_status": o.capture_status,
+            "capture_amount": o.capture_amount.map(|c| c as f64 / 100.0),
+            "reservation_data": null,
+            "transaction_id": o.transactions.first().map(|t| t.id),
+            "client_fee": 0.0,
+            "settlement_fee": 0.0,
+            "card_type": card.map(|c| c.brand),
+            "payment_method": "card",
+            "is_test": true,
+        });
+        let mut m = Map::new();
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.to_owned(), v);
+        };
+        put("order_id", json!(o.order_id));
+        put("merchant_id", json!(o.merchant_id));
+        put("amount", json!(o.amount.to_string()));
+        put("currency", json!(o.currency));
+        put("order_status", json!(o.status.as_str()));
+        put("response_status", json!("success"));
+        put("tran_type", json!(o.tran_type));
+        put("sender_cell_phone", json!(""));
+        put("sender_account", json!(""));
+        put(
+            "masked_card",
+            json!(card.map(|c| cards::mask(c.number)).unwrap_or_default()),
+        );
+        put(
+            "card_bin",
+            card.map_or(json!(""), |c| {
+                json!(c.number[..6].parse::<u64>().unwrap_or(0))
+            }),
+        );
+        put("card_type", json!(card.map(|c| c.brand).unwrap_or("")));
+        put(
+            "rrn",
+            json!(if o.status == Status::Approved {
+                format!("{}", o.payment_id % 1_000_000_000_000)
+            } else {
+                String::new()
+            }),
+        );
+        put(
+            "approval_code",
+            json!(if matches!(o.status, Status::Approved | Status::Reversed) {
+                format!("{:06}", o.payment_id % 1_000_000)
+            } else {
+                String::new()
+            }),
+        );
+        put(
+            "response_code",
+            o.response_code.map_or(json!(""), |c| json!(c)),
+        );
+        put("response_description", json!(o.response_description));
+        put("reversal_amount", json!(o.reversal_amount.to_string()));
+        put("settlement_amount", json!("0"));
+        put("settlement_currency", json!(""));
+        put("order_time", json!(order_time));
+        put("settlement_date", json!(""));
+        put(
+            "eci",
+            json!(if card.is_some_and(|c| c.three_ds) {
+                "5"
+            } else if card.is_some() {
+                "7"
+            } else {
+                ""
+            }),
+        );
+        put("fee", json!(""));
+        put("payment_system", json!("card"));
+        put("sender_email", json!(""));
+        put("payment_id", json!(o.payment_id));
+        put("actual_amount", json!(actual));
+        put(
+            "actual_currency",
+            json!(if actual.is_empty() {
+                ""
+            } else {
+                o.currency.as_str()
+            }),
+        );
+        put("product_id", json!(""));
+        put("merchant_data", json!(o.merchant_data));
+        put(
+            "verification_status",
+            json!(o.verification_status.unwrap_or("")),
+        );
+        put("rectoken", json!(o.rectoken.clone().unwrap_or_default()));
+        put("rectoken_lifetime", json!(""));
+        put("parent_order_id", json!(o.parent_order_id));
+        // Python-style JSON text, as Flitt sends it, signed as this exact string.
+        put("additional_info", json!(python_json(&additional)));
+        m
+    }
+
+    #[test]
+    fn order_fields_are_the_map_built_ones_in_key_order() {
+        for o in sample_orders() {
+            let fields = OrderFields::of(&o, "30.11.2026 07:42:52".into());
+            let keys: Vec<&str> = fields.iter().map(|(k, _)| k).collect();
+            assert!(keys.is_sorted(), "{keys:?}");
+            assert_eq!(
+                Value::Object(fields.to_map()),
+                Value::Object(map_built_order_fields(&o, "30.11.2026 07:42:52")),
+                "{o:?}"
+            );
+            assert!(keys.iter().all(|k| fields.get(k).is_some()));
+        }
     }
 
     #[test]

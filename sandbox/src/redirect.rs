@@ -58,7 +58,12 @@ pub(crate) async fn checkout_redirect(
     incoming.keeps_cancel_url = false;
     let path = flitt::api::CheckoutUrlRequest::ENDPOINT.path;
     match endpoints::handle(&state, path, incoming) {
-        Ok(reply) => match reply.body.get("checkout_url").and_then(|u| u.as_str()) {
+        Ok(reply) => match reply
+            .body
+            .into_value()
+            .get("checkout_url")
+            .and_then(|u| u.as_str())
+        {
             Some(url) => (StatusCode::FOUND, [(header::LOCATION, url.to_owned())]).into_response(),
             None => error_page(INCORRECT_PARAMETERS, "No checkout page was made."),
         },

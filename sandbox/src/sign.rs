@@ -2,6 +2,7 @@
 //! the SDK against the sandbox then check the SDK's signatures against a second implementation
 //! instead of against itself.
 
+use crate::ledger::{Field, OrderFields};
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 
@@ -86,15 +87,48 @@ pub fn v2(secret: &str, data: &str) -> String {
 /// Signs a reply in place: `signature`, and in test mode `response_signature_string` with
 /// every occurrence of the secret masked, as Flitt does.
 pub fn sign_reply(secret: &str, fields: &mut Map<String, Value>) {
-    let pre = pre_hash(secret, fields);
+    let Sealed { signature, masked } = seal(secret, pre_hash(secret, fields));
+    fields.insert("response_signature_string".into(), Value::String(masked));
+    fields.insert("signature".into(), Value::String(signature));
+}
+
+/// What signing a reply adds to it.
+pub struct Sealed {
+    /// `signature`.
+    pub signature: String,
+    /// `response_signature_string`: the pre-hash string with the secret masked.
+    pub masked: String,
+}
+
+/// The signature of the pre-hash string `pre`, and `pre` masked.
+fn seal(secret: &str, pre: String) -> Sealed {
     let signature = hex(&Sha1::digest(pre.as_bytes()));
     let masked = if secret.is_empty() {
         pre
     } else {
         pre.replace(secret, MASK)
     };
-    fields.insert("response_signature_string".into(), Value::String(masked));
-    fields.insert("signature".into(), Value::String(signature));
+    Sealed { signature, masked }
+}
+
+/// What [`sign_reply`] adds to an order's reply fields, without making them a map.
+pub fn sign_order(secret: &str, fields: &OrderFields) -> Sealed {
+    use std::fmt::Write as _;
+    let mut pre = String::with_capacity(secret.len() + 512);
+    pre.push_str(secret);
+    for (_, value) in fields.iter() {
+        match value {
+            Field::Text(s) if s.is_empty() => {}
+            Field::Text(s) => {
+                pre.push('|');
+                pre.push_str(s);
+            }
+            Field::Number(n) => {
+                let _ = write!(pre, "|{n}");
+            }
+        }
+    }
+    seal(secret, pre)
 }
 
 /// Whether `given` is the signature `expected` (lowercase hex), in any letter case. Every
