@@ -115,8 +115,13 @@ for r in $(seq "$repeats"); do
     "$example" hello $((seconds + 10)) > "$work/hello.url" &
     hello_pid=$!
     pids+=("$hello_pid")
-    for _ in $(seq 100); do [ -s "$work/hello.url" ] && break; sleep 0.1; done
+    # Up to 30 s: on a loaded machine the server can be slow to start.
+    for _ in $(seq 300); do grep -q '^http' "$work/hello.url" 2>/dev/null && break; sleep 0.1; done
     hello_url=$(head -1 "$work/hello.url")
+    case "$hello_url" in
+      http*) ;;
+      *) echo "the hello-world server did not start (no URL after 30 s)" >&2; exit 1 ;;
+    esac
     wrk_hello=$(wrk -t2 -c32 -d"${seconds}s" -s "$work/hello.lua" "$hello_url" | awk '/^Requests\/sec/ { print $2 }')
     kill "$hello_pid" 2>/dev/null || true
     wait "$hello_pid" 2>/dev/null || true

@@ -264,10 +264,16 @@ impl<T: AsRef<str>> RawFields<T> {
     /// A string field's text (decoded), borrowed; `None` for other values, and for a string
     /// with escapes that verification did not decode.
     pub(crate) fn str_of(&self, f: &RawField) -> Option<&str> {
-        let inner = self.raw(f).strip_prefix('"')?.strip_suffix('"')?;
         match f.seen {
-            PLAIN => Some(inner),
-            UNKNOWN => (!inner.contains('\\')).then_some(inner),
+            // Verification saw the quotes.
+            PLAIN => Some(self.text(Span {
+                start: f.value.start.saturating_add(1),
+                end: f.value.end.saturating_sub(1),
+            })),
+            UNKNOWN => {
+                let inner = self.raw(f).strip_prefix('"')?.strip_suffix('"')?;
+                (!inner.contains('\\')).then_some(inner)
+            }
             i => self.decoded.get((i - DECODED) as usize).map(|s| &**s),
         }
     }
