@@ -1,0 +1,99 @@
+//! `flitt sandbox` logs a line per request to stderr, in batches. A log it cannot write (a
+//! full disk, a reader gone) must never stop it answering: the lines are dropped, the
+//! requests served.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the sandbox process when the test ends, pass or fail.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `flitt sandbox` with `stderr`; its address, the process, and its stdout (kept open:
+/// the sandbox writes more to it).
+fn start(stderr: Stdio) -> (String, Running, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flitt"))
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let running = Running(child);
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("Flitt sandbox listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_owned();
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    (addr.to_owned(), running, lines)
+}
+
+/// One status lookup (unsigned, so refused, and logged like any request); the HTTP status.
+fn status_lookup(addr: &str) -> String {
+    let body = r#"{"request":{"merchant_id":1549901,"order_id":"log-test","signature":"x"}}"#;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /api/status/order_id HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Enough requests to fill the log's batch (64 KiB) several times over, with pauses that let
+/// its timer write too; every one must be answered.
+fn serves_through_a_failing_log(addr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for round in 0..4 {
+        for _ in 0..400 {
+            assert!(Instant::now() < deadline, "too slow: the sandbox stalls");
+            assert_eq!(status_lookup(addr), "HTTP/1.1 200 OK", "round {round}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_log_on_a_full_disk_never_stops_the_sandbox() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let (addr, running, stdout) = start(Stdio::from(full));
+    serves_through_a_failing_log(&addr);
+    drop(running);
+    drop(stdout);
+}
+
+#[test]
+fn a_log_whose_reader_is_gone_never_stops_the_sandbox() {
+    let (addr, mut running, stdout) = start(Stdio::piped());
+    // The read end closed: every write to stderr now fails (EPIPE).
+    drop(running.0.stderr.take());
+    serves_through_a_failing_log(&addr);
+    assert!(
+        running.0.try_wait().unwrap().is_none(),
+        "the sandbox exited"
+    );
+    drop(running);
+    drop(stdout);
+}
