@@ -249,3 +249,85 @@ async fn a_split_capture_records_the_receivers() {
         [(600_001, 3_000, 0), (700_001, 2_000, 0)]
     );
 }
+
+/// Split refunds racing each other over HTTP: a receiver's share is never refunded past what
+/// it holds, and one `reverse_id` sent many times at once refunds once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_split_refunds_never_refund_a_share_twice() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox);
+    let StepOne::Approved(paid) = flows::pay_direct(&c, &payment(10_000, false))
+        .await
+        .unwrap()
+    else {
+        panic!("approved expected")
+    };
+    let original = paid.order_id().clone();
+    c.send(
+        &SettlementRequest::builder()
+            .operation_id(original.clone())
+            .amount(amount(10_000))
+            .currency(Currency::GEL)
+            .order_desc("settle")
+            .receiver(receivers(&[(600_001, 6_000), (700_001, 4_000)]))
+            .build(),
+    )
+    .await
+    .unwrap();
+    let refund = |id: String| {
+        ReverseSplitRequest::builder()
+            .order_id(original.clone())
+            .amount(amount(1_000))
+            .currency(Currency::GEL)
+            .reverse_id(id)
+            .receiver(receivers(&[(700_001, 1_000)]))
+            .build()
+    };
+    // Eight distinct refunds of 1,000 against a share of 4,000: four fit.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (c, request) = (c.clone(), refund(format!("race-{i}")));
+            tokio::spawn(async move { c.send(&request).await })
+        })
+        .collect();
+    let (mut approved, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => approved += 1,
+            Err(e) => {
+                assert_eq!(e.gateway().and_then(|g| g.code), Some(1023), "{e}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((approved, refused), (4, 4));
+    assert_eq!(
+        shares(&sandbox, &original),
+        [(600_001, 6_000, 0), (700_001, 4_000, 4_000)]
+    );
+    // One reverse_id eight times at once, on the other receiver: refunded once.
+    let same = ReverseSplitRequest::builder()
+        .order_id(original.clone())
+        .amount(amount(1_000))
+        .currency(Currency::GEL)
+        .reverse_id("race-same")
+        .receiver(receivers(&[(600_001, 1_000)]))
+        .build();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, request) = (c.clone(), same.clone());
+            tokio::spawn(async move { c.send(&request).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        shares(&sandbox, &original),
+        [(600_001, 6_000, 1_000), (700_001, 4_000, 4_000)]
+    );
+    assert_eq!(
+        sandbox.order(original.as_str()).unwrap().reversal_amount,
+        5_000
+    );
+}
