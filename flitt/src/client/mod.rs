@@ -47,7 +47,7 @@ mod encode;
 mod reply;
 mod transport;
 
-pub(crate) use reply::decode;
+pub(crate) use reply::Checked;
 pub use reply::decode_reply_for_fuzzing;
 pub use transport::RetryPolicy;
 pub(crate) use transport::{Attempt, Route, execute, http_builder};
@@ -372,7 +372,7 @@ impl Client {
                 }
                 Err(Attempt::NotSent(e) | Attempt::Final(e)) => return Err(e),
             };
-            decode::<R::Response>(&value, &secrets)
+            value.decode::<R::Response>(&secrets)
         }
         .instrument(span)
         .await
@@ -499,8 +499,11 @@ impl Client {
                 authorization: None,
             };
             match execute(&route, &endpoint, content_type, body, &secrets).await {
-                Ok(v) => Ok(v),
-                Err(Attempt::Ambiguous(e)) => self.settle(&endpoint, order_id, e, &secrets).await,
+                Ok(v) => Ok(v.into_value()),
+                Err(Attempt::Ambiguous(e)) => self
+                    .settle(&endpoint, order_id, e, &secrets)
+                    .await
+                    .map(Checked::into_value),
                 Err(Attempt::NotSent(e) | Attempt::Final(e)) => Err(e),
             }
         }
@@ -522,8 +525,11 @@ impl Client {
         let order_id = params.get("order_id").and_then(|v| OrderId::new(v).ok());
         let (content_type, body) = self.encode_raw(endpoint, params)?;
         match self.execute(endpoint, content_type, body, &secrets).await {
-            Ok(v) => Ok(v),
-            Err(Attempt::Ambiguous(e)) => self.settle(endpoint, order_id, e, &secrets).await,
+            Ok(v) => Ok(v.into_value()),
+            Err(Attempt::Ambiguous(e)) => self
+                .settle(endpoint, order_id, e, &secrets)
+                .await
+                .map(Checked::into_value),
             Err(Attempt::NotSent(e) | Attempt::Final(e)) => Err(e),
         }
     }
@@ -590,7 +596,7 @@ impl Client {
         order_id: Option<OrderId>,
         cause: Error,
         secrets: &Secrets<'_>,
-    ) -> Result<Value, Error> {
+    ) -> Result<Checked, Error> {
         tracing::warn!(
             endpoint = endpoint.name,
             "outcome ambiguous; looking the order up"
@@ -623,7 +629,7 @@ impl Client {
                 ));
             }
         };
-        let order: OrderResponse = match decode(&status_value, secrets) {
+        let order: OrderResponse = match status_value.decode(secrets) {
             Ok(order) => order,
             Err(e) => {
                 return Err(unknown(

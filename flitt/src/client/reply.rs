@@ -4,7 +4,7 @@
 use crate::error::{Error, GatewayError};
 use crate::redact::Secrets;
 use crate::request::{ApiRequest, Endpoint, Host, ResponseShape};
-use crate::signature::{self, SecretKey};
+use crate::signature::{self, RawFields, SecretKey};
 use serde_json::{Map, Value};
 
 /// Where a raw reply came from, for error messages.
@@ -21,13 +21,73 @@ pub(super) fn http_error(reply: &Reply, secrets: &Secrets<'_>) -> Error {
     }
 }
 
-/// Decodes a checked reply into its typed response; an error names the reason, redacted
-/// (serde's messages quote the offending value).
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(
-    value: &Value,
-    secrets: &Secrets<'_>,
-) -> Result<T, Error> {
-    T::deserialize(value).map_err(|e| Error::decode(e, value.to_string().as_bytes(), secrets))
+/// A checked reply: a 1.0 JSON object's fields as received (verified when signed), or any
+/// other reply as JSON. Either way without the test-mode `response_signature_string`.
+pub(crate) enum Checked {
+    /// A JSON object, flat or in `"response"`: decoded straight from its raw values.
+    Fields(RawFields<Box<str>>),
+    /// A form, a 2.0 `order`, a list.
+    Value(Value),
+}
+
+impl Checked {
+    /// Decodes the reply into its typed response; an error names the reason, redacted
+    /// (serde's messages quote the offending value).
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        secrets: &Secrets<'_>,
+    ) -> Result<T, Error> {
+        match self {
+            Self::Fields(fields) => signature::decode_fields(fields).map_err(|e| {
+                let shown = Value::Object(fields_map(fields)).to_string();
+                Error::decode(e, shown.as_bytes(), secrets)
+            }),
+            Self::Value(value) => T::deserialize(value)
+                .map_err(|e| Error::decode(e, value.to_string().as_bytes(), secrets)),
+        }
+    }
+
+    /// The reply as JSON.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Self::Fields(fields) => Value::Object(fields_map(&fields)),
+            Self::Value(value) => value,
+        }
+    }
+}
+
+/// The fields as a JSON map, each value read from its text (the checks let through only
+/// values that read).
+fn fields_map<T: AsRef<str>>(fields: &RawFields<T>) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_owned(), serde_json::from_str(v).unwrap_or(Value::Null)))
+        .collect()
+}
+
+/// The fields of a reply that decide how it is checked: a refusal's, a 2.0 envelope's and the
+/// signature. Only these are read into values; the others stay as received.
+const DECIDING: [&str; 9] = [
+    "data",
+    "err_code",
+    "error",
+    "error_code",
+    "error_message",
+    "request_id",
+    "response_status",
+    "signature",
+    "version",
+];
+
+/// Whether every value reads as JSON, as a map of it would need: valid JSON text can still
+/// hold a number beyond `f64` (`1e999`) or a lone surrogate escape.
+fn every_value_reads(fields: &RawFields<&str>) -> bool {
+    fields.iter().all(|(_, raw)| match raw.as_bytes().first() {
+        Some(b'"') => !raw.contains('\\') || serde_json::from_str::<String>(raw).is_ok(),
+        Some(b'{' | b'[') => serde_json::from_str::<Value>(raw).is_ok(),
+        Some(b'-' | b'0'..=b'9') => raw.parse::<f64>().is_ok_and(f64::is_finite),
+        _ => true,
+    })
 }
 
 /// Parses a 200 reply, maps a refusal to [`Error::Gateway`], unwraps and verifies it.
@@ -40,7 +100,7 @@ pub(super) fn check_reply(
     key: &SecretKey,
     reply: &Reply,
     secrets: &Secrets<'_>,
-) -> Result<Value, Error> {
+) -> Result<Checked, Error> {
     let body = reply.body.as_slice();
     let bad = |reason: &str| Error::decode(reason, body, secrets);
     let content_type = reply.content_type.as_deref().unwrap_or("");
@@ -54,14 +114,16 @@ pub(super) fn check_reply(
     let is_form = content_type.starts_with("application/x-www-form-urlencoded")
         || (!looks_like_json && !content_type.contains("json"));
     // A JSON object (flat or in `"response"`) is parsed once, into its raw fields in key
-    // order: the reply's map is made from them, and its signature verified over the same
-    // raw values, without reading the body again.
+    // order: its signature is verified over them and the typed response decoded from them,
+    // without reading the body again. Only the fields that decide the checks are read into
+    // values.
     let mut raw = if is_form {
         None
     } else {
         std::str::from_utf8(body)
             .ok()
-            .and_then(|text| signature::RawFields::parse(text).ok())
+            .and_then(|text| RawFields::parse(text).ok())
+            .filter(every_value_reads)
     };
     let inner = if is_form {
         let map: Map<String, Value> = form_urlencoded::parse(body)
@@ -75,12 +137,19 @@ pub(super) fn check_reply(
             return Err(bad("the reply is neither JSON nor a form"));
         }
         Value::Object(map)
-    } else if let Some(map) = raw.as_ref().and_then(raw_map) {
-        Value::Object(map)
+    } else if let Some(fields) = &raw {
+        Value::Object(
+            DECIDING
+                .iter()
+                .filter_map(|k| {
+                    let v = serde_json::from_str(fields.get(k)?).unwrap_or(Value::Null);
+                    Some(((*k).to_owned(), v))
+                })
+                .collect(),
+        )
     } else {
-        // Not an object (a list), or a value the one pass cannot carry into a map: the
-        // whole body read as a value, which also names the reason it is malformed.
-        raw = None;
+        // Not an object (a list), or a value that does not read: the whole body read as a
+        // value, which also names the reason it is malformed.
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| Error::decode(format!("malformed JSON: {e}"), body, secrets))?;
         match value {
@@ -93,7 +162,7 @@ pub(super) fn check_reply(
     match inner {
         Value::Array(items) => {
             if endpoint.response_shape == ResponseShape::Array {
-                Ok(Value::Array(items))
+                Ok(Checked::Value(Value::Array(items)))
             } else {
                 Err(bad("expected an object, found a list"))
             }
@@ -118,12 +187,12 @@ pub(super) fn check_reply(
                         match order {
                             Value::Object(o) => match gateway_error(&o, secrets, false) {
                                 Some(e) => Err(Error::Gateway(Box::new(e))),
-                                None => Ok(Value::Object(o)),
+                                None => Ok(Checked::Value(Value::Object(o))),
                             },
                             _ => Err(bad("the 2.0 `order` is not an object")),
                         }
                     }
-                    Value::Object(o) => Ok(Value::Object(o)),
+                    Value::Object(o) => Ok(Checked::Value(Value::Object(o))),
                     _ => Err(bad("the 2.0 data is not an object")),
                 };
             }
@@ -134,11 +203,13 @@ pub(super) fn check_reply(
                     None => signature::verify_v1_json(key, body),
                 };
                 verified.map_err(|e| Error::Signature(e.to_string()))?;
-            } else if endpoint.response_signed
-                && !map
-                    .keys()
-                    .all(|k| endpoint.unsigned_fields.contains(&k.as_str()))
-            {
+            } else if endpoint.response_signed && {
+                let unsigned = |k: &str| endpoint.unsigned_fields.contains(&k);
+                match &raw {
+                    Some(fields) => !fields.iter().all(|(k, _)| unsigned(k)),
+                    None => !map.keys().all(|k| unsigned(k)),
+                }
+            } {
                 return Err(Error::Signature(format!(
                     "a success reply of `{}` must be signed, and this one carries no signature",
                     endpoint.name
@@ -147,23 +218,22 @@ pub(super) fn check_reply(
             if endpoint.response_shape == ResponseShape::Array {
                 return Err(bad("expected a list, found an object"));
             }
-            let mut map = map;
             // Test mode echoes the whole pre-hash string (card data, tokens) for debugging
             // signatures: once verified, it is only a leak waiting to be logged.
-            map.remove("response_signature_string");
-            Ok(Value::Object(map))
+            Ok(match raw {
+                Some(mut fields) => {
+                    fields.remove("response_signature_string");
+                    Checked::Fields(fields.into_owned())
+                }
+                None => {
+                    let mut map = map;
+                    map.remove("response_signature_string");
+                    Checked::Value(Value::Object(map))
+                }
+            })
         }
         _ => Err(bad("the reply is not an object")),
     }
-}
-
-/// The map of raw fields in key order, each value read from its text; `None` when one cannot
-/// be (a number beyond `f64`), which the whole-body read then reports.
-fn raw_map(fields: &signature::RawFields<&str>) -> Option<Map<String, Value>> {
-    fields
-        .iter()
-        .map(|(k, v)| Some((k.to_owned(), serde_json::from_str(v).ok()?)))
-        .collect()
 }
 
 /// The gateway's refusal in a reply, if it is one: the one reader of `error_code` /
@@ -217,8 +287,7 @@ pub fn decode_reply_for_fuzzing<R: ApiRequest>(
         body: body.to_vec(),
     };
     let secrets = Secrets::default();
-    let value = check_reply(&R::ENDPOINT, key, &reply, &secrets)?;
-    decode(&value, &secrets)
+    check_reply(&R::ENDPOINT, key, &reply, &secrets)?.decode(&secrets)
 }
 
 #[cfg(test)]
@@ -292,5 +361,85 @@ mod tests {
             status(r#"{"response":{"a":1e999,"signature":"x"}}"#),
             Err(Error::Decode { .. })
         ));
+    }
+
+    /// The typed reply as read before the one-pass check: the body into a map, unwrapped,
+    /// without the echo, then decoded from the map.
+    fn status_by_map(body: &str) -> Result<crate::api::OrderResponse, String> {
+        let value: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let mut map = match value {
+            Value::Object(mut m) if m.len() == 1 && m.contains_key("response") => {
+                match m.remove("response") {
+                    Some(Value::Object(inner)) => inner,
+                    _ => return Err("not an object".into()),
+                }
+            }
+            Value::Object(m) => m,
+            _ => return Err("not an object".into()),
+        };
+        map.remove("response_signature_string");
+        serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+    }
+
+    fn raw_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "\"[a-z0-9 é]{0,8}\"",
+            "[0-9]{1,6}",
+            "-?[0-9]{1,3}\\.[0-9]{1,3}",
+            Just("\"a\\\"b\\\\c\\u00e9\\n\"".to_owned()),
+            Just("\"\\ud800\"".to_owned()),
+            Just("1e999".to_owned()),
+            Just("null".to_owned()),
+            Just("\"\"".to_owned()),
+            Just("\"approved\"".to_owned()),
+            Just("\"GEL\"".to_owned()),
+            Just("{\"a\":[1,2]}".to_owned()),
+            Just("true".to_owned()),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A signed reply decodes from its raw values exactly as from its map: the same
+        /// response, or an error both ways (a value that does not read, a wrong shape).
+        #[test]
+        fn a_reply_decodes_from_its_raw_values_as_from_its_map(
+            // Each key once: a key given twice is read last-wins by both (see the test above),
+            // but a map of the whole body also refuses an overridden value that does not read.
+            fields in proptest::collection::btree_map(
+                proptest::sample::select(vec![
+                    "order_id", "amount", "actual_amount", "currency", "order_status",
+                    "response_status", "rectoken", "merchant_data", "fee", "card_bin", "eci",
+                    "reversal_amount", "response_signature_string", "something_new",
+                ]),
+                raw_value(),
+                0..10,
+            ),
+            wrapped in proptest::bool::ANY,
+        ) {
+            let object = fields
+                .iter()
+                .map(|(k, v)| format!("\"{k}\":{v}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let unsigned = format!("{{{object}}}");
+            let body = match signature::sign_v1_json(&SecretKey::new("test"), &unsigned) {
+                Ok(sig) if object.is_empty() => format!(r#"{{"signature":"{sig}"}}"#),
+                Ok(sig) => format!(r#"{{{object},"signature":"{sig}"}}"#),
+                // Booleans, nested values and numbers beyond f64 do not sign: sent unsigned.
+                Err(_) => unsigned,
+            };
+            let body = if wrapped { format!(r#"{{"response":{body}}}"#) } else { body };
+            match (status(&body), status_by_map(&body)) {
+                (Ok(one_pass), Ok(by_map)) => proptest::prop_assert_eq!(one_pass, by_map),
+                (Err(_), Err(_)) => {}
+                // A reply without a signature is refused before decoding.
+                (Err(Error::Signature(_)), Ok(_)) if !body.contains("\"signature\"") => {}
+                (one_pass, by_map) => proptest::prop_assert!(
+                    false,
+                    "{body}: one pass {one_pass:?}, by map {by_map:?}"
+                ),
+            }
+        }
     }
 }

@@ -2,12 +2,11 @@
 //! sent, maybe applied, or refused).
 
 use super::Client;
-use super::reply::{Reply, check_reply, http_error};
+use super::reply::{Checked, Reply, check_reply, http_error};
 use crate::error::{Error, TransportError};
 use crate::redact::Secrets;
 use crate::request::{CodeKind, Effect, Endpoint};
 use crate::signature::SecretKey;
-use serde_json::Value;
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -87,7 +86,7 @@ impl Client {
         content_type: &'static str,
         body: Vec<u8>,
         secrets: &Secrets<'_>,
-    ) -> Result<Value, Attempt> {
+    ) -> Result<Checked, Attempt> {
         let route = Route {
             http: &self.inner.http,
             base_url: &self.inner.api_url,
@@ -107,7 +106,7 @@ pub(crate) async fn execute(
     content_type: &'static str,
     body: Vec<u8>,
     secrets: &Secrets<'_>,
-) -> Result<Value, Attempt> {
+) -> Result<Checked, Attempt> {
     let url = format!("{}{}", route.base_url, endpoint.path);
     let retry = route.retry;
     let mut attempt = 1;
@@ -143,7 +142,7 @@ async fn send_once(
     content_type: &'static str,
     body: Vec<u8>,
     secrets: &Secrets<'_>,
-) -> Result<Value, Attempt> {
+) -> Result<Checked, Attempt> {
     let mut request = route
         .http
         .post(url)

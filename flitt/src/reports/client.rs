@@ -5,7 +5,7 @@ use super::filters::{check_mandatory, check_text_filter};
 use super::paging::{RowStream, decode_page};
 use super::{DEFAULT_REPORTS_URL, Filter, Page, Report};
 use crate::api::{CompanyReportRequest, CompanyReportResponse, ReportsTokenRequest};
-use crate::client::{Attempt, RetryPolicy, Route, decode, execute};
+use crate::client::{Attempt, RetryPolicy, Route, execute};
 use crate::error::Error;
 use crate::redact::Secrets;
 use crate::request::{ApiRequest, Host, ReportInfo};
@@ -179,7 +179,7 @@ impl ReportsClient {
         let value = execute(&route, &endpoint, content_type, bytes, &secrets)
             .await
             .map_err(Attempt::into_error)?;
-        decode::<R::Response>(&value, &secrets)
+        value.decode::<R::Response>(&secrets)
     }
 
     /// The access token, from the cache while it is fresh.

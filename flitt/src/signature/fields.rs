@@ -57,7 +57,7 @@ impl SignedFields {
     /// # Errors
     /// When the fields do not have `T`'s shape (serde's message, which may quote a value).
     pub(crate) fn decode<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
-        T::deserialize(FieldsDeserializer(&self.0))
+        decode_fields(&self.0)
     }
 }
 
@@ -65,6 +65,17 @@ impl std::fmt::Debug for SignedFields {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         crate::redact::RedactedFields(&self.to_map()).fmt(f)
     }
+}
+
+/// Decodes fields into `T` straight from their raw text: the same as `serde_json::from_value`
+/// of their map, without building it.
+///
+/// # Errors
+/// When the fields do not have `T`'s shape (serde's message, which may quote a value).
+pub(crate) fn decode_fields<'a, T: serde::Deserialize<'a>>(
+    fields: &'a RawFields<Box<str>>,
+) -> Result<T, serde_json::Error> {
+    T::deserialize(FieldsDeserializer(fields))
 }
 
 /// Deserializes the fields as a JSON object.

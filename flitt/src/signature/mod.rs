@@ -56,7 +56,7 @@ mod v2;
 
 pub use body::{BodyProtocol, VerifiedBody, verify_body};
 pub(crate) use body::{Verified, verify as verify_kept};
-pub(crate) use fields::SignedFields;
+pub(crate) use fields::{SignedFields, decode_fields};
 pub(crate) use raw::RawFields;
 pub use reports::reports_token_signature;
 pub use signer::Signer;
