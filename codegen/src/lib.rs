@@ -31,6 +31,10 @@ use std::path::{Path, PathBuf};
 pub struct Generated {
     /// The formatted Rust source.
     pub code: String,
+    /// The schema-only twins of the generated structs, unformatted: every struct as a plain
+    /// `#[derive(JsonSchema)]`, for the test that compares their schemas with the SDK's
+    /// (`flitt/tests/schemas.rs`).
+    pub schema_reference: String,
     /// Every spec file read.
     pub inputs: Vec<PathBuf>,
 }
@@ -53,13 +57,15 @@ pub fn generate(dir: &Path) -> Result<Generated, SpecError> {
     );
     Ok(Generated {
         code,
+        schema_reference: emit::schema_reference(&spec).to_string(),
         inputs: spec.inputs,
     })
 }
 
-/// The build-script entry point: generates `out_file` from `dir`, tells Cargo to rerun when any
-/// spec file changes, and writes the file only when its contents change (so an unchanged spec
-/// does not recompile the crate).
+/// The build-script entry point: generates `out_file` from `dir`, and `schema_reference.rs`
+/// ([`Generated::schema_reference`]) next to it, tells Cargo to rerun when any spec file
+/// changes, and writes each file only when its contents change (so an unchanged spec does not
+/// recompile the crate).
 ///
 /// # Errors
 /// The spec error, or an I/O error writing `out_file`, as text for the build log.
@@ -69,10 +75,18 @@ pub fn build(dir: &Path, out_file: &Path) -> Result<(), String> {
     for input in &generated.inputs {
         println!("cargo:rerun-if-changed={}", input.display());
     }
-    let unchanged = std::fs::read_to_string(out_file).is_ok_and(|old| old == generated.code);
+    write_if_changed(out_file, &generated.code)?;
+    write_if_changed(
+        &out_file.with_file_name("schema_reference.rs"),
+        &generated.schema_reference,
+    )
+}
+
+fn write_if_changed(file: &Path, contents: &str) -> Result<(), String> {
+    let unchanged = std::fs::read_to_string(file).is_ok_and(|old| old == contents);
     if !unchanged {
-        std::fs::write(out_file, &generated.code)
-            .map_err(|e| format!("cannot write {}: {e}", out_file.display()))?;
+        std::fs::write(file, contents)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     }
     Ok(())
 }

@@ -49,6 +49,8 @@ pub mod flows;
 pub mod redact;
 pub mod reports;
 pub mod request;
+#[doc(hidden)]
+pub mod schema;
 pub mod signature;
 pub mod types;
 pub mod validate;
@@ -68,6 +70,7 @@ pub mod api {
 #[doc(hidden)]
 /// Re-exports for generated code. Not a public API.
 pub mod __private {
+    pub use crate::schema;
     pub use crate::validate;
     pub use crate::wire;
     pub use schemars;

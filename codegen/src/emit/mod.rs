@@ -50,6 +50,53 @@ pub fn file(spec: &Spec) -> TokenStream {
     }
 }
 
+/// The schema-only twin of every generated struct (see `structs::schema_reference_struct`), for
+/// `flitt/tests/schemas.rs`, with `TYPES`: per struct, its name, then the SDK's
+/// `JsonSchema::json_schema`, the twin's, and the same two as `subschema_for`.
+pub fn schema_reference(spec: &Spec) -> TokenStream {
+    let structs = spec
+        .objects
+        .values()
+        .chain(spec.responses.values())
+        .map(structs::schema_reference_struct);
+    let requests = spec.endpoints.values().map(requests::schema_reference);
+    let names = spec
+        .objects
+        .values()
+        .chain(spec.responses.values())
+        .map(|s| format!("{}{}", camel(&s.name), s.kind.type_suffix()))
+        .chain(
+            spec.endpoints
+                .values()
+                .map(|e| format!("{}Request", camel(&e.name))),
+        );
+    let rows = names.map(|name| {
+        let ident = format_ident!("{name}");
+        let js = quote!(::flitt::__private::schemars::JsonSchema);
+        quote! {
+            (#name, [
+                <::flitt::api::#ident as #js>::json_schema,
+                <#ident as #js>::json_schema,
+                ::flitt::__private::schema::sub::<::flitt::api::#ident>,
+                ::flitt::__private::schema::sub::<#ident>,
+            ])
+        }
+    });
+    quote! {
+        // Spec enums (their `JsonSchema` is hand-emitted, not derived) come from the SDK; the
+        // structs defined here shadow the SDK's.
+        #[allow(unused_imports)]
+        use ::flitt::api::*;
+        #(#structs)*
+        #(#requests)*
+        /// A way to get a schema from a generator.
+        pub type SchemaFn = fn(&mut ::flitt::__private::schemars::SchemaGenerator) -> ::flitt::__private::schemars::Schema;
+        /// Per struct: its name, then the SDK's `json_schema`, the twin's, the SDK's
+        /// `subschema_for` and the twin's.
+        pub const TYPES: &[(&str, [SchemaFn; 4])] = &[#(#rows),*];
+    }
+}
+
 /// The wire names marked `sensitive` anywhere in the spec, sorted and without repeats.
 fn sensitive_fields(spec: &Spec) -> Vec<&str> {
     let params = spec.endpoints.values().flat_map(|e| e.params.iter());

@@ -1,9 +1,9 @@
 //! Requests: one struct per endpoint, with its `ApiRequest` impl (endpoint facts, validation,
 //! protocol 1.0 wire values, order id).
 
-use super::structs::request_struct;
+use super::opt_u64;
+use super::structs::{request_struct, schema_reference_request};
 use super::validate::validate_field;
-use super::{doc_lines, opt_u64};
 use crate::ir::{Endpoint, Item, Protocol, ResponseShape, Spec};
 use crate::naming::{camel, field_ident as rust_field_ident};
 use crate::types::WireType;
@@ -30,17 +30,9 @@ fn wire_text(item: &Item, value: &TokenStream) -> Option<TokenStream> {
     })
 }
 
-/// The request struct of an endpoint and its `ApiRequest` impl.
-pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
-    let camel_name = camel(&e.name);
-    let name = format_ident!("{}Request", camel_name);
-    let response_ident = format_ident!("{}Response", camel(&e.response));
-    let response_ty = if e.response_shape == ResponseShape::Array {
-        quote!(::std::vec::Vec<#response_ident>)
-    } else {
-        quote!(#response_ident)
-    };
-    let doc = doc_lines(&[
+/// The documentation of an endpoint's request struct, as lines.
+fn endpoint_doc(e: &Endpoint) -> Vec<String> {
+    vec![
         e.doc.clone(),
         String::new(),
         format!(
@@ -59,7 +51,27 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             },
             e.source
         ),
-    ]);
+    ]
+}
+
+/// The schema-only twin of an endpoint's request struct, for `tests/schemas.rs` (see
+/// `structs::schema_reference_struct`).
+pub fn schema_reference(e: &Endpoint) -> TokenStream {
+    let name = format_ident!("{}Request", camel(&e.name));
+    schema_reference_request(&name, &endpoint_doc(e), &e.params)
+}
+
+/// The request struct of an endpoint and its `ApiRequest` impl.
+pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
+    let camel_name = camel(&e.name);
+    let name = format_ident!("{}Request", camel_name);
+    let response_ident = format_ident!("{}Response", camel(&e.response));
+    let response_ty = if e.response_shape == ResponseShape::Array {
+        quote!(::std::vec::Vec<#response_ident>)
+    } else {
+        quote!(#response_ident)
+    };
+    let doc = endpoint_doc(e);
     let validations = e
         .params
         .iter()
@@ -148,7 +160,7 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
     };
     let creates_order = e.params.iter().any(|p| p.name == "order_id" && p.generated);
     let doc_text = &e.doc;
-    let definition = request_struct(&name, doc, &e.params);
+    let definition = request_struct(&name, &doc, &e.params);
     quote! {
         #definition
         impl ::flitt::request::ApiRequest for #name {

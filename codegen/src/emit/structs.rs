@@ -13,37 +13,127 @@ use quote::{format_ident, quote};
 pub fn struct_def(s: &Struct) -> TokenStream {
     let name = format_ident!("{}{}", camel(&s.name), s.kind.type_suffix());
     let kind = s.kind.spelling();
-    let doc = doc_lines(&[
+    let mut doc = vec![
         s.doc.clone(),
         String::new(),
         format!("Spec: `{kind}s/{}.toml`. Source: {}.", s.name, s.source),
-    ]);
+    ];
     match s.direction {
-        Direction::Response => response_struct(s, &name, doc),
-        Direction::Request => request_object(s, &name, doc),
+        Direction::Response => {
+            doc.extend(LENIENT_DOC.map(String::from));
+            response_struct(s, &name, &doc)
+        }
+        Direction::Request => request_object(s, &name, &doc),
     }
 }
 
-fn response_struct(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStream {
-    let fields = s.fields.iter().map(|f| {
-        let ident = rust_field_ident(&f.name);
-        let ty = response_type(f);
-        let doc = item_doc(f);
-        let wire = &f.name;
+/// The last lines of a response's documentation.
+const LENIENT_DOC: [&str; 3] = [
+    "",
+    "Decoded leniently: absent, `null` and `\"\"` are `None`, numbers may arrive as strings,",
+    "and fields this version does not know are kept in `extra`.",
+];
+
+/// The schema-only twin of [`struct_def`] for `tests/schemas.rs`: the struct as it was before
+/// the table of [`schema_impl`], with `#[derive(JsonSchema)]` and the same `serde` attributes,
+/// and nothing else.
+pub fn schema_reference_struct(s: &Struct) -> TokenStream {
+    let name = format_ident!("{}{}", camel(&s.name), s.kind.type_suffix());
+    let kind = s.kind.spelling();
+    let mut doc = vec![
+        s.doc.clone(),
+        String::new(),
+        format!("Spec: `{kind}s/{}.toml`. Source: {}.", s.name, s.source),
+    ];
+    match s.direction {
+        Direction::Response => {
+            doc.extend(LENIENT_DOC.map(String::from));
+            let doc = doc_lines(&doc);
+            let fields = s.fields.iter().map(response_field);
+            quote! {
+                #doc
+                #[derive(::flitt::__private::schemars::JsonSchema)]
+                #[schemars(crate = "::flitt::__private::schemars")]
+                pub struct #name {
+                    #(#fields)*
+                    /// Fields the spec does not list, kept as received.
+                    #[serde(flatten)]
+                    pub extra: ::flitt::types::Extra,
+                }
+            }
+        }
+        Direction::Request => schema_reference_request(&name, &doc, &s.fields),
+    }
+}
+
+/// The schema-only twin of [`request_struct`]: see [`schema_reference_struct`].
+pub(super) fn schema_reference_request(
+    name: &syn::Ident,
+    doc: &[String],
+    items: &[Item],
+) -> TokenStream {
+    let doc = doc_lines(doc);
+    let fields = struct_fields(items).map(|f| {
+        let RequestField {
+            doc,
+            wire,
+            ident,
+            ty,
+            attrs,
+            special,
+            ..
+        } = &f;
+        let schema_with = special.as_ref().map(|base| {
+            let schema = format!("::flitt::__private::wire::schema_{base}");
+            quote!(#[schemars(schema_with = #schema)])
+        });
         quote! {
             #doc
-            #[serde(rename = #wire, default, deserialize_with = "::flitt::__private::wire::lenient", skip_serializing_if = "::std::option::Option::is_none")]
-            pub #ident: ::std::option::Option<#ty>,
+            #[serde(rename = #wire)]
+            #attrs
+            #schema_with
+            pub #ident: #ty,
         }
     });
     quote! {
         #doc
-        ///
-        /// Decoded leniently: absent, `null` and `""` are `None`, numbers may arrive as strings,
-        /// and fields this version does not know are kept in `extra`.
-        #[derive(Clone, Debug, Default, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::serde::Deserialize, ::flitt::__private::schemars::JsonSchema)]
-        #[serde(crate = "::flitt::__private::serde")]
+        #[derive(::flitt::__private::schemars::JsonSchema)]
         #[schemars(crate = "::flitt::__private::schemars")]
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+fn response_field(f: &Item) -> TokenStream {
+    let ident = rust_field_ident(&f.name);
+    let ty = response_type(f);
+    let doc = doc_lines(&item_doc(f));
+    let wire = &f.name;
+    quote! {
+        #doc
+        #[serde(rename = #wire, default, deserialize_with = "::flitt::__private::wire::lenient", skip_serializing_if = "::std::option::Option::is_none")]
+        pub #ident: ::std::option::Option<#ty>,
+    }
+}
+
+fn response_struct(s: &Struct, name: &syn::Ident, doc: &[String]) -> TokenStream {
+    let fields = s.fields.iter().map(response_field);
+    let schema_fields: Vec<_> = s
+        .fields
+        .iter()
+        .map(|f| {
+            let ty = response_type(f);
+            let schema = quote!(schema::sub::<::std::option::Option<#ty>>);
+            schema_field(f, "Never", schema)
+        })
+        .collect();
+    let schema = schema_impl(name, doc, &schema_fields);
+    let doc = doc_lines(doc);
+    quote! {
+        #doc
+        #[derive(Clone, Debug, Default, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::serde::Deserialize)]
+        #[serde(crate = "::flitt::__private::serde")]
         #[non_exhaustive]
         pub struct #name {
             #(#fields)*
@@ -51,6 +141,7 @@ fn response_struct(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStre
             #[serde(flatten)]
             pub extra: ::flitt::types::Extra,
         }
+        #schema
         impl ::flitt::__private::wire::Lenient for #name {
             fn from_json(value: ::flitt::__private::serde_json::Value) -> ::std::result::Result<::std::option::Option<Self>, ::std::string::String> {
                 ::flitt::__private::wire::lenient_struct(value)
@@ -59,24 +150,113 @@ fn response_struct(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStre
     }
 }
 
+/// `impl JsonSchema` for a generated struct: its properties as a table for
+/// `flitt::__private::schema::object`, which builds what `#[derive(JsonSchema)]` would.
+fn schema_impl(name: &syn::Ident, doc: &[String], fields: &[TokenStream]) -> TokenStream {
+    let schema_name = name.to_string();
+    let schema_id = format!("::{schema_name}");
+    let (title, description) = title_and_description(doc);
+    quote! {
+        impl ::flitt::__private::schemars::JsonSchema for #name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(#schema_name)
+            }
+            fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(::std::concat!(::std::module_path!(), #schema_id))
+            }
+            fn json_schema(generator: &mut ::flitt::__private::schemars::SchemaGenerator) -> ::flitt::__private::schemars::Schema {
+                use ::flitt::__private::schema;
+                schema::object(generator, #title, #description, &[#(#fields),*])
+            }
+        }
+    }
+}
+
+/// One row of [`schema_impl`]'s table. `required` names a variant of `schema::Required`.
+fn schema_field(item: &Item, required: &str, schema: TokenStream) -> TokenStream {
+    let name = &item.name;
+    let required = format_ident!("{required}");
+    let (title, description) = title_and_description(&item_doc(item));
+    quote! {
+        schema::Field { name: #name, required: schema::Required::#required, title: #title, description: #description, schema: #schema }
+    }
+}
+
+/// The `title` and `description` schemars' derive takes from a doc comment (its lines, joined):
+/// when the text starts with `#`, its first line (without the `#`s) is the title and the rest
+/// the description; otherwise there is no title and all of it is the description.
+fn title_and_description(doc: &[String]) -> (String, String) {
+    let trim = |s: &str| s.trim_matches(|c: char| c.is_ascii_whitespace()).to_owned();
+    let text = doc.join("\n");
+    let text = trim(&text);
+    if !text.starts_with('#') {
+        return (String::new(), text);
+    }
+    let end = text.find('\n').unwrap_or(text.len());
+    (
+        trim(text[..end].trim_start_matches('#')),
+        trim(&text[end..]),
+    )
+}
+
+/// A field of a request or of a request-side object, in the pieces its definition, its
+/// schema row and its schema-only twin are made of.
+struct RequestField<'a> {
+    item: &'a Item,
+    doc: TokenStream,
+    wire: String,
+    ident: syn::Ident,
+    /// The field's type, `Option` included.
+    ty: TokenStream,
+    /// `serde` attributes beyond the rename.
+    attrs: TokenStream,
+    /// The base name of the `wire` functions that write and describe it, for the types with a
+    /// wire form of their own (`yes_no`, `date_dmy`, …).
+    special: Option<String>,
+}
+
+/// The fields of a request struct: its items but those the client fills in or the spec fixes.
+fn struct_fields(items: &[Item]) -> impl Iterator<Item = RequestField<'_>> {
+    items.iter().filter(|i| i.is_struct_field()).map(|f| {
+        let optional = f.is_optional();
+        let base = request_type(f);
+        let ty = if optional {
+            quote!(::std::option::Option<#base>)
+        } else {
+            base
+        };
+        let special = match &f.ty {
+            WireType::YesNo => Some("yes_no".to_owned()),
+            WireType::Date(d) => Some(format!("date_{}", d.variant().to_ascii_lowercase())),
+            _ => None,
+        };
+        RequestField {
+            item: f,
+            doc: doc_lines(&item_doc(f)),
+            wire: f.name.clone(),
+            ident: rust_field_ident(&f.name),
+            ty,
+            attrs: request_field_attrs(optional, special.as_deref()),
+            special,
+        }
+    })
+}
+
 /// The fields of a request or of a request-side object.
-pub fn request_fields(items: &[Item]) -> Vec<TokenStream> {
-    items
+fn request_fields(fields: &[RequestField]) -> Vec<TokenStream> {
+    fields
         .iter()
-        .filter(|i| i.is_struct_field())
         .map(|f| {
-            let ident = rust_field_ident(&f.name);
-            let optional = f.is_optional();
-            let base = request_type(f);
-            let ty = if optional {
-                quote!(::std::option::Option<#base>)
-            } else {
-                base
-            };
-            let doc = item_doc(f);
-            let wire = &f.name;
-            let attrs = request_field_attrs(f, optional);
-            let builder = builder_attr(f, optional);
+            let RequestField {
+                item,
+                doc,
+                wire,
+                ident,
+                ty,
+                attrs,
+                ..
+            } = f;
+            let builder = builder_attr(item, item.is_optional());
             quote! {
                 #doc
                 #[serde(rename = #wire)]
@@ -88,7 +268,34 @@ pub fn request_fields(items: &[Item]) -> Vec<TokenStream> {
         .collect()
 }
 
-fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStream {
+/// The rows of a request struct's schema table.
+fn request_schema_fields(fields: &[RequestField]) -> Vec<TokenStream> {
+    fields
+        .iter()
+        .map(|f| {
+            let optional = f.item.is_optional();
+            let ty = &f.ty;
+            // The derive's rule: an optional field with a `schema_with` function is required
+            // in schemas for deserializing (see `schema::Required::WhenDeserializing`).
+            let (required, schema) = match &f.special {
+                Some(base) => {
+                    let function = format_ident!("schema_{base}");
+                    let required = if optional {
+                        "WhenDeserializing"
+                    } else {
+                        "Always"
+                    };
+                    (required, quote!(::flitt::__private::wire::#function))
+                }
+                None if optional => ("Never", quote!(schema::sub::<#ty>)),
+                None => ("Always", quote!(schema::sub::<#ty>)),
+            };
+            schema_field(f.item, required, schema)
+        })
+        .collect()
+}
+
+fn request_object(s: &Struct, name: &syn::Ident, doc: &[String]) -> TokenStream {
     let definition = request_struct(name, doc, &s.fields);
     let path = quote!(path);
     // Objects travel only in protocol 2.0, where `|` is harmless.
@@ -112,24 +319,27 @@ fn request_object(s: &Struct, name: &syn::Ident, doc: TokenStream) -> TokenStrea
     }
 }
 
-/// The Rust type of a request-side value (not wrapped in `Option`).
 /// A request struct (an endpoint's or a nested object's): serialized, built with a typed
 /// builder, described by a JSON schema.
-pub(super) fn request_struct(name: &syn::Ident, doc: TokenStream, items: &[Item]) -> TokenStream {
-    let fields = request_fields(items);
+pub(super) fn request_struct(name: &syn::Ident, doc: &[String], items: &[Item]) -> TokenStream {
+    let fields: Vec<_> = struct_fields(items).collect();
+    let schema = schema_impl(name, doc, &request_schema_fields(&fields));
+    let fields = request_fields(&fields);
+    let doc = doc_lines(doc);
     quote! {
         #doc
-        #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder, ::flitt::__private::schemars::JsonSchema)]
+        #[derive(Clone, Debug, PartialEq, ::flitt::__private::serde::Serialize, ::flitt::__private::typed_builder::TypedBuilder)]
         #[serde(crate = "::flitt::__private::serde")]
-        #[schemars(crate = "::flitt::__private::schemars")]
         #[builder(crate_module_path = ::flitt::__private::typed_builder)]
         #[non_exhaustive]
         pub struct #name {
             #(#fields)*
         }
+        #schema
     }
 }
 
+/// The Rust type of a request-side value (not wrapped in `Option`).
 fn request_type(item: &Item) -> TokenStream {
     match &item.ty {
         WireType::Str(_) if item.sensitive => {
@@ -178,7 +388,7 @@ fn response_type(item: &Item) -> TokenStream {
 }
 
 /// The documentation of a field: its doc line, then its spec facts.
-fn item_doc(item: &Item) -> TokenStream {
+fn item_doc(item: &Item) -> Vec<String> {
     let mut spec_line = format!("Wire: `{}`, `{}`", item.name, type_spelling(&item.ty));
     if item.required {
         spec_line.push_str(", required");
@@ -199,7 +409,7 @@ fn item_doc(item: &Item) -> TokenStream {
         spec_line.push_str(", sensitive (redacted in `Debug`)");
     }
     spec_line.push_str(&format!(". Source: {}.", item.source));
-    doc_lines(&[item.doc.clone(), String::new(), spec_line])
+    vec![item.doc.clone(), String::new(), spec_line]
 }
 
 fn type_spelling(ty: &WireType) -> String {
@@ -224,27 +434,21 @@ fn type_spelling(ty: &WireType) -> String {
     }
 }
 
-/// `serde` and `schemars` attributes for a request-side field with a special wire form.
-fn request_field_attrs(item: &Item, optional: bool) -> TokenStream {
+/// `serde` attributes for a request-side field: skipped when `None`, written by a function of
+/// `wire` when it has a wire form of its own (`special`).
+fn request_field_attrs(optional: bool, special: Option<&str>) -> TokenStream {
     let skip = if optional {
         quote!(#[serde(skip_serializing_if = "::std::option::Option::is_none")])
     } else {
         quote!()
     };
-    let special = match &item.ty {
-        WireType::YesNo => Some("yes_no".to_owned()),
-        WireType::Date(f) => Some(format!("date_{}", f.variant().to_ascii_lowercase())),
-        _ => None,
-    };
     match special {
         Some(base) => {
             let suffix = if optional { "_opt" } else { "" };
             let ser = format!("::flitt::__private::wire::ser_{base}{suffix}");
-            let schema = format!("::flitt::__private::wire::schema_{base}");
             quote! {
                 #skip
                 #[serde(serialize_with = #ser)]
-                #[schemars(schema_with = #schema)]
             }
         }
         None => skip,

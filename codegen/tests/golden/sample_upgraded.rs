@@ -188,11 +188,9 @@ impl ::flitt::__private::schemars::JsonSchema for Period {
     Default,
     PartialEq,
     ::flitt::__private::serde::Serialize,
-    ::flitt::__private::serde::Deserialize,
-    ::flitt::__private::schemars::JsonSchema
+    ::flitt::__private::serde::Deserialize
 )]
 #[serde(crate = "::flitt::__private::serde")]
-#[schemars(crate = "::flitt::__private::schemars")]
 #[non_exhaustive]
 pub struct FeeLine {
     /// Fee in major units.
@@ -209,6 +207,33 @@ pub struct FeeLine {
     #[serde(flatten)]
     pub extra: ::flitt::types::Extra,
 }
+impl ::flitt::__private::schemars::JsonSchema for FeeLine {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed("FeeLine")
+    }
+    fn schema_id() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed(::std::concat!(::std::module_path!(), "::FeeLine"))
+    }
+    fn json_schema(
+        generator: &mut ::flitt::__private::schemars::SchemaGenerator,
+    ) -> ::flitt::__private::schemars::Schema {
+        use ::flitt::__private::schema;
+        schema::object(
+            generator,
+            "",
+            "One fee in a response.\n\nSpec: `objects/fee_line.toml`. Source: sample.\n\nDecoded leniently: absent, `null` and `\"\"` are `None`, numbers may arrive as strings,\nand fields this version does not know are kept in `extra`.",
+            &[
+                schema::Field {
+                    name: "amount",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Fee in major units.\n\nWire: `amount`, `decimal`. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<::flitt::types::Decimal>>,
+                },
+            ],
+        )
+    }
+}
 impl ::flitt::__private::wire::Lenient for FeeLine {
     fn from_json(
         value: ::flitt::__private::serde_json::Value,
@@ -224,11 +249,9 @@ impl ::flitt::__private::wire::Lenient for FeeLine {
     Debug,
     PartialEq,
     ::flitt::__private::serde::Serialize,
-    ::flitt::__private::typed_builder::TypedBuilder,
-    ::flitt::__private::schemars::JsonSchema
+    ::flitt::__private::typed_builder::TypedBuilder
 )]
 #[serde(crate = "::flitt::__private::serde")]
-#[schemars(crate = "::flitt::__private::schemars")]
 #[builder(crate_module_path = ::flitt::__private::typed_builder)]
 #[non_exhaustive]
 pub struct Schedule {
@@ -248,9 +271,49 @@ pub struct Schedule {
     #[serde(rename = "start_time")]
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(serialize_with = "::flitt::__private::wire::ser_date_ymd_opt")]
-    #[schemars(schema_with = "::flitt::__private::wire::schema_date_ymd")]
     #[builder(default, setter(strip_option))]
     pub start_time: ::std::option::Option<::flitt::types::Date>,
+}
+impl ::flitt::__private::schemars::JsonSchema for Schedule {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed("Schedule")
+    }
+    fn schema_id() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed(::std::concat!(::std::module_path!(), "::Schedule"))
+    }
+    fn json_schema(
+        generator: &mut ::flitt::__private::schemars::SchemaGenerator,
+    ) -> ::flitt::__private::schemars::Schema {
+        use ::flitt::__private::schema;
+        schema::object(
+            generator,
+            "",
+            "When a subscription charges.\n\nSpec: `objects/schedule.toml`. Source: sample.",
+            &[
+                schema::Field {
+                    name: "every",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "How many periods between charges.\n\nWire: `every`, `integer(3)`, required, min 1. Source: sample.",
+                    schema: schema::sub::<u64>,
+                },
+                schema::Field {
+                    name: "period",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "The period.\n\nWire: `period`, `enum(period)`, required. Source: sample.",
+                    schema: schema::sub::<Period>,
+                },
+                schema::Field {
+                    name: "start_time",
+                    required: schema::Required::WhenDeserializing,
+                    title: "",
+                    description: "First charge.\n\nWire: `start_time`, `date(YYYY-MM-DD)`. Source: sample.",
+                    schema: ::flitt::__private::wire::schema_date_ymd,
+                },
+            ],
+        )
+    }
 }
 impl Schedule {
     /// Checks every spec rule; `path` names this object in the error (`recurring_data`).
@@ -305,11 +368,9 @@ impl Schedule {
     Default,
     PartialEq,
     ::flitt::__private::serde::Serialize,
-    ::flitt::__private::serde::Deserialize,
-    ::flitt::__private::schemars::JsonSchema
+    ::flitt::__private::serde::Deserialize
 )]
 #[serde(crate = "::flitt::__private::serde")]
-#[schemars(crate = "::flitt::__private::schemars")]
 #[non_exhaustive]
 pub struct OrderResponse {
     /// The merchant's order id.
@@ -388,6 +449,85 @@ pub struct OrderResponse {
     #[serde(flatten)]
     pub extra: ::flitt::types::Extra,
 }
+impl ::flitt::__private::schemars::JsonSchema for OrderResponse {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed("OrderResponse")
+    }
+    fn schema_id() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed(
+            ::std::concat!(::std::module_path!(), "::OrderResponse"),
+        )
+    }
+    fn json_schema(
+        generator: &mut ::flitt::__private::schemars::SchemaGenerator,
+    ) -> ::flitt::__private::schemars::Schema {
+        use ::flitt::__private::schema;
+        schema::object(
+            generator,
+            "",
+            "An order as the gateway reports it.\n\nSpec: `responses/order.toml`. Source: sample.\n\nDecoded leniently: absent, `null` and `\"\"` are `None`, numbers may arrive as strings,\nand fields this version does not know are kept in `extra`.",
+            &[
+                schema::Field {
+                    name: "order_id",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "The merchant's order id.\n\nWire: `order_id`, `string`. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<::std::string::String>>,
+                },
+                schema::Field {
+                    name: "order_status",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Status.\n\nWire: `order_status`, `enum(order_status)`. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<OrderStatus>>,
+                },
+                schema::Field {
+                    name: "amount",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Amount in minor units.\n\nWire: `amount`, `amount`. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<u64>>,
+                },
+                schema::Field {
+                    name: "response_code",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Decline code, or empty.\n\nWire: `response_code`, `integer`. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<i64>>,
+                },
+                schema::Field {
+                    name: "rectoken",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Saved-card token.\n\nWire: `rectoken`, `string`, sensitive (redacted in `Debug`). Source: sample.",
+                    schema: schema::sub::<
+                        ::std::option::Option<
+                            ::flitt::types::Sensitive<::std::string::String>,
+                        >,
+                    >,
+                },
+                schema::Field {
+                    name: "additional_info",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Extra data as JSON text.\n\nWire: `additional_info`, `json_string`. Source: sample.",
+                    schema: schema::sub::<
+                        ::std::option::Option<::flitt::types::JsonString>,
+                    >,
+                },
+                schema::Field {
+                    name: "fees",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Fees.\n\nWire: `fees`, `list(object(fee_line))`. Source: sample.",
+                    schema: schema::sub::<
+                        ::std::option::Option<::std::vec::Vec<FeeLine>>,
+                    >,
+                },
+            ],
+        )
+    }
+}
 impl ::flitt::__private::wire::Lenient for OrderResponse {
     fn from_json(
         value: ::flitt::__private::serde_json::Value,
@@ -403,11 +543,9 @@ impl ::flitt::__private::wire::Lenient for OrderResponse {
     Debug,
     PartialEq,
     ::flitt::__private::serde::Serialize,
-    ::flitt::__private::typed_builder::TypedBuilder,
-    ::flitt::__private::schemars::JsonSchema
+    ::flitt::__private::typed_builder::TypedBuilder
 )]
 #[serde(crate = "::flitt::__private::serde")]
-#[schemars(crate = "::flitt::__private::schemars")]
 #[builder(crate_module_path = ::flitt::__private::typed_builder)]
 #[non_exhaustive]
 pub struct CheckoutRequest {
@@ -439,7 +577,6 @@ pub struct CheckoutRequest {
     #[serde(rename = "preauth")]
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(serialize_with = "::flitt::__private::wire::ser_yes_no_opt")]
-    #[schemars(schema_with = "::flitt::__private::wire::schema_yes_no")]
     #[builder(default, setter(strip_option))]
     pub preauth: ::std::option::Option<bool>,
     /// Seconds the order lives.
@@ -463,6 +600,84 @@ pub struct CheckoutRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[builder(default, setter(strip_option, into))]
     pub merchant_data: ::std::option::Option<::std::string::String>,
+}
+impl ::flitt::__private::schemars::JsonSchema for CheckoutRequest {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed("CheckoutRequest")
+    }
+    fn schema_id() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed(
+            ::std::concat!(::std::module_path!(), "::CheckoutRequest"),
+        )
+    }
+    fn json_schema(
+        generator: &mut ::flitt::__private::schemars::SchemaGenerator,
+    ) -> ::flitt::__private::schemars::Schema {
+        use ::flitt::__private::schema;
+        schema::object(
+            generator,
+            "",
+            "Creates an order.\n\nSpec: `api/checkout.toml`: `POST /api/checkout/url` on the `pay` host, protocol either, signed with the merchant key; answers `OrderResponse` (flat), response not signed. Source: sample.",
+            &[
+                schema::Field {
+                    name: "order_id",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "The merchant's order id.\n\nWire: `order_id`, `order_id`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::OrderId>,
+                },
+                schema::Field {
+                    name: "order_desc",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "What is bought.\n\nWire: `order_desc`, `string(1024)`, required. Source: sample.",
+                    schema: schema::sub::<::std::string::String>,
+                },
+                schema::Field {
+                    name: "amount",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "Amount in minor units.\n\nWire: `amount`, `amount`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::Amount>,
+                },
+                schema::Field {
+                    name: "currency",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "Currency.\n\nWire: `currency`, `currency`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::Currency>,
+                },
+                schema::Field {
+                    name: "preauth",
+                    required: schema::Required::WhenDeserializing,
+                    title: "",
+                    description: "Hold the funds only.\n\nWire: `preauth`, `yes_no`, gateway default `N`. Source: sample.",
+                    schema: ::flitt::__private::wire::schema_yes_no,
+                },
+                schema::Field {
+                    name: "lifetime",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Seconds the order lives.\n\nWire: `lifetime`, `integer(9)`, max 69120000. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<u64>>,
+                },
+                schema::Field {
+                    name: "server_callback_url",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Where callbacks go.\n\nWire: `server_callback_url`, `string(2048)`, format Url. Source: sample.",
+                    schema: schema::sub::<::std::option::Option<::std::string::String>>,
+                },
+                schema::Field {
+                    name: "merchant_data",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "Free text returned in callbacks.\n\nWire: `merchant_data`, `string(2048)`. Source: sample upgrade.",
+                    schema: schema::sub::<::std::option::Option<::std::string::String>>,
+                },
+            ],
+        )
+    }
 }
 impl ::flitt::request::ApiRequest for CheckoutRequest {
     type Response = OrderResponse;
@@ -751,11 +966,9 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
     Debug,
     PartialEq,
     ::flitt::__private::serde::Serialize,
-    ::flitt::__private::typed_builder::TypedBuilder,
-    ::flitt::__private::schemars::JsonSchema
+    ::flitt::__private::typed_builder::TypedBuilder
 )]
 #[serde(crate = "::flitt::__private::serde")]
-#[schemars(crate = "::flitt::__private::schemars")]
 #[builder(crate_module_path = ::flitt::__private::typed_builder)]
 #[non_exhaustive]
 pub struct StatusRequest {
@@ -779,9 +992,55 @@ pub struct StatusRequest {
     #[serde(rename = "date_from")]
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[serde(serialize_with = "::flitt::__private::wire::ser_date_dmyhms_opt")]
-    #[schemars(schema_with = "::flitt::__private::wire::schema_date_dmyhms")]
     #[builder(default, setter(strip_option))]
     pub date_from: ::std::option::Option<::flitt::types::DateTime>,
+}
+impl ::flitt::__private::schemars::JsonSchema for StatusRequest {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed("StatusRequest")
+    }
+    fn schema_id() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed(
+            ::std::concat!(::std::module_path!(), "::StatusRequest"),
+        )
+    }
+    fn json_schema(
+        generator: &mut ::flitt::__private::schemars::SchemaGenerator,
+    ) -> ::flitt::__private::schemars::Schema {
+        use ::flitt::__private::schema;
+        schema::object(
+            generator,
+            "",
+            "Looks an order up.\n\nSpec: `api/status.toml`: `POST /api/status/order_id` on the `pay` host, protocol 1.0, signed with the merchant key; answers `OrderResponse` (flat), response signed. Source: sample.",
+            &[
+                schema::Field {
+                    name: "order_id",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "The order.\n\nWire: `order_id`, `order_id`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::OrderId>,
+                },
+                schema::Field {
+                    name: "card_number",
+                    required: schema::Required::Never,
+                    title: "",
+                    description: "A sensitive sample value.\n\nWire: `card_number`, `string(19)`, format CardNumber, sensitive (redacted in `Debug`). Source: sample.",
+                    schema: schema::sub::<
+                        ::std::option::Option<
+                            ::flitt::types::Sensitive<::std::string::String>,
+                        >,
+                    >,
+                },
+                schema::Field {
+                    name: "date_from",
+                    required: schema::Required::WhenDeserializing,
+                    title: "",
+                    description: "A sample date.\n\nWire: `date_from`, `date(DD.MM.YYYY HH:MM:SS)`. Source: sample.",
+                    schema: ::flitt::__private::wire::schema_date_dmyhms,
+                },
+            ],
+        )
+    }
 }
 impl ::flitt::request::ApiRequest for StatusRequest {
     type Response = OrderResponse;
@@ -916,11 +1175,9 @@ impl ::flitt::request::ApiRequest for StatusRequest {
     Debug,
     PartialEq,
     ::flitt::__private::serde::Serialize,
-    ::flitt::__private::typed_builder::TypedBuilder,
-    ::flitt::__private::schemars::JsonSchema
+    ::flitt::__private::typed_builder::TypedBuilder
 )]
 #[serde(crate = "::flitt::__private::serde")]
-#[schemars(crate = "::flitt::__private::schemars")]
 #[builder(crate_module_path = ::flitt::__private::typed_builder)]
 #[non_exhaustive]
 pub struct SubscribeRequest {
@@ -951,6 +1208,63 @@ pub struct SubscribeRequest {
     /// Wire: `recurring_data`, `object(schedule)`, required. Source: sample.
     #[serde(rename = "recurring_data")]
     pub recurring_data: Schedule,
+}
+impl ::flitt::__private::schemars::JsonSchema for SubscribeRequest {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed("SubscribeRequest")
+    }
+    fn schema_id() -> ::std::borrow::Cow<'static, str> {
+        ::std::borrow::Cow::Borrowed(
+            ::std::concat!(::std::module_path!(), "::SubscribeRequest"),
+        )
+    }
+    fn json_schema(
+        generator: &mut ::flitt::__private::schemars::SchemaGenerator,
+    ) -> ::flitt::__private::schemars::Schema {
+        use ::flitt::__private::schema;
+        schema::object(
+            generator,
+            "",
+            "Creates a subscription.\n\nSpec: `api/subscribe.toml`: `POST /api/checkout/url` on the `pay` host, protocol 2.0, signed with the merchant key; answers `OrderResponse` (envelope), response signed. Source: sample.",
+            &[
+                schema::Field {
+                    name: "order_id",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "The merchant's order id.\n\nWire: `order_id`, `order_id`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::OrderId>,
+                },
+                schema::Field {
+                    name: "order_desc",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "What is bought.\n\nWire: `order_desc`, `string(1024)`, required. Source: sample.",
+                    schema: schema::sub::<::std::string::String>,
+                },
+                schema::Field {
+                    name: "amount",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "Amount in minor units.\n\nWire: `amount`, `amount`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::Amount>,
+                },
+                schema::Field {
+                    name: "currency",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "Currency.\n\nWire: `currency`, `currency`, required. Source: sample.",
+                    schema: schema::sub::<::flitt::types::Currency>,
+                },
+                schema::Field {
+                    name: "recurring_data",
+                    required: schema::Required::Always,
+                    title: "",
+                    description: "The schedule.\n\nWire: `recurring_data`, `object(schedule)`, required. Source: sample.",
+                    schema: schema::sub::<Schedule>,
+                },
+            ],
+        )
+    }
 }
 impl ::flitt::request::ApiRequest for SubscribeRequest {
     type Response = OrderResponse;
