@@ -5,6 +5,7 @@
 use crate::ledger::{Field, OrderFields};
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
+use std::borrow::Cow;
 
 const MASK: &str = "**********";
 
@@ -46,21 +47,20 @@ fn pre_hash_without(secret: &str, fields: &Map<String, Value>, skip: Option<&str
         })
         .collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut out = String::with_capacity(secret.len() + 16 * entries.len());
+    let values = entries.into_iter().filter_map(|(_, v)| match v {
+        Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+        other => text(other).map(Cow::Owned),
+    });
+    joined(secret, values)
+}
+
+/// `secret|v1|v2|…` over `values` in key order, empty ones left out.
+fn joined<'a>(secret: &str, values: impl Iterator<Item = Cow<'a, str>>) -> String {
+    let mut out = String::with_capacity(secret.len() + 512);
     out.push_str(secret);
-    for (_, v) in entries {
-        match v {
-            Value::String(s) if !s.is_empty() => {
-                out.push('|');
-                out.push_str(s);
-            }
-            other => {
-                if let Some(t) = text(other) {
-                    out.push('|');
-                    out.push_str(&t);
-                }
-            }
-        }
+    for value in values.filter(|v| !v.is_empty()) {
+        out.push('|');
+        out.push_str(&value);
     }
     out
 }
@@ -113,22 +113,11 @@ fn seal(secret: &str, pre: String) -> Sealed {
 
 /// What [`sign_reply`] adds to an order's reply fields, without making them a map.
 pub fn sign_order(secret: &str, fields: &OrderFields) -> Sealed {
-    use std::fmt::Write as _;
-    let mut pre = String::with_capacity(secret.len() + 512);
-    pre.push_str(secret);
-    for (_, value) in fields.iter() {
-        match value {
-            Field::Text(s) if s.is_empty() => {}
-            Field::Text(s) => {
-                pre.push('|');
-                pre.push_str(s);
-            }
-            Field::Number(n) => {
-                let _ = write!(pre, "|{n}");
-            }
-        }
-    }
-    seal(secret, pre)
+    let values = fields.iter().map(|(_, value)| match value {
+        Field::Text(s) => Cow::Borrowed(s.as_ref()),
+        Field::Number(n) => Cow::Owned(n.to_string()),
+    });
+    seal(secret, joined(secret, values))
 }
 
 /// Whether `given` is the signature `expected` (lowercase hex), in any letter case. Every

@@ -39,7 +39,7 @@ impl Checked {
     ) -> Result<T, Error> {
         match self {
             Self::Fields(fields) => signature::decode_fields(fields).map_err(|e| {
-                let shown = Value::Object(fields_map(fields)).to_string();
+                let shown = Value::Object(fields.to_map()).to_string();
                 Error::decode(e, shown.as_bytes(), secrets)
             }),
             Self::Value(value) => T::deserialize(value)
@@ -50,19 +50,10 @@ impl Checked {
     /// The reply as JSON.
     pub(crate) fn into_value(self) -> Value {
         match self {
-            Self::Fields(fields) => Value::Object(fields_map(&fields)),
+            Self::Fields(fields) => Value::Object(fields.to_map()),
             Self::Value(value) => value,
         }
     }
-}
-
-/// The fields as a JSON map, each value read from its text (the checks let through only
-/// values that read).
-fn fields_map<T: AsRef<str>>(fields: &RawFields<T>) -> Map<String, Value> {
-    fields
-        .iter()
-        .map(|(k, v)| (k.to_owned(), serde_json::from_str(v).unwrap_or(Value::Null)))
-        .collect()
 }
 
 /// The fields of a reply that decide how it is checked: a refusal's, a 2.0 envelope's and the
@@ -78,17 +69,6 @@ const DECIDING: [&str; 9] = [
     "signature",
     "version",
 ];
-
-/// Whether every value reads as JSON, as a map of it would need: valid JSON text can still
-/// hold a number beyond `f64` (`1e999`) or a lone surrogate escape.
-fn every_value_reads(fields: &RawFields<&str>) -> bool {
-    fields.iter().all(|(_, raw)| match raw.as_bytes().first() {
-        Some(b'"') => !raw.contains('\\') || serde_json::from_str::<String>(raw).is_ok(),
-        Some(b'{' | b'[') => serde_json::from_str::<Value>(raw).is_ok(),
-        Some(b'-' | b'0'..=b'9') => raw.parse::<f64>().is_ok_and(f64::is_finite),
-        _ => true,
-    })
-}
 
 /// Parses a 200 reply, maps a refusal to [`Error::Gateway`], unwraps and verifies it.
 ///
@@ -123,7 +103,7 @@ pub(super) fn check_reply(
         std::str::from_utf8(body)
             .ok()
             .and_then(|text| RawFields::parse(text).ok())
-            .filter(every_value_reads)
+            .filter(RawFields::every_value_reads)
     };
     let inner = if is_form {
         let map: Map<String, Value> = form_urlencoded::parse(body)

@@ -41,14 +41,8 @@ impl SignedFields {
 
     /// The fields as a JSON map (each value parsed from its text).
     pub(crate) fn to_map(&self) -> Map<String, Value> {
-        self.0
-            .iter()
-            .map(|(k, raw)| {
-                // Verification let through only values serde_json reads.
-                let value = serde_json::from_str(raw).unwrap_or(Value::Null);
-                (k.to_owned(), value)
-            })
-            .collect()
+        // Verification let through only values serde_json reads.
+        self.0.to_map()
     }
 
     /// Decodes the fields into `T` straight from their raw text. The same as

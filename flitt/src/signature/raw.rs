@@ -10,6 +10,7 @@ use super::v1::{Key, Scalar, check, excluded};
 use super::{SecretKey, Signer, VerifyError};
 use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -50,6 +51,10 @@ pub(crate) struct RawFields<T> {
     /// Keys and string values with escapes, decoded.
     decoded: Vec<Box<str>>,
 }
+
+/// The most fields an order is remembered for: a callback or reply has about 40, and a huge
+/// object must not leave a huge vector behind in every thread that read one.
+const REMEMBERED_FIELDS: usize = 256;
 
 thread_local! {
     /// The places, as written, of the fields the last object sorted (without a key given
@@ -193,7 +198,7 @@ impl<'a> RawFields<&'a str> {
                 _ => sorted.push(*f),
             }
         }
-        if sorted.len() == order.len() {
+        if sorted.len() == order.len() && order.len() <= REMEMBERED_FIELDS {
             LAST_ORDER.with_borrow_mut(|last| {
                 last.clear();
                 last.extend(order.iter().map(|&slot| slot as u32));
@@ -247,6 +252,30 @@ impl<T: AsRef<str>> RawFields<T> {
 
     pub(crate) fn position(&self, key: &str) -> Option<usize> {
         self.fields.binary_search_by(|f| self.key(f).cmp(key)).ok()
+    }
+
+    /// The fields as a JSON map, each value read from its text (`null` for one that does not
+    /// read; see [`Self::every_value_reads`]).
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, raw)| {
+                (
+                    k.to_owned(),
+                    serde_json::from_str(raw).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    }
+
+    /// Whether every value reads as JSON, as a map of them needs: valid JSON text can still
+    /// hold a number beyond `f64` (`1e999`) or a lone surrogate escape. Verification refuses
+    /// those too.
+    pub(crate) fn every_value_reads(&self) -> bool {
+        self.iter().all(|(_, raw)| match Scalar::of(raw) {
+            Scalar::Invalid | Scalar::OutOfRange => false,
+            Scalar::Nested => serde_json::from_str::<Value>(raw).is_ok(),
+            Scalar::Absent | Scalar::Text(_) | Scalar::Bool(_) => true,
+        })
     }
 
     /// The raw JSON text of `key`'s value.
@@ -433,6 +462,19 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn a_huge_object_is_sorted_but_its_order_not_remembered() {
+        let entries: Vec<(String, u32)> =
+            (0..1000).rev().map(|i| (format!("k{i:04}"), i)).collect();
+        let (text, expected) = object_of(&entries);
+        LAST_ORDER.with_borrow_mut(Vec::clear);
+        assert_eq!(parsed(&text), expected);
+        assert!(LAST_ORDER.with_borrow(Vec::is_empty));
+        let (text, expected) = object_of(&entries[..40]);
+        assert_eq!(parsed(&text), expected);
+        assert_eq!(LAST_ORDER.with_borrow(Vec::len), 40);
     }
 
     proptest! {
