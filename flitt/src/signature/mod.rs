@@ -50,6 +50,7 @@ mod body;
 mod fields;
 mod raw;
 mod reports;
+mod scan;
 mod signer;
 mod v1;
 mod v2;

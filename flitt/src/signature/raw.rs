@@ -6,41 +6,43 @@
 //! A field is 20 bytes of offsets, so a callback's fields fit one small allocation; the rare
 //! key or string with escapes has its decoded text on the side.
 
-use super::v1::{Key, Scalar, check, excluded};
+use super::scan;
+use super::v1::{Scalar, check, excluded};
 use super::{SecretKey, Signer, VerifyError};
-use serde::de::{DeserializeSeed, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt;
 
 /// Where a piece of the text lies.
 #[derive(Clone, Copy, Debug)]
-struct Span {
-    start: u32,
-    end: u32,
+pub(super) struct Span {
+    pub(super) start: u32,
+    pub(super) end: u32,
 }
 
 /// A [`Span::start`] marking a key held decoded: its `end` is the index in `decoded`.
-const DECODED_KEY: u32 = u32::MAX;
+pub(super) const DECODED_KEY: u32 = u32::MAX;
 
 /// One field.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RawField {
-    key: Span,
+    pub(super) key: Span,
     /// The raw JSON text of the value.
-    value: Span,
-    /// What verification saw of the value: [`UNKNOWN`], [`PLAIN`], or `DECODED + i` for a
-    /// string with escapes whose decoded text is `decoded[i]`.
-    seen: u32,
+    pub(super) value: Span,
+    /// What reading and verification saw of the value: [`UNKNOWN`], [`PLAIN`],
+    /// [`PLAIN_BAR`], or `DECODED + i` for a string with escapes whose decoded text is
+    /// `decoded[i]`.
+    pub(super) seen: u32,
 }
 
-/// Not known to be a string (a number, `null`, a boolean, the signature, or not verified).
-const UNKNOWN: u32 = 0;
-/// A string without escapes: its text is the raw text between the quotes.
-const PLAIN: u32 = 1;
+/// Not a string without escapes (a number, `null`, a boolean, a nested value), or a string
+/// with escapes not decoded yet.
+pub(super) const UNKNOWN: u32 = 0;
+/// A string without escapes or `|`: its text is the raw text between the quotes.
+pub(super) const PLAIN: u32 = 1;
+/// A string without escapes that holds a `|`.
+pub(super) const PLAIN_BAR: u32 = 2;
 /// The first mark of a string held decoded.
-const DECODED: u32 = 2;
+const DECODED: u32 = 3;
 
 /// A JSON object's fields in key byte order, each once, over a text `T` (borrowed while
 /// verifying, owned once kept).
@@ -60,16 +62,6 @@ thread_local! {
     /// The places, as written, of the fields the last object sorted (without a key given
     /// twice) put first, second, and so on.
     static LAST_ORDER: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Where `part`, a slice of `whole`, lies in it. `whole` is shorter than `u32::MAX` bytes
-/// (longer texts are refused first), so the offsets fit.
-fn span(whole: &str, part: &str) -> Span {
-    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize) as u32;
-    Span {
-        start,
-        end: start.wrapping_add(part.len() as u32),
-    }
 }
 
 /// `a < b` in byte order, by their first eight bytes when those differ.
@@ -96,6 +88,9 @@ impl<'a> RawFields<&'a str> {
         if u32::try_from(text.len()).is_err() {
             return Err(VerifyError::Malformed("the body is too large"));
         }
+        if let Some(inner) = Self::wrapped(text) {
+            return Ok(inner);
+        }
         let outer = Self::object(text).map_err(|_| VerifyError::Malformed("not a JSON object"))?;
         if let [only] = outer.fields.as_slice() {
             if outer.key(only) == "response" {
@@ -109,23 +104,45 @@ impl<'a> RawFields<&'a str> {
         Ok(outer)
     }
 
+    /// The inner object of a text written plainly as `{"response": {…}}`, read in one pass;
+    /// `None` for any other text (which [`Self::parse`] then reads in general).
+    fn wrapped(text: &'a str) -> Option<Self> {
+        // Whitespace, then `token`: where the token ends.
+        let token = |at: usize, token: &str| {
+            let at = scan::skip_whitespace(text, at);
+            text.get(at..)?
+                .starts_with(token)
+                .then_some(at + token.len())
+        };
+        let at = token(0, "{")?;
+        let at = token(at, "\"response\"")?;
+        let at = token(at, ":")?;
+        let (object, end) = Self::read(text, at).ok()?;
+        let end = token(end, "}")?;
+        (scan::skip_whitespace(text, end) == text.len()).then_some(object)
+    }
+
     /// One JSON object's fields, sorted.
-    fn object(text: &'a str) -> Result<Self, serde_json::Error> {
-        let mut decoded = Vec::new();
-        let mut de = serde_json::Deserializer::from_str(text);
-        let fields = Collect {
-            text,
-            decoded: &mut decoded,
+    fn object(text: &'a str) -> Result<Self, scan::Invalid> {
+        let (object, end) = Self::read(text, 0)?;
+        if scan::skip_whitespace(text, end) == text.len() {
+            Ok(object)
+        } else {
+            Err(scan::Invalid)
         }
-        .deserialize(&mut de)?;
-        de.end()?;
+    }
+
+    /// The fields of the object at `at` in `text`, sorted, and where the object ends.
+    fn read(text: &'a str, at: usize) -> Result<(Self, usize), scan::Invalid> {
+        let mut decoded = Vec::new();
+        let (fields, end) = scan::object(text, at, &mut decoded)?;
         let mut object = Self {
             text,
             fields,
             decoded,
         };
         object.sort();
-        Ok(object)
+        Ok((object, end))
     }
 
     /// Puts the fields in key byte order, a key given twice once with its last value.
@@ -194,7 +211,10 @@ impl<'a> RawFields<&'a str> {
             let Some(f) = field(slot) else { continue };
             match sorted.last_mut() {
                 // A key given twice counts once, with its last value.
-                Some(last) if self.key(last) == self.key(f) => last.value = f.value,
+                Some(last) if self.key(last) == self.key(f) => {
+                    last.value = f.value;
+                    last.seen = f.seen;
+                }
                 _ => sorted.push(*f),
             }
         }
@@ -294,11 +314,7 @@ impl<T: AsRef<str>> RawFields<T> {
     /// with escapes that verification did not decode.
     pub(crate) fn str_of(&self, f: &RawField) -> Option<&str> {
         match f.seen {
-            // Verification saw the quotes.
-            PLAIN => Some(self.text(Span {
-                start: f.value.start.saturating_add(1),
-                end: f.value.end.saturating_sub(1),
-            })),
+            PLAIN | PLAIN_BAR => Some(self.text(inner(f.value))),
             UNKNOWN => {
                 let inner = self.raw(f).strip_prefix('"')?.strip_suffix('"')?;
                 (!inner.contains('\\')).then_some(inner)
@@ -329,25 +345,16 @@ impl<T: AsRef<str>> RawFields<T> {
             if excluded(name) {
                 continue;
             }
-            let raw = self.raw(&f);
-            // Most values are strings without escapes: one look at their bytes for `\\` and
-            // `|` (no branch per byte), and their text is signed as it lies in the body.
-            if let Some(inner) = raw.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-                let (mut escaped, mut separator) = (false, false);
-                for b in inner.bytes() {
-                    escaped |= b == b'\\';
-                    separator |= b == b'|';
-                }
-                if !escaped {
-                    if separator {
-                        return Err(VerifyError::Separator(name.to_owned()));
-                    }
-                    // An empty one adds nothing.
-                    signer.push(inner);
-                    self.fields[i].seen = PLAIN;
+            match f.seen {
+                // Most values: a string without escapes, signed as it lies in the body.
+                PLAIN => {
+                    signer.push(self.text(inner(f.value)));
                     continue;
                 }
+                PLAIN_BAR => return Err(VerifyError::Separator(name.to_owned())),
+                _ => {}
             }
+            let raw = self.raw(&f);
             match Scalar::of(raw) {
                 Scalar::Absent => {}
                 // A string decoded, a number by its exact text.
@@ -377,6 +384,14 @@ impl<T: AsRef<str>> RawFields<T> {
     }
 }
 
+/// The span between a string's quotes.
+fn inner(quoted: Span) -> Span {
+    Span {
+        start: quoted.start.saturating_add(1),
+        end: quoted.end.saturating_sub(1),
+    }
+}
+
 /// A key's first 12 bytes, zero-padded, as the top 96 bits of a number: a smaller head means
 /// a smaller key in byte order; equal heads say nothing.
 fn head(key: &str) -> u128 {
@@ -386,52 +401,6 @@ fn head(key: &str) -> u128 {
         to.copy_from_slice(from);
     }
     u128::from_be_bytes(bytes) & !u128::from(u32::MAX)
-}
-
-/// Reads a JSON object's entries, in the order written, as spans of `text`.
-struct Collect<'a, 'd> {
-    text: &'a str,
-    decoded: &'d mut Vec<Box<str>>,
-}
-
-impl<'de> DeserializeSeed<'de> for Collect<'de, '_> {
-    type Value = Vec<RawField>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Collect<'de, '_> {
-    type Value = Vec<RawField>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<RawField>, A::Error> {
-        // A callback carries about 40 fields: one small allocation for all of them.
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(48).min(256));
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let value: &'de RawValue = map.next_value()?;
-            let key = match key {
-                Cow::Borrowed(k) => span(self.text, k),
-                Cow::Owned(k) => {
-                    self.decoded.push(k.into_boxed_str());
-                    Span {
-                        start: DECODED_KEY,
-                        end: u32::try_from(self.decoded.len() - 1).unwrap_or(u32::MAX),
-                    }
-                }
-            };
-            fields.push(RawField {
-                key,
-                value: span(self.text, value.get()),
-                seen: UNKNOWN,
-            });
-        }
-        Ok(fields)
-    }
 }
 
 #[cfg(test)]
@@ -475,6 +444,175 @@ mod tests {
         let (text, expected) = object_of(&entries[..40]);
         assert_eq!(parsed(&text), expected);
         assert_eq!(LAST_ORDER.with_borrow(Vec::len), 40);
+    }
+
+    /// The reference reading: serde_json's, of the fields in key order, each once with its
+    /// last value, unwrapping a lone `response` as [`RawFields::parse`] does; `None` where it
+    /// refuses the text.
+    fn reference(text: &str) -> Option<Vec<(String, String)>> {
+        use serde::de::{Deserializer, MapAccess, Visitor};
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Vec<(String, &'de serde_json::value::RawValue)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    fields.push((k, map.next_value()?));
+                }
+                Ok(fields)
+            }
+        }
+        let object = |text: &str| {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let fields = (&mut de).deserialize_map(Fields).ok()?;
+            de.end().ok()?;
+            let map: std::collections::BTreeMap<String, String> = fields
+                .into_iter()
+                .map(|(k, v)| (k, v.get().to_owned()))
+                .collect();
+            Some(map.into_iter().collect::<Vec<_>>())
+        };
+        let outer = object(text)?;
+        match outer.as_slice() {
+            [(k, v)] if k == "response" => object(v),
+            _ => Some(outer),
+        }
+    }
+
+    /// A JSON value's text, of the kinds a gateway sends and some it should not.
+    fn json_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z0-9 |é\\\"/\u{1}\u{7f}]{0,12}"
+                .prop_map(|s| serde_json::Value::String(s).to_string()),
+            r#""([a-c|]|\\[nt"\\/bfr]|\\u00[0-9a-fA-F]{2}|\\ud83d\\ude00|\\ud800){0,6}""#,
+            r#"-?(0|[1-9][0-9]{0,3})(\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?"#,
+            Just("1e999".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("null".to_owned()),
+            Just(r#"{"a":[1,{"b":"\"}"}],"c":{}}"#.to_owned()),
+            Just("[ ]".to_owned()),
+        ]
+    }
+
+    /// A JSON object's text, flat or wrapped in `response`, with whitespace here and there.
+    fn json_object() -> impl Strategy<Value = String> {
+        let ws = prop::sample::select(vec!["", "", " ", "\n\t ", "\r"]);
+        let field = (
+            "[a-c_é|]{0,6}|\\u0061[a-c]{0,2}|[a-c]\\\"",
+            ws.clone(),
+            json_value(),
+            ws.clone(),
+        )
+            .prop_map(|(k, w1, v, w2)| format!("{w1}\"{k}\"{w2}:{w1}{v}{w2}"));
+        (prop::collection::vec(field, 0..8), ws, any::<bool>()).prop_map(|(fields, w, wrap)| {
+            let flat = format!("{w}{{{}}}{w}", fields.join(","));
+            if wrap {
+                format!("{w}{{{w}\"response\"{w}:{flat}}}{w}")
+            } else {
+                flat
+            }
+        })
+    }
+
+    /// The fields [`RawFields::parse`] reads, with each one's text as a string without
+    /// escapes (for others, `None`).
+    fn read(text: &str) -> Option<Vec<(String, String, Option<String>)>> {
+        let fields = RawFields::parse(text).ok()?;
+        Some(
+            fields
+                .fields()
+                .iter()
+                .map(|f| {
+                    let (k, raw) = (fields.key(f), fields.raw(f));
+                    (
+                        k.to_owned(),
+                        raw.to_owned(),
+                        fields.str_of(f).map(str::to_owned),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// [`reference`], each string value without escapes with its text.
+    fn expected(text: &str) -> Option<Vec<(String, String, Option<String>)>> {
+        let plain = |raw: &str| {
+            let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+            (!inner.contains('\\')).then(|| inner.to_owned())
+        };
+        reference(text).map(|fields| {
+            fields
+                .into_iter()
+                .map(|(k, raw)| {
+                    let text = plain(&raw);
+                    (k, raw, text)
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn the_reading_is_serde_jsons_on_examples() {
+        for text in [
+            "{}",
+            " { } ",
+            r#"{"a":1,}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":-}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\u12"}"#,
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a":tru}"#,
+            r#"{"a":true1}"#,
+            r#"{"a":"b"}x"#,
+            r#"{"response":{"a":"b"}}"#,
+            r#"{"response":{"a":"b"},"response":{"c":1}}"#,
+            r#"{"respons\u0065":{"a":"b"}}"#,
+            r#"{"response":"b"}"#,
+            r#"{"response":{"a":"b"}"#,
+            r#"{"response":{"a":"b"}} }"#,
+            r#"{"\ud800":1}"#,
+            r#"{"a":[1,2}"#,
+            r#"{"a":"x","a":1}"#,
+            r#"{"a":1,"a":"x"}"#,
+            r#"{"a":"x|y","a":"x"}"#,
+        ] {
+            assert_eq!(read(text), expected(text), "{text}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every object reads as serde_json reads it, and so does every text made from one by
+        /// cutting it, or by putting a byte in or taking one out.
+        #[test]
+        fn the_reading_is_serde_jsons(
+            text in json_object(),
+            cut in any::<prop::sample::Index>(),
+            put in prop::sample::select(vec![
+                "", "\"", "\\", ",", ":", "{", "}", "[", "]", " ", "0", "-", ".", "e", "\u{1}", "u", "|", "é",
+            ]),
+            take in any::<bool>(),
+        ) {
+            prop_assert_eq!(read(&text), expected(&text), "{}", text);
+            let at = cut.index(text.len() + 1);
+            if text.is_char_boundary(at) {
+                let mut changed = format!("{}{put}{}", &text[..at], &text[at..]);
+                if take {
+                    if let Some((i, _)) = changed[at..].char_indices().nth(put.chars().count()) {
+                        changed.remove(at + i);
+                    }
+                }
+                prop_assert_eq!(read(&changed), expected(&changed), "{}", changed);
+                prop_assert_eq!(read(&text[..at]), expected(&text[..at]), "{}", &text[..at]);
+            }
+        }
     }
 
     proptest! {
