@@ -164,3 +164,23 @@ impl fmt::Debug for Signer {
         f.write_str("Signer([redacted])")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha1::{Digest, Sha1};
+
+    #[test]
+    fn values_of_every_length_are_signed_as_joined() {
+        let key = SecretKey::new("test");
+        let value: String = ('a'..='z').cycle().take(300).collect();
+        for n in 1..value.len() {
+            let mut s = Signer::new(&key);
+            s.push(&value[..n]);
+            s.push(&value[n / 2..n]);
+            let joined = format!("test|{}|{}", &value[..n], &value[n / 2..n]);
+            let expected = Signature::from_digest(&Sha1::digest(joined.as_bytes()));
+            assert_eq!(s.finish(), expected, "length {n}");
+        }
+    }
+}
