@@ -613,6 +613,15 @@ mod tests {
                 prop_assert_eq!(read(&text[..at]), expected(&text[..at]), "{}", &text[..at]);
             }
         }
+
+        /// Short texts over JSON's own characters, mostly not JSON, read as serde_json reads
+        /// them too.
+        #[test]
+        fn texts_of_json_characters_read_as_serde_jsons(
+            text in "[{}\\[\\]\":, \\t0-9aeElnrstu+.|\\\\-]{0,24}",
+        ) {
+            prop_assert_eq!(read(&text), expected(&text), "{}", text);
+        }
     }
 
     proptest! {
