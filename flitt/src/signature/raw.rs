@@ -584,6 +584,11 @@ mod tests {
         ] {
             assert_eq!(read(text), expected(text), "{text}");
         }
+        // Deeply nested values: read as serde_json reads them, without a stack overflow.
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(read(&deep), expected(&deep));
+        let deep = format!("{{\"a\":{}", "{\"a\":".repeat(100_000));
+        assert_eq!(read(&deep), None);
     }
 
     proptest! {
