@@ -80,6 +80,9 @@ impl<'k> Secrets<'k> {
     /// `text` with every rule applied.
     pub(crate) fn text(&self, text: &str) -> String {
         let text = self.mask_known(text);
+        if !rules_apply(&text) {
+            return text;
+        }
         mask_card_numbers(&mask_keyed_values(&text))
     }
 
@@ -323,6 +326,34 @@ fn value_end(chars: &[char], start: usize) -> usize {
     }
 }
 
+/// Whether the key or the card-number rule could change `text`: it names a sensitive key
+/// as a word, or holds a card-number-like run. Most text (an order id, a message) does
+/// neither, and is then kept as it is without the two rules' per-character passes.
+fn rules_apply(text: &str) -> bool {
+    text.split(|c: char| !is_word(c)).any(is_sensitive_key) || has_card_number(text)
+}
+
+/// Whether [`mask_card_numbers`] would mask anything in `text`. Digits and separators are
+/// ASCII, so bytes stand for characters here.
+fn has_card_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut digits = 0;
+    for (k, b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits >= 12 {
+                return true;
+            }
+        } else if !((*b == b' ' || *b == b'-')
+            && digits > 0
+            && bytes.get(k + 1).is_some_and(u8::is_ascii_digit))
+        {
+            digits = 0;
+        }
+    }
+    false
+}
+
 /// Masks runs of 12 or more digits, also grouped by single spaces or dashes.
 fn mask_card_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
@@ -447,6 +478,40 @@ mod tests {
             assert!(is_sensitive_key(key), "{key}");
         }
         assert!(!is_sensitive_key("order_id"));
+    }
+
+    proptest::proptest! {
+        /// Text the rules are skipped for is text they would keep as it is.
+        #[test]
+        fn text_the_rules_skip_is_text_they_keep(
+            t in "([0-9 \\-]{0,3}|[a-zA-Z_=:\"{}]{0,4}|cvv2|MD|pares|é|\u{0}){0,12}"
+        ) {
+            let masked = mask_card_numbers(&mask_keyed_values(&t));
+            if !rules_apply(&t) {
+                proptest::prop_assert_eq!(&masked, &t);
+            }
+            proptest::prop_assert_eq!(text(&t), masked);
+        }
+    }
+
+    #[test]
+    fn the_rules_are_skipped_only_for_text_without_keys_or_card_numbers() {
+        for t in [
+            "o-1",
+            "667d0242-b75a-40fa-a6e3-7fa6d09dfead",
+            "order 12345 of 2026-11-29",
+        ] {
+            assert!(!rules_apply(t), "{t}");
+        }
+        for t in [
+            "4444 5555 1111 6666",
+            "x-444455551111",
+            "CVV2 735",
+            "a md=1",
+            "1 2 3 4 5 6 7 8 9 0 1 2",
+        ] {
+            assert!(rules_apply(t), "{t}");
+        }
     }
 
     #[test]

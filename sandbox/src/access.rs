@@ -79,10 +79,13 @@ fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// Outside text made fit for one log line: redacted, no control characters, cut short.
 fn shown(s: &str) -> String {
-    let clean: String = flitt::redact::text(s)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let mut clean = flitt::redact::text(s);
+    if clean.contains(char::is_control) {
+        clean = clean
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+    }
     if clean.chars().count() > MAX_SHOWN {
         clean.chars().take(MAX_SHOWN).collect::<String>() + "…"
     } else {

@@ -13,15 +13,7 @@ impl Client {
         match self.format {
             // A 1.0-only endpoint on a 2.0 client goes as 1.0 JSON.
             BodyFormat::Json | BodyFormat::V2 => {
-                let map: Map<String, Value> = pairs
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
-                    .collect();
-                let body = serde_json::json!({ "request": map });
-                (
-                    "application/json; charset=utf-8",
-                    body.to_string().into_bytes(),
-                )
+                ("application/json; charset=utf-8", json_request(pairs))
             }
             BodyFormat::Form => {
                 let mut ser = form_urlencoded::Serializer::new(String::new());
@@ -169,6 +161,31 @@ impl Client {
     }
 }
 
+/// `{"request": {…}}` of `pairs`, the same bytes as serialising them collected into a JSON
+/// object (keys in byte order, the last of a repeated key kept), written straight from them
+/// without the map's two strings per field.
+fn json_request(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut sorted = pairs.to_vec();
+    // Stable: the values of a repeated key stay in their order, and the last is written.
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let size: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+    let mut out = Vec::with_capacity(size + 16);
+    out.extend_from_slice(b"{\"request\":{");
+    for (i, (key, value)) in sorted.iter().enumerate() {
+        if sorted.get(i + 1).is_some_and(|(next, _)| next == key) {
+            continue;
+        }
+        if out.last() != Some(&b'{') {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut out, key);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, value);
+    }
+    out.extend_from_slice(b"}}");
+    out
+}
+
 pub(super) fn map_with(
     map: std::collections::BTreeMap<&str, &str>,
     key: &str,
@@ -190,4 +207,32 @@ fn json_v2(key: &SecretKey, order: Map<String, Value>) -> Result<(&'static str, 
         "application/json; charset=utf-8",
         body.to_string().into_bytes(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_request_is_its_fields_collected_into_an_object() {
+        let mut rng = fastrand::Rng::with_seed(14);
+        let keys = ["order_id", "merchant_id", "signature", "a", "b_\"q\"", "é"];
+        let values = ["", "1549901", "x\ny", "\"\\", "日本"];
+        for _ in 0..2000 {
+            let pairs: Vec<(&str, &str)> = (0..rng.usize(0..8))
+                .map(|_| {
+                    (
+                        keys[rng.usize(..keys.len())],
+                        values[rng.usize(..values.len())],
+                    )
+                })
+                .collect();
+            let map: Map<String, Value> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+                .collect();
+            let expected = serde_json::json!({ "request": map }).to_string();
+            assert_eq!(String::from_utf8(json_request(&pairs)).unwrap(), expected);
+        }
+    }
 }

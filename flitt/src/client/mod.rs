@@ -50,7 +50,7 @@ mod transport;
 pub(crate) use reply::Checked;
 pub use reply::decode_reply_for_fuzzing;
 pub use transport::RetryPolicy;
-pub(crate) use transport::{Attempt, Route, execute, http_builder};
+pub(crate) use transport::{Attempt, Route, Urls, execute, http_builder};
 
 use crate::api::{OrderResponse, OrderStatus, StatusRequest};
 use crate::error::{Error, UnknownOutcome};
@@ -116,7 +116,7 @@ struct Inner {
     merchant_id: String,
     secret: SecretKey,
     credit_key: Option<SecretKey>,
-    api_url: String,
+    urls: Urls,
     retry: RetryPolicy,
 }
 
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("merchant_id", &self.inner.merchant_id)
-            .field("api_url", &self.inner.api_url)
+            .field("api_url", &self.inner.urls.base())
             .field("format", &self.format)
             .field("secret", &"[redacted]")
             .field(
@@ -220,7 +220,7 @@ impl ClientBuilder {
                 merchant_id: self.merchant_id,
                 secret: self.secret,
                 credit_key: self.credit_key,
-                api_url,
+                urls: Urls::new(api_url),
                 retry: self.retry,
             }),
             format: self.format,
@@ -295,7 +295,7 @@ impl Client {
 
     /// The API base URL, without a trailing `/` (default [`DEFAULT_API_URL`]).
     pub fn api_url(&self) -> &str {
-        &self.inner.api_url
+        self.inner.urls.base()
     }
 
     /// Sends a request and decodes its reply. See the [module docs](self) for the retry policy.
@@ -490,10 +490,10 @@ impl Client {
                 .collect();
             let order_id = map.get("order_id").and_then(|v| OrderId::new(v).ok());
             let (content_type, body) = self.encode_raw(&endpoint, map)?;
-            let url = format!("{}{path}", self.inner.api_url);
+            let urls = Urls::new(format!("{}{path}", self.inner.urls.base()));
             let route = Route {
                 http: &self.inner.http,
-                base_url: &url,
+                urls: &urls,
                 retry: self.inner.retry,
                 key: &self.inner.secret,
                 authorization: None,

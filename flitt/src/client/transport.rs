@@ -63,13 +63,62 @@ impl Attempt {
     }
 }
 
+/// A host's base URL and the URLs of the endpoints called on it, each parsed once: reqwest
+/// parses a URL given as text (its host through IDNA and all) on every request.
+#[derive(Debug)]
+pub(crate) struct Urls {
+    /// The host, without a trailing `/`; an endpoint's path is appended.
+    base: String,
+    parsed: std::sync::RwLock<Vec<(String, reqwest::Url)>>,
+}
+
+impl Urls {
+    /// How many endpoint URLs are kept (the spec has a few dozen endpoints per host).
+    const KEPT: usize = 64;
+
+    /// The URLs on `base` (without a trailing `/`).
+    pub(crate) fn new(base: String) -> Self {
+        Self {
+            base,
+            parsed: std::sync::RwLock::default(),
+        }
+    }
+
+    /// The base URL.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The URL of `path` on this host; the text, for reqwest to report, when it does not
+    /// parse.
+    fn of(&self, path: &str) -> Result<reqwest::Url, String> {
+        let known = self.parsed.read().ok().and_then(|parsed| {
+            parsed
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, url)| url.clone())
+        });
+        if let Some(url) = known {
+            return Ok(url);
+        }
+        let text = format!("{}{path}", self.base);
+        let url = reqwest::Url::parse(&text).map_err(|_| text)?;
+        if let Ok(mut parsed) = self.parsed.write() {
+            if parsed.len() < Self::KEPT && !parsed.iter().any(|(p, _)| p == path) {
+                parsed.push((path.to_owned(), url.clone()));
+            }
+        }
+        Ok(url)
+    }
+}
+
 /// Where one request goes and how its reply is trusted: the one sending path of the payment
 /// client and the Reports client.
 pub(crate) struct Route<'a> {
     /// The HTTP client (its pool and timeouts).
     pub(crate) http: &'a reqwest::Client,
-    /// The host, without a trailing `/`; the endpoint's path is appended.
-    pub(crate) base_url: &'a str,
+    /// The host; the endpoint's path is appended.
+    pub(crate) urls: &'a Urls,
     /// How reads are retried.
     pub(crate) retry: RetryPolicy,
     /// The key a signed reply is verified with.
@@ -89,7 +138,7 @@ impl Client {
     ) -> Result<Checked, Attempt> {
         let route = Route {
             http: &self.inner.http,
-            base_url: &self.inner.api_url,
+            urls: &self.inner.urls,
             retry: self.inner.retry,
             key: self.key_for(endpoint).map_err(Attempt::Final)?,
             authorization: None,
@@ -107,7 +156,7 @@ pub(crate) async fn execute(
     body: Vec<u8>,
     secrets: &Secrets<'_>,
 ) -> Result<Checked, Attempt> {
-    let url = format!("{}{}", route.base_url, endpoint.path);
+    let url = route.urls.of(endpoint.path);
     let retry = route.retry;
     let mut attempt = 1;
     loop {
@@ -138,14 +187,17 @@ pub(crate) async fn execute(
 async fn send_once(
     route: &Route<'_>,
     endpoint: &Endpoint,
-    url: &str,
+    url: &Result<reqwest::Url, String>,
     content_type: &'static str,
     body: Vec<u8>,
     secrets: &Secrets<'_>,
 ) -> Result<Checked, Attempt> {
-    let mut request = route
-        .http
-        .post(url)
+    let request = match url {
+        Ok(url) => route.http.post(url.clone()),
+        // reqwest reports the URL it cannot parse as it always has (a builder error).
+        Err(text) => route.http.post(text),
+    };
+    let mut request = request
         .header(reqwest::header::CONTENT_TYPE, content_type)
         .body(body);
     if let Some(value) = &route.authorization {

@@ -5,7 +5,7 @@ use super::filters::{check_mandatory, check_text_filter};
 use super::paging::{RowStream, decode_page};
 use super::{DEFAULT_REPORTS_URL, Filter, Page, Report};
 use crate::api::{CompanyReportRequest, CompanyReportResponse, ReportsTokenRequest};
-use crate::client::{Attempt, RetryPolicy, Route, execute};
+use crate::client::{Attempt, RetryPolicy, Route, Urls, execute};
 use crate::error::Error;
 use crate::redact::Secrets;
 use crate::request::{ApiRequest, Host, ReportInfo};
@@ -29,7 +29,7 @@ pub struct ReportsClient {
 
 struct Inner {
     http: reqwest::Client,
-    url: String,
+    urls: Urls,
     application_id: String,
     key: SecretKey,
     merchant_id: String,
@@ -40,7 +40,7 @@ struct Inner {
 impl std::fmt::Debug for ReportsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReportsClient")
-            .field("url", &self.inner.url)
+            .field("url", &self.inner.urls.base())
             .field("application_id", &self.inner.application_id)
             .field("merchant_id", &self.inner.merchant_id)
             .finish_non_exhaustive()
@@ -91,7 +91,7 @@ impl ReportsClientBuilder {
         Ok(ReportsClient {
             inner: Arc::new(Inner {
                 http,
-                url: self.url.trim_end_matches('/').to_owned(),
+                urls: Urls::new(self.url.trim_end_matches('/').to_owned()),
                 application_id: self.application_id,
                 key: self.key,
                 merchant_id: self.merchant_id,
@@ -169,7 +169,7 @@ impl ReportsClient {
         let secrets = Secrets::with_keys(self.inner.key.expose_for_redaction(), None);
         let route = Route {
             http: &self.inner.http,
-            base_url: &self.inner.url,
+            urls: &self.inner.urls,
             retry: self.inner.retry,
             key: &self.inner.key,
             authorization: token.map(|t| format!("Token {t}")),
