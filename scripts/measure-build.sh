@@ -58,13 +58,12 @@ rustls = { version = "0.23", default-features = false, features = ["ring", "std"
 axum = { version = "0.8", default-features = false, features = ["http1", "tokio", "query"] }
 futures-core = "0.3"
 clap = { version = "4", default-features = false, features = ["std", "derive", "help", "usage", "error-context", "env"] }
-# The sandbox's HTTP server and the CLI's logging and allocator.
+# The sandbox's HTTP server and the CLI's logging.
 hyper = { version = "1", default-features = false, features = ["http1", "server"] }
 hyper-util = { version = "0.1", default-features = false, features = ["tokio", "server"] }
 http-body = "1"
 tower-service = "0.3"
 tracing-subscriber = { version = "0.3.23", default-features = false, features = ["fmt", "std"] }
-mimalloc = { version = "0.1", default-features = false }
 # flitt's build dependencies (the generator), built here as plain dependencies.
 toml = { version = "0.9", default-features = false, features = ["parse", "serde"] }
 proc-macro2 = { version = "1", default-features = false }

@@ -6,8 +6,7 @@
 #   2. the sandbox vs a hello-world axum handler under the same load generator (the throughput
 #      example's, in one process and runtime), at concurrency 32;
 #   3. when `wrk` is installed: `flitt sandbox` vs the hello-world handler served alone on the
-#      same runtime configuration (multi-threaded, a worker per core) and the same global
-#      allocator (the hello_server example), under `wrk -t2 -c32`.
+#      same runtime configuration (multi-threaded, a worker per core), under `wrk -t2 -c32`.
 # Each row is printed as a ratio of two numbers measured one right after the other. With
 # REPEATS > 1 the whole set runs that many times and the spread (min–max) of each ratio is
 # printed at the end. The sandbox logs one line per request, as `flitt sandbox` always does;
@@ -23,11 +22,10 @@ case "$repeats" in '' | *[!0-9]*) echo "REPEATS must be a number" >&2; exit 2 ;;
 [ "$seconds" -ge 1 ] && [ "$seconds" -le 60 ] || { echo "SECONDS must be 1 to 60" >&2; exit 2; }
 [ "$repeats" -ge 1 ] && [ "$repeats" -le 20 ] || { echo "REPEATS must be 1 to 20" >&2; exit 2; }
 cargo build --quiet --release -p flitt-cli
-cargo build --quiet --release -p flitt-sandbox --example throughput --example hello_server
+cargo build --quiet --release -p flitt-sandbox --example throughput
 sdk=target/python-sdk
 [ -d "$sdk/flittpayments" ] || python3 -m pip install --quiet --no-deps --target "$sdk" flittpayments==3.0.0
 example=target/release/examples/throughput
-hello_server=target/release/examples/hello_server
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -114,7 +112,7 @@ for r in $(seq "$repeats"); do
   echo "sandbox / hello-world axum, our generator, concurrency 32: ${x}x"
   echo "sandbox_over_axum_generator $x" >> "$work/ratios"
   if [ -n "$wrk_ok" ]; then
-    "$hello_server" $((seconds + 10)) > "$work/hello.url" &
+    "$example" hello $((seconds + 10)) > "$work/hello.url" &
     hello_pid=$!
     pids+=("$hello_pid")
     # Up to 30 s: on a loaded machine the server can be slow to start.

@@ -10,11 +10,6 @@ use std::process::ExitCode;
 /// pipe, a full disk). Every write is checked and flushed: none panics, none is dropped.
 const OUTPUT_FAILED: u8 = 7;
 
-/// `flitt sandbox` allocates a few dozen blocks per request across its worker threads, and
-/// spends less CPU doing it with mimalloc than with glibc's malloc (issue #14).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "flitt", version, about = "Sign, verify and call the Flitt payment API", long_about = None)]
 struct Cli {

@@ -4,11 +4,13 @@
 //! throughput client URL CONCURRENCY SECONDS   # the SDK's Client::send(StatusRequest) against URL
 //! throughput servers CONCURRENCY SECONDS      # the sandbox vs a hello-world axum handler, same load generator
 //! throughput status-body URL                   # creates an order at URL, prints a signed status request body
+//! throughput hello SECONDS                     # serves the hello-world handler alone for SECONDS, prints its URL
 //! ```
 //!
-//! `client` and `servers` print `requests/s`. `status-body` is for an outside load generator
-//! (`wrk`): the body to post to `URL/api/status/order_id`; the hello-world server it is
-//! compared with there is the `hello_server` example. Used by `scripts/measure-throughput.sh`.
+//! `client` and `servers` print `requests/s`. `status-body` and `hello` are for an outside load
+//! generator (`wrk`): the body to post to `URL/api/status/order_id`, and the hello-world
+//! server to compare with, on the same runtime as `flitt sandbox` (multi-threaded, a worker
+//! per core). Used by `scripts/measure-throughput.sh`.
 
 use flitt::api::{CheckoutUrlRequest, StatusRequest};
 use flitt::request::ApiRequest;
@@ -27,7 +29,8 @@ async fn main() {
         Some("client") if args.len() == 4 => client(&args[1], parse(&args[2]), parse(&args[3])).await,
         Some("servers") if args.len() == 3 => servers(parse(&args[1]), parse(&args[2])).await,
         Some("status-body") if args.len() == 2 => status_body(&args[1]).await,
-        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput servers CONCURRENCY SECONDS | throughput status-body URL".into()),
+        Some("hello") if args.len() == 2 => hello(parse(&args[1])).await,
+        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput servers CONCURRENCY SECONDS | throughput status-body URL | throughput hello SECONDS".into()),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -146,6 +149,15 @@ async fn status_body(url: &str) -> Result<(), Error> {
         return Err(format!("the status request was refused: {reply}").into());
     }
     println!("{body}");
+    Ok(())
+}
+
+/// Serves the hello-world app on 127.0.0.1 for `seconds`, after printing its URL.
+async fn hello(seconds: u64) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("http://{}/hello", listener.local_addr()?);
+    let served = axum::serve(listener, hello_app());
+    let _ = tokio::time::timeout(Duration::from_secs(seconds), served).await;
     Ok(())
 }
 
