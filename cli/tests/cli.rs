@@ -1,5 +1,7 @@
 //! The `flitt` binary's contract: output and exit status, as scripts rely on them.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -875,7 +877,6 @@ struct SandboxProcess {
 
 impl SandboxProcess {
     fn start(args: &[&str]) -> Self {
-        use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_flitt"))
             .arg("sandbox")
             .args(args)
@@ -898,13 +899,7 @@ impl SandboxProcess {
             }
         });
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        let url = first
-            .trim()
-            .strip_prefix("Flitt sandbox listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-            .to_owned();
+        let url = common::sandbox_url(&mut stdout);
         Self {
             child,
             url,
@@ -985,6 +980,26 @@ fn http(url: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         .map_or("", |(_, b)| b)
         .to_owned();
     (status, body)
+}
+
+/// The access lines are written without tracing's escaping of control sequences, so the
+/// sandbox's own blanking is all that stands between a request and the terminal: an order id
+/// holding an escape sequence, a newline or a carriage return must reach the log as one plain
+/// line, never as a colour change or a forged second line.
+#[test]
+fn sandbox_log_lines_carry_no_control_characters_from_requests() {
+    let sandbox = SandboxProcess::start(&[]);
+    let body = r#"{"request":{"merchant_id":1549901,"order_id":"evil\u001b[31m\nFAKE -> 200 approved\r\u0007","signature":"x"}}"#;
+    let (status, _) = http(&sandbox.url, "POST", "/api/status/order_id", body);
+    assert_eq!(status, 200);
+    let log = sandbox.stderr_with("evil");
+    assert!(!log.chars().any(|c| c.is_control() && c != '\n'), "{log:?}");
+    let line = log.lines().find(|l| l.contains("evil")).unwrap();
+    assert!(line.contains("FAKE -> 200 approved"), "{line:?}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("FAKE")),
+        "a forged line: {log:?}"
+    );
 }
 
 #[test]

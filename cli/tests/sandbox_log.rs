@@ -2,7 +2,9 @@
 //! full disk, a reader gone) must never stop it answering: the lines are dropped, the
 //! requests served.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,13 +30,7 @@ fn start(stderr: Stdio) -> (String, Running, BufReader<std::process::ChildStdout
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap());
     let running = Running(child);
-    let mut first = String::new();
-    lines.read_line(&mut first).unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("Flitt sandbox listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_owned();
+    let url = common::sandbox_url(&mut lines);
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
     (addr.to_owned(), running, lines)
 }

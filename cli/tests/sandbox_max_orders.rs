@@ -1,6 +1,8 @@
 //! `flitt sandbox --max-orders N`: the ledger keeps at most N orders.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use std::io::BufReader;
 use std::process::{Child, Command, Stdio};
 
 /// Kills the sandbox process when the test ends, pass or fail.
@@ -41,13 +43,7 @@ fn max_orders_bounds_the_ledger() {
     let running = Running(child);
     // Kept open to the end: the sandbox prints more lines, and a closed pipe would end it.
     let mut lines = BufReader::new(stdout);
-    let mut first = String::new();
-    lines.read_line(&mut first).unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("Flitt sandbox listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_owned();
+    let url = common::sandbox_url(&mut lines);
     for id in ["max-1", "max-2", "max-3"] {
         let order = format!("order_id={id}");
         let (code, _, err) = call(

@@ -46,6 +46,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, for the tests.
+    #[cfg(test)]
+    pub(crate) const ALL: [Status; 6] = [
+        Status::Created,
+        Status::Processing,
+        Status::Approved,
+        Status::Declined,
+        Status::Expired,
+        Status::Reversed,
+    ];
+
     /// The status as the SDK's generated `OrderStatus` (the spec's `order_status` enum): a
     /// status the spec renames or drops fails to compile here.
     pub fn order_status(self) -> OrderStatus {
@@ -1571,16 +1582,8 @@ pub(crate) fn sample_orders() -> Vec<Order> {
         o.capture_amount = o.capture_amount.map(|_| 1);
     }
     orders.extend(strange);
-    let statuses = [
-        Status::Created,
-        Status::Processing,
-        Status::Approved,
-        Status::Declined,
-        Status::Expired,
-        Status::Reversed,
-    ];
     let base = orders[0].clone();
-    orders.extend(statuses.into_iter().map(|status| Order {
+    orders.extend(Status::ALL.into_iter().map(|status| Order {
         status,
         ..base.clone()
     }));
@@ -1789,14 +1792,7 @@ mod tests {
 
     #[test]
     fn statuses_are_the_specs() {
-        for status in [
-            Status::Created,
-            Status::Processing,
-            Status::Approved,
-            Status::Declined,
-            Status::Expired,
-            Status::Reversed,
-        ] {
+        for status in Status::ALL {
             assert_eq!(
                 OrderStatus::from_wire(status.as_str()),
                 status.order_status()

@@ -63,6 +63,14 @@ fn shares(sandbox: &Sandbox, order_id: &OrderId) -> Vec<(u64, u64, u64)> {
 }
 
 /// Posts a 2.0 request signed by the sandbox merchant, bypassing the SDK's checks.
+/// Pays `n` directly (approved at once); the order's id.
+async fn paid(c: &Client, n: u64) -> OrderId {
+    let StepOne::Approved(paid) = flows::pay_direct(c, &payment(n, false)).await.unwrap() else {
+        panic!("approved expected")
+    };
+    paid.order_id().clone()
+}
+
 async fn raw_v2(sandbox: &Sandbox, path: &str, mut order: Value) -> Value {
     order["merchant_id"] = json!(1549901);
     let envelope = envelope_v2(&SecretKey::new(flitt_sandbox::SECRET_KEY), &order).unwrap();
@@ -133,13 +141,7 @@ async fn a_split_at_creation_is_checked_before_sending_and_recorded() {
 async fn a_settlement_then_split_refunds_come_back_from_each_receivers_share() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    let StepOne::Approved(paid) = flows::pay_direct(&c, &payment(10_000, false))
-        .await
-        .unwrap()
-    else {
-        panic!("approved expected")
-    };
-    let original = paid.order_id().clone();
+    let original = paid(&c, 10_000).await;
     let settle = |total: u64, parts: &[(u64, u64)]| {
         SettlementRequest::builder()
             .operation_id(original.clone())
@@ -256,13 +258,7 @@ async fn a_split_capture_records_the_receivers() {
 async fn racing_split_refunds_never_refund_a_share_twice() {
     let sandbox = Sandbox::start().await.unwrap();
     let c = client(&sandbox);
-    let StepOne::Approved(paid) = flows::pay_direct(&c, &payment(10_000, false))
-        .await
-        .unwrap()
-    else {
-        panic!("approved expected")
-    };
-    let original = paid.order_id().clone();
+    let original = paid(&c, 10_000).await;
     c.send(
         &SettlementRequest::builder()
             .operation_id(original.clone())

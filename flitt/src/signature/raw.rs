@@ -291,10 +291,17 @@ impl<T: AsRef<str>> RawFields<T> {
     /// hold a number beyond `f64` (`1e999`) or a lone surrogate escape. Verification refuses
     /// those too.
     pub(crate) fn every_value_reads(&self) -> bool {
-        self.iter().all(|(_, raw)| match Scalar::of(raw) {
-            Scalar::Invalid | Scalar::OutOfRange => false,
-            Scalar::Nested => serde_json::from_str::<Value>(raw).is_ok(),
-            Scalar::Absent | Scalar::Text(_) | Scalar::Bool(_) => true,
+        self.fields.iter().all(|f| {
+            // A string without escapes always reads (the scan saw all of it).
+            if matches!(f.seen, PLAIN | PLAIN_BAR) {
+                return true;
+            }
+            let raw = self.raw(f);
+            match Scalar::of(raw) {
+                Scalar::Invalid | Scalar::OutOfRange => false,
+                Scalar::Nested => serde_json::from_str::<Value>(raw).is_ok(),
+                Scalar::Absent | Scalar::Text(_) | Scalar::Bool(_) => true,
+            }
         })
     }
 
