@@ -46,6 +46,8 @@ pub mod checkout_form;
 pub mod client;
 pub mod error;
 pub mod flows;
+#[doc(hidden)]
+pub mod json_text;
 pub mod redact;
 pub mod reports;
 pub mod request;
@@ -70,6 +72,7 @@ pub mod api {
 #[doc(hidden)]
 /// Re-exports for generated code. Not a public API.
 pub mod __private {
+    pub use crate::json_text;
     pub use crate::schema;
     pub use crate::validate;
     pub use crate::wire;

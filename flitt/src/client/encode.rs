@@ -4,6 +4,7 @@
 
 use super::{BodyFormat, Client};
 use crate::error::Error;
+use crate::json_text::write_str;
 use crate::request::{ApiRequest, Endpoint, Protocol};
 use crate::signature::{self, SecretKey};
 use serde_json::{Map, Value};
@@ -178,9 +179,9 @@ fn json_request(pairs: &[(&str, &str)]) -> Vec<u8> {
         if out.last() != Some(&b'{') {
             out.push(b',');
         }
-        let _ = serde_json::to_writer(&mut out, key);
+        write_str(&mut out, key);
         out.push(b':');
-        let _ = serde_json::to_writer(&mut out, value);
+        write_str(&mut out, value);
     }
     out.extend_from_slice(b"}}");
     out

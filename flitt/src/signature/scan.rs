@@ -7,6 +7,7 @@
 //! Values nested in objects or arrays are rare: serde_json reads those.
 
 use super::raw::{DECODED_KEY, PLAIN, PLAIN_BAR, RawField, Span, UNKNOWN};
+use crate::json_text::to_special;
 use serde_json::value::RawValue;
 
 /// The text is not one JSON object.
@@ -240,76 +241,6 @@ impl Scanner<'_> {
                 // A control character, or the end of the text.
                 _ => return Err(Invalid),
             }
-        }
-    }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `w` below `n` (`n` ≤ 128). Only the lowest marked byte is
-/// sure: a borrow can mark bytes above it too.
-fn below(w: u64, n: u8) -> u64 {
-    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH
-}
-
-/// The high bit of each byte of `w` equal to `b` (the lowest marked byte is sure, as above).
-fn equal(w: u64, b: u8) -> u64 {
-    below(w ^ (ONES * u64::from(b)), 1)
-}
-
-/// The place of the first `"`, `\` or control character at or after `at` (or the end), and
-/// whether a `|` comes before it. Eight bytes at a time: a stop's lowest marked byte is sure,
-/// and a `|` marked below it means a real one is there (a false mark lies above a true one).
-fn to_special(bytes: &[u8], mut at: usize) -> (usize, bool) {
-    let mut bar = false;
-    while let Some(word) = bytes
-        .get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-    {
-        let w = u64::from_le_bytes(word);
-        let stops = equal(w, b'"') | equal(w, b'\\') | below(w, 0x20);
-        let bars = equal(w, b'|');
-        if stops != 0 {
-            let first = stops.trailing_zeros() / 8;
-            bar |= bars & ((1u64 << (first * 8)) - 1) != 0;
-            return (at + first as usize, bar);
-        }
-        bar |= bars != 0;
-        at += 8;
-    }
-    while let Some(&b) = bytes.get(at) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            break;
-        }
-        bar |= b == b'|';
-        at += 1;
-    }
-    (at, bar)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The word-at-a-time search finds what a byte-at-a-time one finds.
-        #[test]
-        fn to_special_is_the_byte_search(
-            bytes in prop::collection::vec(
-                prop::sample::select(vec![b'a', b'"', b'\\', b'|', 0x1f, 0x20, 0x7f, 0x80, 0xff, b'!', 0]),
-                0..40,
-            ),
-            at in 0usize..40,
-        ) {
-            let at = at.min(bytes.len());
-            let stop = bytes[at..]
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .map_or(bytes.len(), |i| at + i);
-            let bar = bytes[at..stop].contains(&b'|');
-            prop_assert_eq!(to_special(&bytes, at), (stop, bar));
         }
     }
 }
