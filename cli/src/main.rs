@@ -5,6 +5,9 @@ use flitt::signature::{self, SecretKey, VerifyError};
 use serde_json::Value;
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
+use stderr_log::StderrLog;
+
+mod stderr_log;
 
 /// Exit status of every subcommand when its output cannot be written to stdout (a closed
 /// pipe, a full disk). Every write is checked and flushed: none panics, none is dropped.
@@ -665,7 +668,7 @@ impl StopSignals {
 /// tracing's character-by-character escaping of terminal control sequences, which would
 /// change nothing in them and was a fifth of their cost (issue #14); every other event keeps
 /// it.
-fn init_logging(log: &BatchedStderr) {
+fn init_logging(log: &StderrLog) {
     use tracing_subscriber::filter::{LevelFilter, filter_fn};
     use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -687,12 +690,16 @@ fn init_logging(log: &BatchedStderr) {
         .try_init();
 }
 
+/// How long a stopping sandbox waits for stderr to take its last lines.
+const LOG_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn sandbox(
     builder: flitt_sandbox::SandboxBuilder,
     random: Option<(f64, u64, Vec<flitt_sandbox::Fault>)>,
 ) -> ExitCode {
-    // The per-request lines (target flitt_sandbox::access) go to stderr, at INFO, in batches.
-    let log = BatchedStderr::start();
+    // The per-request lines (target flitt_sandbox::access) go to stderr, at INFO, in batches
+    // written by a thread of their own: a stalled stderr never holds a request up.
+    let log = StderrLog::start();
     init_logging(&log);
     // Signals are caught before the URL is out, so one sent as soon as it is read is handled.
     let mut stop = match StopSignals::catch() {
@@ -720,77 +727,15 @@ async fn sandbox(
     match stop.wait().await {
         Ok(name) => {
             drop(sandbox);
-            log.write_out();
-            note(format_args!("Flitt sandbox stopped ({name})"));
+            log.stop(&format!("Flitt sandbox stopped ({name})"), LOG_PATIENCE);
             ExitCode::SUCCESS
         }
         Err(e) => {
-            log.write_out();
-            fail(1, format!("cannot wait for a signal: {e}"))
+            log.stop(
+                &format!("error: cannot wait for a signal: {e}"),
+                LOG_PATIENCE,
+            );
+            ExitCode::from(1)
         }
-    }
-}
-
-/// Stderr for the sandbox's access log, written in batches: a line goes into a buffer, which
-/// is written out once it holds [`Self::WRITE_AT`] bytes, at least every [`Self::EVERY`] (by a
-/// thread of its own), and when the sandbox stops. One `write` per batch rather than one per
-/// request keeps the log's system calls off the request path; the lines come out whole and in
-/// order, at most [`Self::EVERY`] late.
-#[derive(Clone)]
-struct BatchedStderr(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl BatchedStderr {
-    const WRITE_AT: usize = 64 * 1024;
-    const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-    fn start() -> Self {
-        let log = Self(Default::default());
-        let writer = log.clone();
-        // Without the thread, lines still go out as the buffer fills and at the stop.
-        let _ = std::thread::Builder::new()
-            .name("flitt-log".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(Self::EVERY);
-                    writer.write_out();
-                }
-            });
-        log
-    }
-
-    fn buffer(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Writes what the buffer holds to stderr.
-    fn write_out(&self) {
-        Self::drain(&mut self.buffer());
-    }
-
-    /// Writes `buffer` to stderr and empties it (best effort: with stderr gone there is nowhere
-    /// else for it, and the buffer must not grow).
-    fn drain(buffer: &mut Vec<u8>) {
-        if !buffer.is_empty() {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(buffer).and_then(|()| err.flush());
-            buffer.clear();
-        }
-    }
-}
-
-impl Write for BatchedStderr {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut buffer = self.buffer();
-        buffer.extend_from_slice(bytes);
-        if buffer.len() >= Self::WRITE_AT {
-            Self::drain(&mut buffer);
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

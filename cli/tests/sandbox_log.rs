@@ -1,6 +1,6 @@
 //! `flitt sandbox` logs a line per request to stderr, in batches. A log it cannot write (a
-//! full disk, a reader gone) must never stop it answering: the lines are dropped, the
-//! requests served.
+//! full disk, a reader gone, a pipe nobody reads) must never stop it answering nor keep it
+//! from ending: the lines are dropped, counted when stderr moves again, the requests served.
 
 mod common;
 
@@ -91,5 +91,78 @@ fn a_log_whose_reader_is_gone_never_stops_the_sandbox() {
         "the sandbox exited"
     );
     drop(running);
+    drop(stdout);
+}
+
+/// Sends SIGTERM and waits (20 s at most) for the process to end; its status and how long.
+fn terminate(child: &mut Child) -> (std::process::ExitStatus, Duration) {
+    let start = Instant::now();
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the sandbox did not end within 20 s of SIGTERM");
+}
+
+#[test]
+fn a_log_nobody_reads_never_stops_the_sandbox_nor_keeps_it_from_ending() {
+    let (addr, mut running, stdout) = start(Stdio::piped());
+    // The pipe stays open and unread: once it holds 64 KiB, every write to it waits.
+    let _unread = running.0.stderr.take();
+    serves_through_a_failing_log(&addr);
+    let (status, _) = terminate(&mut running.0);
+    assert!(status.success(), "{status}");
+    drop(stdout);
+}
+
+#[test]
+fn lines_dropped_while_nobody_read_are_counted_once_stderr_moves_again() {
+    let (addr, mut running, stdout) = start(Stdio::piped());
+    let mut stderr = running.0.stderr.take().unwrap();
+    // More lines than the pipe (64 KiB) and the log's buffer (256 KiB) hold together.
+    serves_through_a_failing_log(&addr);
+    for _ in 0..2_400 {
+        assert_eq!(status_lookup(&addr), "HTTP/1.1 200 OK");
+    }
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, _) = terminate(&mut running.0);
+    assert!(status.success(), "{status}");
+    let log = reader.join().unwrap();
+    let dropped = log
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("flitt sandbox: ")?
+                .strip_suffix(" log line(s) dropped: stderr was not being read")
+        })
+        .unwrap_or_else(|| panic!("no note of dropped lines in {} lines", log.lines().count()));
+    let dropped: usize = dropped.parse().unwrap();
+    let served = log.matches("POST /api/status/order_id").count();
+    assert_eq!(
+        served + dropped,
+        1_600 + 2_400,
+        "every line written or counted"
+    );
+    assert!(dropped > 0 && served > 0);
+    // Whole lines only, and the stop said last.
+    assert!(
+        log.lines()
+            .all(|l| l.contains("INFO flitt_sandbox::access: POST")
+                || l.starts_with("flitt sandbox: ")
+                || l == "Flitt sandbox stopped (SIGTERM)"),
+        "a broken line in the log"
+    );
+    assert_eq!(log.lines().last(), Some("Flitt sandbox stopped (SIGTERM)"));
     drop(stdout);
 }
