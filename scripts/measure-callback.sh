@@ -2,7 +2,9 @@
 # The callback target, side by side: the Rust SDK's `Callback::verify` + `.order()` (and the
 # ratios to the serde_json floor, from flitt/benches/callback_ratio.rs) against the official
 # Python SDK's `json.loads` + `flittpayments.helpers.is_valid` on the very same body bytes
-# (written by the bench), alternating, RUNS times.
+# (written by the bench), in rounds alternating with the bench's own (one Rust process answers
+# each Python round's neighbour, so both sides of a ratio run in the same tenth of a second),
+# RUNS times.
 # Usage: scripts/measure-callback.sh [RUNS]   (needs python3; the Python SDK is looked for in
 # $PYTHON_SDK, then target/python-sdk, then installed there with pip)
 set -euo pipefail
@@ -14,33 +16,47 @@ body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0} CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
 cargo bench --quiet -p flitt --bench callback_ratio --no-run 2>/dev/null
+bench=$(ls -t target/release/deps/callback_ratio-* | grep -v '\.d$' | head -1)
 floor_ratios=()
 python_ratios=()
 for run in $(seq 1 "$runs"); do
   out=$(CALLBACK_BODY_OUT="$body" cargo bench --quiet -p flitt --bench callback_ratio 2>/dev/null)
   echo "run $run"
   echo "$out" | sed 's/^/  /'
-  rust_ns=$(echo "$out" | sed -n 's/^verify+order .*(\([0-9.]*\) ns)$/\1/p')
-  verify_ns=$(echo "$out" | sed -n 's/^verify alone .*(\([0-9.]*\) ns)$/\1/p')
   floor_ratios+=("$(echo "$out" | sed -n 's/^verify+order \/ floor: \([0-9.]*\) .*/\1/p')")
-  py_out=$(PYTHONPATH="$sdk" python3 - "$body" "$rust_ns" "$verify_ns" <<'PY'
-import json, sys, time
+  py_out=$(PYTHONPATH="$sdk" python3 - "$body" "$bench" <<'PY'
+import json, os, statistics, subprocess, sys, time
 from flittpayments import helpers
-path, rust_ns, verify_ns = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+path, bench = sys.argv[1], sys.argv[2]
 body = open(path, "rb").read()
 assert helpers.is_valid(json.loads(body), "test", "1.0"), "the Python SDK refuses the body"
 tampered = body.replace(b'"rrn":"4', b'"rrn":"5', 1)
 assert not helpers.is_valid(json.loads(tampered), "test", "1.0")
-n = 20_000
-def once():
+# The Rust side: the bench answers each line with the ns of one round of verify + order.
+rust = subprocess.Popen([bench], env={**os.environ, "CALLBACK_SERVE": "1"},
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+def rust_round():
+    rust.stdin.write("\n")
+    rust.stdin.flush()
+    return float(rust.stdout.readline())
+n = 2_000
+def python_round():
     start = time.perf_counter()
     for _ in range(n):
         helpers.is_valid(json.loads(body), "test", "1.0")
     return (time.perf_counter() - start) * 1e9 / n
-once()
-py = sorted(once() for _ in range(5))[2]
-print(f"  python json.loads + is_valid: {py:.0f} ns (median of 5 x {n})")
-print(f"  python / rust verify+order: {py / rust_ns:.2f}x; python / rust verify alone: {py / verify_ns:.2f}x")
+python_round(); rust_round()
+pys, rusts, ratios = [], [], []
+for r in range(21):
+    # Alternate which goes first; each pair runs within a tenth of a second.
+    if r % 2:
+        py = python_round(); rs = rust_round()
+    else:
+        rs = rust_round(); py = python_round()
+    pys.append(py); rusts.append(rs); ratios.append(py / rs)
+rust.stdin.close(); rust.wait()
+print(f"  python json.loads + is_valid: {statistics.median(pys):.0f} ns, rust verify+order {statistics.median(rusts):.0f} ns (medians of 21 alternating rounds of {n})")
+print(f"  python / rust verify+order: {statistics.median(ratios):.2f}x (median of the rounds' ratios)")
 PY
 )
   echo "$py_out"

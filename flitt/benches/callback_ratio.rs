@@ -11,7 +11,8 @@
 //! times and report the spread across runs.
 //!
 //! With `CALLBACK_BODY_OUT=path` it also writes the body to `path` (the secret key is `test`),
-//! for `scripts/measure-callback.sh` to time the official Python SDK on the same bytes.
+//! for `scripts/measure-callback.sh` to time the official Python SDK on the same bytes, in
+//! rounds alternating with this bench's (`CALLBACK_SERVE=1`, below).
 
 use flitt::api::OrderResponse;
 use flitt::callback::Callback;
@@ -90,6 +91,15 @@ fn main() {
     let order = || {
         black_box(black_box(&verified).order().is_ok());
     };
+    // `CALLBACK_SERVE=1`: for each line read on stdin, time PER_ROUND runs of verify + order
+    // and print the nanoseconds per run, and nothing else, so that
+    // scripts/measure-callback.sh can alternate them with the Python SDK's rounds.
+    if std::env::var_os("CALLBACK_SERVE").is_some() {
+        for _ in std::io::stdin().lines() {
+            println!("{:.1}", time(&verify_order));
+        }
+        return;
+    }
     let cases: [&dyn Fn(); 4] = [&floor, &verify_order, &verify, &order];
     // `CALLBACK_ONLY=0..3` runs one case alone, 200 000 times, for a profiler
     // (`perf stat -e instructions`), and prints nothing else.
