@@ -64,13 +64,20 @@ hyper-util = { version = "0.1", default-features = false, features = ["tokio", "
 http-body = "1"
 tower-service = "0.3"
 tracing-subscriber = { version = "0.3.23", default-features = false, features = ["fmt", "std"] }
-# flitt's build dependencies (the generator), built here as plain dependencies.
+
+# flitt's build dependencies (the generator's), in the same role: compiled for the host only,
+# for a build script (an empty one). The workspace compiles them for the target too only if
+# some member needs them there; `cargo build --workspace` no longer does (flitt-codegen's
+# `generator` feature).
+[build-dependencies]
+serde = { version = "1", features = ["derive"] }
 toml = { version = "0.9", default-features = false, features = ["parse", "serde"] }
 proc-macro2 = { version = "1", default-features = false }
 quote = { version = "1", default-features = false }
 syn = { version = "2", default-features = false, features = ["full", "parsing", "printing"] }
 prettyplease = "0.2"
 TOML
+echo "fn main() {}" > "$work/empty/build.rs"
 # The workspace's `[profile.dev]`, so that both builds make the same debuginfo.
 sed -n '/^\[profile.dev\]/,/^$/p' Cargo.toml >> "$work/empty/Cargo.toml"
 

@@ -10,7 +10,11 @@
 //! reports) produces tokens with `quote` → `syn::parse2` → `prettyplease::unparse`. Those
 //! modules are private: the crate's API is [`generate`], [`build`], [`Generated`] and
 //! [`SpecError`].
+//!
+//! All of it is behind the `generator` feature, which `flitt` turns on; without it the crate
+//! is empty (see `Cargo.toml` for why).
 
+#![cfg(feature = "generator")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
