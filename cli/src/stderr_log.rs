@@ -38,7 +38,10 @@ struct Pending {
     dropped: u64,
     /// The thread was woken for the bytes it has not taken yet (no second wake-up call).
     woken: bool,
+    /// [`StderrLog::stop`] was called: the thread writes what is left and ends.
     stopping: bool,
+    /// No thread writes: it ended after the stop, or it could not be started (then, and only
+    /// then, lines are written by whoever logs them).
     finished: bool,
 }
 

@@ -18,17 +18,29 @@ fn equal(w: u64, b: u8) -> u64 {
     below(w ^ (ONES * u64::from(b)), 1)
 }
 
-/// The place of the first `"`, `\` or control character at or after `at` (or the end), and
-/// whether a `|` comes before it. Eight bytes at a time: a stop's lowest marked byte is sure,
-/// and a `|` marked below it means a real one is there (a false mark lies above a true one).
+/// Whether `b` cannot stand as it is in a JSON string: a stop.
+fn is_stop(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The eight bytes at `at` as a little-endian word, when there are eight.
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let word = <[u8; 8]>::try_from(bytes.get(at..at.checked_add(8)?)?).ok()?;
+    Some(u64::from_le_bytes(word))
+}
+
+/// The high bit of each stop byte of `w` (the lowest marked byte is sure).
+fn stops(w: u64) -> u64 {
+    equal(w, b'"') | equal(w, b'\\') | below(w, 0x20)
+}
+
+/// The place of the first stop at or after `at` (or the end), and whether a `|` comes before
+/// it. Eight bytes at a time: a stop's lowest marked byte is sure, and a `|` marked below it
+/// means a real one is there (a false mark lies above a true one).
 pub(crate) fn to_special(bytes: &[u8], mut at: usize) -> (usize, bool) {
     let mut bar = false;
-    while let Some(word) = bytes
-        .get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-    {
-        let w = u64::from_le_bytes(word);
-        let stops = equal(w, b'"') | equal(w, b'\\') | below(w, 0x20);
+    while let Some(w) = word_at(bytes, at) {
+        let stops = stops(w);
         let bars = equal(w, b'|');
         if stops != 0 {
             let first = stops.trailing_zeros() / 8;
@@ -39,7 +51,7 @@ pub(crate) fn to_special(bytes: &[u8], mut at: usize) -> (usize, bool) {
         at += 8;
     }
     while let Some(&b) = bytes.get(at) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
+        if is_stop(b) {
             break;
         }
         bar |= b == b'|';
@@ -48,17 +60,10 @@ pub(crate) fn to_special(bytes: &[u8], mut at: usize) -> (usize, bool) {
     (at, bar)
 }
 
-/// The stops of the word of the eight bytes at `at` (see [`to_special`]).
-fn stops_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let word = <[u8; 8]>::try_from(bytes.get(at..at + 8)?).ok()?;
-    let w = u64::from_le_bytes(word);
-    Some(equal(w, b'"') | equal(w, b'\\') | below(w, 0x20))
-}
-
-/// The place of the first `"`, `\` or control character at or after `at` (or the end).
+/// The place of the first stop at or after `start` (or the end).
 fn to_escape(bytes: &[u8], start: usize) -> usize {
     let mut at = start;
-    while let Some(stops) = stops_at(bytes, at) {
+    while let Some(stops) = word_at(bytes, at).map(stops) {
         if stops != 0 {
             return at + (stops.trailing_zeros() / 8) as usize;
         }
@@ -71,15 +76,25 @@ fn to_escape(bytes: &[u8], start: usize) -> usize {
     // (never bytes before `start`, which may be stops). Plain bytes mark nothing, so the
     // lowest mark is the first stop at or after `at`.
     if let Some(last) = bytes.len().checked_sub(8).filter(|&last| last >= start) {
-        return match stops_at(bytes, last) {
+        return match word_at(bytes, last).map(stops) {
             Some(stops) if stops != 0 => last + (stops.trailing_zeros() / 8) as usize,
             _ => bytes.len(),
         };
     }
     at + bytes[at..]
         .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .position(|&b| is_stop(b))
         .unwrap_or(bytes.len() - at)
+}
+
+/// Appends `"key":` to an object being written, after a comma unless `out` ends with the
+/// object's `{`.
+pub fn write_key(out: &mut Vec<u8>, key: &str) {
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    write_str(out, key);
+    out.push(b':');
 }
 
 /// Appends `s` as a JSON string: the same bytes as `serde_json::to_writer(out, s)` (`\"`,

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use flitt::__private::json_text::write_str;
+use flitt::__private::json_text::{write_key, write_str};
 use flitt::api::ResponseCode;
 use flitt::request::{ApiRequest as _, Endpoint, ParamKind, Protocol, SigningKey};
 use serde_json::{Map, Value, json};
@@ -687,14 +687,16 @@ pub(crate) fn order_json(secret: &str, fields: &OrderFields) -> Vec<u8> {
     ]
     .into_iter()
     .peekable();
+    // Strings by `write_str`: serde_json's bytes, with the runs between escapes copied whole
+    // (serde_json's byte-by-byte escaping was the largest single cost of a status lookup).
     let mut out = Vec::with_capacity(2048);
     out.extend_from_slice(b"{\"response\":{");
     for (key, value) in fields.iter() {
         while let Some((k, v)) = added.next_if(|(k, _)| *k < key) {
-            entry_key(&mut out, k);
+            write_key(&mut out, k);
             write_str(&mut out, v);
         }
-        entry_key(&mut out, key);
+        write_key(&mut out, key);
         match value {
             Field::Text(s) => write_str(&mut out, s),
             Field::Number(n) => {
@@ -703,23 +705,11 @@ pub(crate) fn order_json(secret: &str, fields: &OrderFields) -> Vec<u8> {
         }
     }
     for (k, v) in added {
-        entry_key(&mut out, k);
+        write_key(&mut out, k);
         write_str(&mut out, v);
     }
     out.extend_from_slice(b"}}");
     out
-}
-
-/// `"key":` in compact JSON, after a comma unless it opens its object. Strings are written by
-/// [`write_str`], serde_json's bytes with the runs between escapes copied whole: an order's
-/// reply is mostly string text, and serde_json's byte-by-byte escaping was the largest single
-/// cost of a status lookup.
-fn entry_key(out: &mut Vec<u8>, key: &str) {
-    if out.last() != Some(&b'{') {
-        out.push(b',');
-    }
-    write_str(out, key);
-    out.push(b':');
 }
 
 /// What the checks before the ledger established about a request.

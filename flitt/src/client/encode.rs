@@ -4,7 +4,7 @@
 
 use super::{BodyFormat, Client};
 use crate::error::Error;
-use crate::json_text::write_str;
+use crate::json_text::{write_key, write_str};
 use crate::request::{ApiRequest, Endpoint, Protocol};
 use crate::signature::{self, SecretKey};
 use serde_json::{Map, Value};
@@ -176,11 +176,7 @@ fn json_request(pairs: &[(&str, &str)]) -> Vec<u8> {
         if sorted.get(i + 1).is_some_and(|(next, _)| next == key) {
             continue;
         }
-        if out.last() != Some(&b'{') {
-            out.push(b',');
-        }
-        write_str(&mut out, key);
-        out.push(b':');
+        write_key(&mut out, key);
         write_str(&mut out, value);
     }
     out.extend_from_slice(b"}}");
