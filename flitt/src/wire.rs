@@ -458,6 +458,7 @@ impl TextBuf {
     }
 
     /// The decimal text of `n`.
+    #[inline]
     pub fn int(&mut self, n: u64) -> &str {
         self.ints.format(n)
     }

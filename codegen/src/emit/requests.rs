@@ -86,10 +86,12 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
         .filter_map(|item| {
             let wire = &item.name;
             if item.client_supplied {
-                return (item.name == "merchant_id").then(|| quote!(visit(#wire, merchant_id);));
+                return (item.name == "merchant_id").then(
+                    || quote!(::flitt::request::VisitWire::value(visit, #wire, merchant_id);),
+                );
             }
             if let Some(v) = &item.value {
-                return Some(quote!(visit(#wire, #v);));
+                return Some(quote!(::flitt::request::VisitWire::value(visit, #wire, #v);));
             }
             let ident = rust_field_ident(&item.name);
             let optional = item.is_optional();
@@ -98,14 +100,14 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             Some(if optional {
                 quote! {
                     if let ::std::option::Option::Some(value) = &self.#ident {
-                        visit(#wire, #text);
+                        ::flitt::request::VisitWire::value(visit, #wire, #text);
                     }
                 }
             } else {
                 quote! {
                     {
                         let value = &self.#ident;
-                        visit(#wire, #text);
+                        ::flitt::request::VisitWire::value(visit, #wire, #text);
                     }
                 }
             })
@@ -186,7 +188,7 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
                 #split_check
                 ::std::result::Result::Ok(())
             }
-            fn visit_wire<V: ::std::ops::FnMut(&'static str, &str)>(&self, merchant_id: &str, visit: &mut V) {
+            fn visit_values<V: ::flitt::request::VisitWire>(&self, merchant_id: &str, visit: &mut V) {
                 let _ = merchant_id;
                 #buf
                 #(#visits)*

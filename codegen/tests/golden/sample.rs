@@ -875,7 +875,7 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         }
         ::std::result::Result::Ok(())
     }
-    fn visit_wire<V: ::std::ops::FnMut(&'static str, &str)>(
+    fn visit_values<V: ::flitt::request::VisitWire>(
         &self,
         merchant_id: &str,
         visit: &mut V,
@@ -884,31 +884,39 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         let mut buf = ::flitt::__private::wire::TextBuf::new();
         {
             let value = &self.amount;
-            visit("amount", buf.int(value.minor()));
+            ::flitt::request::VisitWire::value(visit, "amount", buf.int(value.minor()));
         }
         {
             let value = &self.currency;
-            visit("currency", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "currency", value.as_str());
         }
         if let ::std::option::Option::Some(value) = &self.lifetime {
-            visit("lifetime", buf.int(*value));
+            ::flitt::request::VisitWire::value(visit, "lifetime", buf.int(*value));
         }
-        visit("merchant_id", merchant_id);
+        ::flitt::request::VisitWire::value(visit, "merchant_id", merchant_id);
         {
             let value = &self.order_desc;
-            visit("order_desc", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "order_desc", value.as_str());
         }
         {
             let value = &self.order_id;
-            visit("order_id", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "order_id", value.as_str());
         }
         if let ::std::option::Option::Some(value) = &self.preauth {
-            visit("preauth", ::flitt::__private::wire::yes_no_text(*value));
+            ::flitt::request::VisitWire::value(
+                visit,
+                "preauth",
+                ::flitt::__private::wire::yes_no_text(*value),
+            );
         }
         if let ::std::option::Option::Some(value) = &self.server_callback_url {
-            visit("server_callback_url", value.as_str());
+            ::flitt::request::VisitWire::value(
+                visit,
+                "server_callback_url",
+                value.as_str(),
+            );
         }
-        visit("verification", "Y");
+        ::flitt::request::VisitWire::value(visit, "verification", "Y");
     }
     fn order_id(&self) -> ::std::option::Option<&::flitt::types::OrderId> {
         ::std::option::Option::Some(&self.order_id)
@@ -1100,7 +1108,7 @@ impl ::flitt::request::ApiRequest for StatusRequest {
         }
         ::std::result::Result::Ok(())
     }
-    fn visit_wire<V: ::std::ops::FnMut(&'static str, &str)>(
+    fn visit_values<V: ::flitt::request::VisitWire>(
         &self,
         merchant_id: &str,
         visit: &mut V,
@@ -1108,15 +1116,23 @@ impl ::flitt::request::ApiRequest for StatusRequest {
         let _ = merchant_id;
         let mut buf = ::flitt::__private::wire::TextBuf::new();
         if let ::std::option::Option::Some(value) = &self.card_number {
-            visit("card_number", value.expose().as_str());
+            ::flitt::request::VisitWire::value(
+                visit,
+                "card_number",
+                value.expose().as_str(),
+            );
         }
         if let ::std::option::Option::Some(value) = &self.date_from {
-            visit("date_from", buf.date(value, ::flitt::types::DateFormat::DmyHms));
+            ::flitt::request::VisitWire::value(
+                visit,
+                "date_from",
+                buf.date(value, ::flitt::types::DateFormat::DmyHms),
+            );
         }
-        visit("merchant_id", merchant_id);
+        ::flitt::request::VisitWire::value(visit, "merchant_id", merchant_id);
         {
             let value = &self.order_id;
-            visit("order_id", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "order_id", value.as_str());
         }
     }
     fn order_id(&self) -> ::std::option::Option<&::flitt::types::OrderId> {
@@ -1371,7 +1387,7 @@ impl ::flitt::request::ApiRequest for SubscribeRequest {
         }
         ::std::result::Result::Ok(())
     }
-    fn visit_wire<V: ::std::ops::FnMut(&'static str, &str)>(
+    fn visit_values<V: ::flitt::request::VisitWire>(
         &self,
         merchant_id: &str,
         visit: &mut V,
@@ -1380,22 +1396,22 @@ impl ::flitt::request::ApiRequest for SubscribeRequest {
         let mut buf = ::flitt::__private::wire::TextBuf::new();
         {
             let value = &self.amount;
-            visit("amount", buf.int(value.minor()));
+            ::flitt::request::VisitWire::value(visit, "amount", buf.int(value.minor()));
         }
         {
             let value = &self.currency;
-            visit("currency", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "currency", value.as_str());
         }
-        visit("merchant_id", merchant_id);
+        ::flitt::request::VisitWire::value(visit, "merchant_id", merchant_id);
         {
             let value = &self.order_desc;
-            visit("order_desc", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "order_desc", value.as_str());
         }
         {
             let value = &self.order_id;
-            visit("order_id", value.as_str());
+            ::flitt::request::VisitWire::value(visit, "order_id", value.as_str());
         }
-        visit("subscription", "Y");
+        ::flitt::request::VisitWire::value(visit, "subscription", "Y");
     }
     fn order_id(&self) -> ::std::option::Option<&::flitt::types::OrderId> {
         ::std::option::Option::Some(&self.order_id)

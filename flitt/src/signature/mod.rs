@@ -113,6 +113,7 @@ impl Signature {
     }
 
     /// The signature of a finished SHA-1 state, hex-encoded eight digits at a time.
+    #[inline]
     fn from_state(state: [u32; 5]) -> Self {
         let mut out = [0u8; 40];
         for (digits, word) in out.chunks_exact_mut(8).zip(state) {
