@@ -7,6 +7,7 @@ use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 use stderr_log::StderrLog;
 
+mod log_time;
 mod stderr_log;
 
 /// Exit status of every subcommand when its output cannot be written to stdout (a closed
@@ -678,12 +679,14 @@ fn init_logging(log: &StderrLog) {
         .with(LevelFilter::INFO)
         .with(
             tracing_subscriber::fmt::layer()
+                .with_timer(log_time::LogTime)
                 .with_writer(move || access.clone())
                 .with_ansi_sanitization(false)
                 .with_filter(filter_fn(|m| m.target() == ACCESS)),
         )
         .with(
             tracing_subscriber::fmt::layer()
+                .with_timer(log_time::LogTime)
                 .with_writer(move || other.clone())
                 .with_filter(filter_fn(|m| m.target() != ACCESS)),
         )

@@ -174,6 +174,30 @@ mod tests {
             serde_json::to_writer(&mut theirs, &s).unwrap();
             prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
         }
+
+        /// An object's keys, plain or not, are written as serde_json writes a map's.
+        #[test]
+        fn keys_are_written_as_serde_json_writes_them(
+            keys in prop::collection::btree_set(
+                prop_oneof![
+                    3 => "[a-z_]{0,30}",
+                    1 => prop::collection::vec(
+                        prop::sample::select(vec!['a', '"', '\\', '\n', '\u{1f}', 'é', '_']),
+                        0..12,
+                    ).prop_map(|c| c.into_iter().collect::<String>()),
+                ],
+                1..6,
+            ),
+        ) {
+            let mut ours = b"{".to_vec();
+            for key in &keys {
+                write_key(&mut ours, key);
+                ours.extend_from_slice(b"1");
+            }
+            ours.push(b'}');
+            let theirs: std::collections::BTreeMap<&String, u8> = keys.iter().map(|k| (k, 1)).collect();
+            prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&theirs).unwrap());
+        }
     }
 
     #[test]

@@ -42,9 +42,34 @@ const MIN_SECRET_CHARS: usize = 3;
 /// assert!(!flitt::redact::is_sensitive_key("order_id"));
 /// ```
 pub fn is_sensitive_key(key: &str) -> bool {
-    let known = |list: &[&str]| list.iter().any(|k| k.eq_ignore_ascii_case(key));
+    is_sensitive_name(key.as_bytes())
+}
+
+/// [`is_sensitive_key`] over bytes. A name of a length no sensitive key has is none of them,
+/// which is most words of most text: an order id's words are looked at without comparing.
+fn is_sensitive_name(name: &[u8]) -> bool {
+    if name.len() < 64 && KEY_LENGTHS & (1 << name.len()) == 0 {
+        return false;
+    }
+    let known = |list: &[&str]| list.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(name));
     known(crate::api::SENSITIVE_FIELDS) || known(PROTOCOL_SECRETS)
 }
+
+/// The lengths of the sensitive keys, as bits (any of 64 or more bytes sets none: such a
+/// name is always compared).
+const KEY_LENGTHS: u64 = {
+    const fn lengths(list: &[&str]) -> u64 {
+        let (mut bits, mut i) = (0u64, 0);
+        while i < list.len() {
+            if list[i].len() < 64 {
+                bits |= 1 << list[i].len();
+            }
+            i += 1;
+        }
+        bits
+    }
+    lengths(crate::api::SENSITIVE_FIELDS) | lengths(PROTOCOL_SECRETS)
+};
 
 /// The secret values one request puts on the wire, to be masked wherever a reply echoes them:
 /// the signing keys, borrowed (never copied out of their zeroizing store), and the request's
@@ -330,7 +355,11 @@ fn value_end(chars: &[char], start: usize) -> usize {
 /// as a word, or holds a card-number-like run. Most text (an order id, a message) does
 /// neither, and is then kept as it is without the two rules' per-character passes.
 fn rules_apply(text: &str) -> bool {
-    text.split(|c: char| !is_word(c)).any(is_sensitive_key) || has_card_number(text)
+    // Word characters are ASCII, so bytes split the same words as characters do.
+    text.as_bytes()
+        .split(|&b| !is_word(char::from(b)))
+        .any(is_sensitive_name)
+        || has_card_number(text)
 }
 
 /// Whether [`mask_card_numbers`] would mask anything in `text`. Digits and separators are
@@ -461,6 +490,25 @@ mod tests {
             "the signature does not match"
         );
         assert_eq!(text("mds=1"), "mds=1");
+    }
+
+    #[test]
+    fn the_length_check_lets_every_sensitive_key_through_in_any_case() {
+        let lists = [crate::api::SENSITIVE_FIELDS, PROTOCOL_SECRETS];
+        for key in lists.iter().flat_map(|l| l.iter()) {
+            assert!(is_sensitive_key(key), "{key}");
+            assert!(is_sensitive_key(&key.to_ascii_uppercase()), "{key}");
+            // One byte more or less is another word.
+            assert!(!is_sensitive_key(&format!("{key}s")), "{key}");
+            assert!(!is_sensitive_key(&key[1..]), "{key}");
+            // As a word of a text, it is masked.
+            let shown = text(&format!("the {key}=abcdef"));
+            assert_eq!(shown, format!("the {key}=[redacted]"));
+        }
+        // A word of a length no key has is never one, however long.
+        for n in 0..200 {
+            assert!(!is_sensitive_key(&"x".repeat(n)), "{n}");
+        }
     }
 
     #[test]
