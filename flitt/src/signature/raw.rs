@@ -296,12 +296,7 @@ impl<T: AsRef<str>> RawFields<T> {
             if matches!(f.seen, PLAIN | PLAIN_BAR) {
                 return true;
             }
-            let raw = self.raw(f);
-            match Scalar::of(raw) {
-                Scalar::Invalid | Scalar::OutOfRange => false,
-                Scalar::Nested => serde_json::from_str::<Value>(raw).is_ok(),
-                Scalar::Absent | Scalar::Text(_) | Scalar::Bool(_) => true,
-            }
+            Scalar::reads(self.raw(f))
         })
     }
 

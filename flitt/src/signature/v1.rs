@@ -135,14 +135,31 @@ impl<'a> Scalar<'a> {
             Some(b'n') | None => Self::Absent,
             Some(b't') => Self::Bool(true),
             Some(b'f') => Self::Bool(false),
-            // A number: JSON number text is always Rust float text, and an f64 overflows to
-            // infinity exactly where serde_json reports "number out of range".
-            Some(_) if text.parse::<f64>().is_ok_and(f64::is_finite) => {
-                Self::Text(std::borrow::Cow::Borrowed(text))
-            }
+            Some(_) if finite_number(text) => Self::Text(std::borrow::Cow::Borrowed(text)),
             Some(_) => Self::OutOfRange,
         }
     }
+
+    /// Whether [`Self::of`] reads `text` (neither [`Self::Invalid`] nor [`Self::OutOfRange`]),
+    /// deciding the common cases without decoding: a string escaped without `\u` (the
+    /// scan checked every other escape, and only a lone surrogate fails) and a number.
+    pub(super) fn reads(text: &'a str) -> bool {
+        match text.as_bytes().first() {
+            Some(b'"') if !text.contains("\\u") => true,
+            Some(b'{' | b'[') => serde_json::from_str::<Value>(text).is_ok(),
+            _ => !matches!(Self::of(text), Self::Invalid | Self::OutOfRange),
+        }
+    }
+}
+
+/// Whether a JSON number's text is a finite `f64`, as serde_json reads it ("number out of
+/// range" otherwise). Without an exponent, fewer than 300 characters stay below 10^300
+/// (`f64::MAX` is about 1.8 × 10^308), so only the rest are parsed: JSON number text is
+/// always Rust float text, and an `f64` overflows to infinity exactly where serde_json
+/// refuses.
+fn finite_number(text: &str) -> bool {
+    let no_exponent = !text.bytes().any(|b| b == b'e' || b == b'E');
+    (no_exponent && text.len() < 300) || text.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 pub(super) fn check(expected: Signature, received: &str) -> Result<(), VerifyError> {
@@ -380,7 +397,59 @@ mod tests {
         ]
     }
 
+    /// What `reads` decides without decoding is what decoding decides.
+    fn reads_as_decoding_does(text: &str) -> Result<(), TestCaseError> {
+        let decoded = !matches!(Scalar::of(text), Scalar::Invalid | Scalar::OutOfRange);
+        prop_assert_eq!(Scalar::reads(text), decoded, "{}", text);
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_read_where_serde_json_reads_them() {
+        let long = format!("1{}", "0".repeat(298));
+        let too_long = format!("1{}", "0".repeat(309));
+        let fraction = format!("0.{}", "9".repeat(400));
+        for (text, finite) in [
+            ("0", true),
+            ("-0.0", true),
+            ("1549901", true),
+            ("1e308", true),
+            ("1E309", false),
+            ("-1e999", false),
+            ("1.5e-999", true),
+            (long.as_str(), true),
+            (too_long.as_str(), false),
+            (fraction.as_str(), true),
+        ] {
+            assert_eq!(finite_number(text), finite, "{text}");
+            assert_eq!(
+                serde_json::from_str::<Value>(text).is_ok(),
+                finite,
+                "serde_json on {text}"
+            );
+            reads_as_decoding_does(text).unwrap();
+        }
+    }
+
     proptest! {
+        #[test]
+        fn numbers_read_as_parsing_says(
+            int in "-?(0|[1-9][0-9]{0,320})",
+            frac in proptest::option::of("[0-9]{1,20}"),
+            exp in proptest::option::of("[eE][+-]?[0-9]{1,4}"),
+        ) {
+            let text = format!("{int}{}{}", frac.map(|f| format!(".{f}")).unwrap_or_default(), exp.unwrap_or_default());
+            prop_assert_eq!(finite_number(&text), text.parse::<f64>().is_ok_and(f64::is_finite), "{}", text);
+            prop_assert_eq!(finite_number(&text), serde_json::from_str::<Value>(&text).is_ok(), "{}", text);
+        }
+
+        #[test]
+        fn strings_read_as_decoding_says(units in prop::collection::vec((unit(), any::<u8>()), 0..24)) {
+            let text = literal(&units);
+            prop_assume!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok());
+            reads_as_decoding_does(&text)?;
+        }
+
         #[test]
         fn strings_decode_as_serde_json_decodes_them(units in prop::collection::vec((unit(), any::<u8>()), 0..24)) {
             let text = literal(&units);
