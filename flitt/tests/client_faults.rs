@@ -8,6 +8,8 @@ use flitt::types::{Amount, Currency, OrderId, Sensitive};
 use flitt::{Client, Error};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use support::{Action, ScriptServer};
 
@@ -395,6 +397,103 @@ async fn a_truncated_or_malformed_body_is_a_typed_error() {
         ScriptServer::start([malformed(), Action::json(signed(order("o-9", "approved")))]).await;
     let reply = client(&server.url, Duration::from_secs(5))
         .send(&status_request("o-9"))
+        .await
+        .unwrap();
+    assert_eq!(reply.order_status, Some(OrderStatus::Approved));
+}
+
+/// A reply without end, chunked (`declared: None`) or announced as `declared` bytes, whose
+/// server sends at most 256 MiB.
+fn flood(declared: Option<u64>, sent: &Arc<AtomicUsize>) -> Action {
+    Action::Flood {
+        declared,
+        budget: 256 << 20,
+        sent: sent.clone(),
+    }
+}
+
+fn assert_too_large(e: &Error, limit: usize) {
+    let Error::Decode { reason, excerpt } = e else {
+        panic!("{e}")
+    };
+    assert!(
+        reason.contains(&format!("larger than the {limit} bytes")),
+        "{reason}"
+    );
+    assert!(excerpt.len() < 4096, "the excerpt is cut short");
+}
+
+#[tokio::test]
+async fn an_endless_or_enormous_reply_is_not_read_past_the_limit() {
+    const LIMIT: usize = 1 << 20;
+    let capped = |url: &str| {
+        Client::builder("1549901", SECRET)
+            .api_url(url)
+            .timeout(Duration::from_secs(20))
+            .max_reply_bytes(LIMIT)
+            .retry_policy(flitt::client::RetryPolicy {
+                max_attempts: 2,
+                base_delay: Duration::from_millis(5),
+                max_delay: Duration::from_millis(5),
+            })
+            .build()
+            .unwrap()
+    };
+    // Streamed without end: reading stops past the limit, and a read, which changes
+    // nothing, is asked again once before the error is returned. The socket buffers between
+    // the two hold a few megabytes at most; the server could have sent 256 MiB a time.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let server = ScriptServer::start([flood(None, &sent), flood(None, &sent)]).await;
+    let e = capped(&server.url)
+        .send(&status_request("o-20"))
+        .await
+        .unwrap_err();
+    assert_too_large(&e, LIMIT);
+    assert_eq!(server.received().len(), 2);
+    let streamed = sent.load(Ordering::Relaxed);
+    assert!(streamed < 2 * (LIMIT + (16 << 20)), "{streamed} bytes sent");
+
+    // Announced as 5 GiB: refused on the announcement, before its body is read.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let server =
+        ScriptServer::start([flood(Some(5 << 30), &sent), flood(Some(5 << 30), &sent)]).await;
+    let e = capped(&server.url)
+        .send(&status_request("o-21"))
+        .await
+        .unwrap_err();
+    assert_too_large(&e, LIMIT);
+    let Error::Decode { excerpt, .. } = &e else {
+        unreachable!()
+    };
+    assert_eq!(excerpt, "", "nothing of the body was read");
+    assert!(sent.load(Ordering::Relaxed) < 2 * (16 << 20));
+
+    // A money call is not resent: its unread reply is settled by a status lookup.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let server = ScriptServer::start([
+        flood(None, &sent),
+        Action::json(signed(order("o-22", "approved"))),
+    ])
+    .await;
+    let reply = capped(&server.url).send(&recurring("o-22")).await.unwrap();
+    assert_eq!(reply.order_status, Some(OrderStatus::Approved));
+    let paths: Vec<_> = server.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/api/recurring", "/api/status/order_id"]);
+
+    // The limit is on the body: a reply of exactly the limit is read whole.
+    let mut exact = signed(order("o-23", "approved")).to_string().into_bytes();
+    let pad = LIMIT - exact.len();
+    let at = exact.len() - 2;
+    exact.splice(at..at, std::iter::repeat_n(b' ', pad));
+    assert_eq!(exact.len(), LIMIT);
+    let server = ScriptServer::start([Action::Reply {
+        status: 200,
+        content_type: "application/json",
+        body: exact,
+    }])
+    .await;
+    let reply = capped(&server.url)
+        .send(&status_request("o-23"))
         .await
         .unwrap();
     assert_eq!(reply.order_status, Some(OrderStatus::Approved));

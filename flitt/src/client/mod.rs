@@ -68,6 +68,10 @@ use tracing::Instrument;
 /// The production payment API.
 pub const DEFAULT_API_URL: &str = "https://pay.flitt.com";
 
+/// The default bound on a reply's body, [`ClientBuilder::max_reply_bytes`]: 32 MiB. Flitt's
+/// largest replies (a report's rows, a transaction list) are a few megabytes.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
+
 /// How request bodies are encoded. Replies come back in the same encoding.
 ///
 /// Endpoints the spec marks protocol 2.0 (settlements, splits, subscriptions with a schedule)
@@ -118,6 +122,7 @@ struct Inner {
     credit_key: Option<SecretKey>,
     urls: Urls,
     retry: RetryPolicy,
+    max_reply_bytes: usize,
 }
 
 impl std::fmt::Debug for Client {
@@ -148,6 +153,7 @@ pub struct ClientBuilder {
     user_agent: String,
     format: BodyFormat,
     retry: RetryPolicy,
+    max_reply_bytes: usize,
 }
 
 impl ClientBuilder {
@@ -193,6 +199,16 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes a reply's body may have (default [`DEFAULT_MAX_REPLY_BYTES`]). A larger
+    /// one, announced or received, is not read further: an endless or enormous reply (a
+    /// broken proxy, a hostile server) must not take the process's memory. Its request's
+    /// outcome is then unknown, and handled as any lost reply: a read is asked again, a
+    /// money-moving request is settled by a status lookup ([`Error::OutcomeUnknown`]).
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -222,6 +238,7 @@ impl ClientBuilder {
                 credit_key: self.credit_key,
                 urls: Urls::new(api_url),
                 retry: self.retry,
+                max_reply_bytes: self.max_reply_bytes,
             }),
             format: self.format,
         })
@@ -241,6 +258,7 @@ impl Client {
             user_agent: concat!("flitt-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             format: BodyFormat::Json,
             retry: RetryPolicy::default(),
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
 
@@ -497,6 +515,7 @@ impl Client {
                 retry: self.inner.retry,
                 key: &self.inner.secret,
                 authorization: None,
+                max_reply_bytes: self.inner.max_reply_bytes,
             };
             match execute(&route, &endpoint, content_type, body, &secrets).await {
                 Ok(v) => Ok(v.into_value()),

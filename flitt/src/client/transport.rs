@@ -125,6 +125,8 @@ pub(crate) struct Route<'a> {
     pub(crate) key: &'a SecretKey,
     /// The `Authorization` header value, if the host wants one (the Reports API's token).
     pub(crate) authorization: Option<String>,
+    /// The most bytes a reply's body may have.
+    pub(crate) max_reply_bytes: usize,
 }
 
 impl Client {
@@ -142,6 +144,7 @@ impl Client {
             retry: self.inner.retry,
             key: self.key_for(endpoint).map_err(Attempt::Final)?,
             authorization: None,
+            max_reply_bytes: self.inner.max_reply_bytes,
         };
         execute(&route, endpoint, content_type, body, secrets).await
     }
@@ -213,14 +216,23 @@ async fn send_once(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match response.bytes().await {
-        Ok(b) => b.to_vec(),
-        Err(e) => {
+    let limit = route.max_reply_bytes;
+    let body = match read_body(response, limit).await {
+        Ok(body) => body,
+        Err(BodyError::Lost(e)) => {
             // The request was sent; the reply was lost.
             return Err(match classify(e) {
                 Attempt::NotSent(e) => Attempt::Ambiguous(e),
                 other => other,
             });
+        }
+        // Unread, the reply says nothing about whether the request was applied.
+        Err(BodyError::TooLarge(start)) => {
+            return Err(Attempt::Ambiguous(Error::decode(
+                format!("the reply is larger than the {limit} bytes allowed (max_reply_bytes)"),
+                &start,
+                secrets,
+            )));
         }
     };
     tracing::debug!(status, bytes = body.len(), "reply");
@@ -256,6 +268,33 @@ async fn send_once(
         500..=599 => Err(Attempt::Ambiguous(http_error(&reply, secrets))),
         _ => Err(Attempt::Final(http_error(&reply, secrets))),
     }
+}
+
+/// Why a reply's body was not read whole.
+enum BodyError {
+    /// The connection failed on the way.
+    Lost(reqwest::Error),
+    /// It is larger than allowed, announced or received; what was read of it.
+    TooLarge(Vec<u8>),
+}
+
+/// The body of `response`, chunk by chunk, refused once it announces or brings more than
+/// `limit` bytes.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge(Vec::new()));
+    }
+    // Reserved as announced, up to a bound: an announcement alone must not cost memory.
+    let reserve = announced.map_or(0, |n| n.min(64 * 1024) as usize);
+    let mut body = Vec::with_capacity(reserve);
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Lost)? {
+        if chunk.len() > limit - body.len() {
+            return Err(BodyError::TooLarge(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn classify(e: reqwest::Error) -> Attempt {

@@ -34,6 +34,7 @@ struct Inner {
     key: SecretKey,
     merchant_id: String,
     retry: RetryPolicy,
+    max_reply_bytes: usize,
     token: Mutex<Option<Token>>,
 }
 
@@ -57,6 +58,7 @@ pub struct ReportsClientBuilder {
     url: String,
     timeout: Duration,
     retry: RetryPolicy,
+    max_reply_bytes: usize,
 }
 
 impl ReportsClientBuilder {
@@ -79,6 +81,14 @@ impl ReportsClientBuilder {
         self
     }
 
+    /// The most bytes a reply's body may have (default
+    /// [`DEFAULT_MAX_REPLY_BYTES`](crate::client::DEFAULT_MAX_REPLY_BYTES)); a larger one is
+    /// not read further, and its request is asked again as a lost reply is.
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -96,6 +106,7 @@ impl ReportsClientBuilder {
                 key: self.key,
                 merchant_id: self.merchant_id,
                 retry: self.retry,
+                max_reply_bytes: self.max_reply_bytes,
                 token: Mutex::new(None),
             }),
         })
@@ -117,6 +128,7 @@ impl ReportsClient {
             url: DEFAULT_REPORTS_URL.to_owned(),
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            max_reply_bytes: crate::client::DEFAULT_MAX_REPLY_BYTES,
         }
     }
 
@@ -173,6 +185,7 @@ impl ReportsClient {
             retry: self.inner.retry,
             key: &self.inner.key,
             authorization: token.map(|t| format!("Token {t}")),
+            max_reply_bytes: self.inner.max_reply_bytes,
         };
         let content_type = "application/json; charset=utf-8";
         let bytes = Value::Object(body).to_string().into_bytes();

@@ -1,10 +1,11 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the client's tests: each request gets the next
-//! scripted action (a reply, a hang, a dropped connection, a truncated body), and every request
-//! is recorded. Real sockets, real HTTP: the client under test is not mocked.
+//! scripted action (a reply, a hang, a dropped connection, a truncated body, an endless one),
+//! and every request is recorded. Real sockets, real HTTP: the client under test is not mocked.
 
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,6 +26,14 @@ pub enum Action {
     Drop,
     /// Announces `body.len() + 100` bytes, sends `body`, and closes.
     Truncate(Vec<u8>),
+    /// A 200 JSON reply without end: announced as `declared` bytes, or chunked when `None`;
+    /// sent as fast as the client reads, until `budget` bytes or the client goes. What was
+    /// sent is added to `sent`.
+    Flood {
+        declared: Option<u64>,
+        budget: usize,
+        sent: Arc<AtomicUsize>,
+    },
 }
 
 impl Action {
@@ -108,6 +117,11 @@ impl ScriptServer {
                             let _ = socket.write_all(head.as_bytes()).await;
                             let _ = socket.write_all(&body).await;
                         }
+                        Action::Flood {
+                            declared,
+                            budget,
+                            sent,
+                        } => flood(&mut socket, declared, budget, &sent).await,
                     }
                     let _ = socket.shutdown().await;
                 });
@@ -123,6 +137,41 @@ impl ScriptServer {
     /// Requests received so far.
     pub fn received(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn flood(
+    socket: &mut tokio::net::TcpStream,
+    declared: Option<u64>,
+    budget: usize,
+    sent: &AtomicUsize,
+) {
+    let framing = match declared {
+        Some(n) => format!("Content-Length: {n}"),
+        None => "Transfer-Encoding: chunked".to_owned(),
+    };
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing}\r\n\r\n");
+    if socket.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    const START: &[u8] = b"{\"response\":{\"order_id\":\"";
+    let mut piece = vec![b'7'; 64 * 1024];
+    piece[..START.len()].copy_from_slice(START);
+    let mut total = 0;
+    while total < budget {
+        let written = match declared {
+            Some(_) => socket.write_all(&piece).await,
+            None => {
+                let frame = [format!("{:x}\r\n", piece.len()).as_bytes(), &piece, b"\r\n"].concat();
+                socket.write_all(&frame).await
+            }
+        };
+        if written.is_err() {
+            return;
+        }
+        total += piece.len();
+        sent.fetch_add(piece.len(), Ordering::Relaxed);
+        piece[..START.len()].fill(b'7');
     }
 }
 
