@@ -165,11 +165,11 @@ impl WireType {
         )
     }
 
-    /// Whether the protocol 1.0 wire text of a value of this type is formatted (a number, an
-    /// amount, a date) rather than borrowed from the value: the emitted code formats it into a
+    /// Whether the protocol 1.0 wire text of a value of this type is formatted (a date) rather
+    /// than borrowed from the value or visited as a number: the emitted code formats it into a
     /// `TextBuf`, which the request's `visit_wire` declares only when some field needs it.
     pub fn wire_text_is_formatted(&self) -> bool {
-        matches!(self, Self::Int(_) | Self::Amount | Self::Date(_))
+        matches!(self, Self::Date(_))
     }
 
     /// Checks the type may be sent in a request.

@@ -364,6 +364,13 @@ impl ParamInfo {
 pub trait VisitWire {
     /// The next value, `name` its wire name.
     fn value(&mut self, name: &'static str, text: &str);
+
+    /// The next value, an integer (an amount in minor units, a count): its decimal text
+    /// through [`value`](Self::value), unless the visitor takes the number itself.
+    #[inline(always)]
+    fn int(&mut self, name: &'static str, n: u64) {
+        self.value(name, itoa::Buffer::new().format(n));
+    }
 }
 
 impl<F: FnMut(&'static str, &str)> VisitWire for F {
@@ -380,6 +387,11 @@ impl VisitWire for Signer {
     #[inline(always)]
     fn value(&mut self, _: &'static str, text: &str) {
         self.push(text);
+    }
+
+    #[inline(always)]
+    fn int(&mut self, _: &'static str, n: u64) {
+        self.push_int(n);
     }
 }
 

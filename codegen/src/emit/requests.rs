@@ -10,14 +10,27 @@ use crate::types::WireType;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-/// The wire text of a present value, as an expression usable as `&str`. The formatted types
-/// ([`WireType::wire_text_is_formatted`]) write into `buf`.
+/// The visit of a present value named `wire`: an integer as a number, anything else as its
+/// wire text (the formatted types, [`WireType::wire_text_is_formatted`], written into `buf`).
+fn visit(item: &Item, value: &TokenStream, wire: &str) -> Option<TokenStream> {
+    let number = match &item.ty {
+        WireType::Int(_) => Some(quote!(*#value)),
+        WireType::Amount => Some(quote!(#value.minor())),
+        _ => None,
+    };
+    if let Some(number) = number {
+        return Some(quote!(::flitt::request::VisitWire::int(visit, #wire, #number);));
+    }
+    let text = wire_text(item, value)?;
+    Some(quote!(::flitt::request::VisitWire::value(visit, #wire, #text);))
+}
+
+/// The wire text of a present value that is not an integer, as an expression usable as
+/// `&str`.
 fn wire_text(item: &Item, value: &TokenStream) -> Option<TokenStream> {
     Some(match &item.ty {
         WireType::Str(_) if item.sensitive => quote!(#value.expose().as_str()),
         WireType::Str(_) => quote!(#value.as_str()),
-        WireType::Int(_) => quote!(buf.int(*#value)),
-        WireType::Amount => quote!(buf.int(#value.minor())),
         WireType::Currency | WireType::OrderId | WireType::Enum(_) => quote!(#value.as_str()),
         WireType::YesNo | WireType::Bool => {
             quote!(::flitt::__private::wire::yes_no_text(*#value))
@@ -96,18 +109,18 @@ pub fn endpoint(e: &Endpoint, spec: &Spec) -> TokenStream {
             let ident = rust_field_ident(&item.name);
             let optional = item.is_optional();
             let value = quote!(value);
-            let text = wire_text(item, &value)?;
+            let call = visit(item, &value, wire)?;
             Some(if optional {
                 quote! {
                     if let ::std::option::Option::Some(value) = &self.#ident {
-                        ::flitt::request::VisitWire::value(visit, #wire, #text);
+                        #call
                     }
                 }
             } else {
                 quote! {
                     {
                         let value = &self.#ident;
-                        ::flitt::request::VisitWire::value(visit, #wire, #text);
+                        #call
                     }
                 }
             })

@@ -881,17 +881,16 @@ impl ::flitt::request::ApiRequest for CheckoutRequest {
         visit: &mut V,
     ) {
         let _ = merchant_id;
-        let mut buf = ::flitt::__private::wire::TextBuf::new();
         {
             let value = &self.amount;
-            ::flitt::request::VisitWire::value(visit, "amount", buf.int(value.minor()));
+            ::flitt::request::VisitWire::int(visit, "amount", value.minor());
         }
         {
             let value = &self.currency;
             ::flitt::request::VisitWire::value(visit, "currency", value.as_str());
         }
         if let ::std::option::Option::Some(value) = &self.lifetime {
-            ::flitt::request::VisitWire::value(visit, "lifetime", buf.int(*value));
+            ::flitt::request::VisitWire::int(visit, "lifetime", *value);
         }
         ::flitt::request::VisitWire::value(visit, "merchant_id", merchant_id);
         {
@@ -1393,10 +1392,9 @@ impl ::flitt::request::ApiRequest for SubscribeRequest {
         visit: &mut V,
     ) {
         let _ = merchant_id;
-        let mut buf = ::flitt::__private::wire::TextBuf::new();
         {
             let value = &self.amount;
-            ::flitt::request::VisitWire::value(visit, "amount", buf.int(value.minor()));
+            ::flitt::request::VisitWire::int(visit, "amount", value.minor());
         }
         {
             let value = &self.currency;
