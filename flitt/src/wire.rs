@@ -1,5 +1,5 @@
 //! Helpers the generated code calls: lenient decoding of gateway values, `Y`/`N` and date
-//! serialization, a stack buffer for number and date text, and schema fragments.
+//! serialization, a stack buffer for date text, and schema fragments.
 //!
 //! Not a public API: reached through `flitt::__private::wire` by generated code only.
 

@@ -19,6 +19,7 @@
 //! | HTTP 429 | retried | [`Error::HttpStatus`] (refused, not applied) |
 //! | timeout or broken connection after sending; HTTP 5xx | retried | **never resent**: resolved by a status lookup |
 //! | HTTP 200 whose body is not a reply (HTML, cut short, malformed) or fails verification (forged, unsigned) | an error ([`Error::Decode`], [`Error::Signature`]) | **never resent**: resolved by a status lookup |
+//! | HTTP 200 whose body is larger than [`ClientBuilder::max_reply_bytes`] (announced or received), left unread | an error ([`Error::Decode`]), not asked again | **never resent**: resolved by a status lookup |
 //!
 //! Retries use capped exponential backoff with jitter ([`RetryPolicy`]). When a state-changing
 //! request's outcome is ambiguous, the client looks its `order_id` up. If the request created
@@ -201,9 +202,10 @@ impl ClientBuilder {
 
     /// The most bytes a reply's body may have (default [`DEFAULT_MAX_REPLY_BYTES`]). A larger
     /// one, announced or received, is not read further: an endless or enormous reply (a
-    /// broken proxy, a hostile server) must not take the process's memory. Its request's
-    /// outcome is then unknown, and handled as any lost reply: a read is asked again, a
-    /// money-moving request is settled by a status lookup ([`Error::OutcomeUnknown`]).
+    /// broken proxy, a hostile server) must not take the process's memory. A 200 left unread
+    /// is an [`Error::Decode`] for a read (asking again would bring the same), and for any
+    /// other request an unknown outcome, settled by a status lookup as a lost reply is; any
+    /// other status decides as it always does, on the part that was read.
     pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
         self.max_reply_bytes = bytes;
         self

@@ -226,14 +226,25 @@ async fn send_once(
                 other => other,
             });
         }
-        // Unread, the reply says nothing about whether the request was applied.
-        Err(BodyError::TooLarge(start)) => {
-            return Err(Attempt::Ambiguous(Error::decode(
-                format!("the reply is larger than the {limit} bytes allowed (max_reply_bytes)"),
+        // A 200 left unread says nothing about whether the request was applied: a money
+        // call is settled by a status lookup. A read would bring the same size again, so it
+        // is not asked again. Any other status decides by itself, on what was read.
+        Err(BodyError::TooLarge(start)) if status == 200 => {
+            let e = Error::decode(
+                format!(
+                    "the reply is larger than the {limit} bytes allowed (raise max_reply_bytes, \
+                     or ask for less)"
+                ),
                 &start,
                 secrets,
-            )));
+            );
+            return Err(if endpoint.effect == Effect::Read {
+                Attempt::Final(e)
+            } else {
+                Attempt::Ambiguous(e)
+            });
         }
+        Err(BodyError::TooLarge(start)) => start,
     };
     tracing::debug!(status, bytes = body.len(), "reply");
     let reply = Reply {

@@ -83,7 +83,7 @@ impl ReportsClientBuilder {
 
     /// The most bytes a reply's body may have (default
     /// [`DEFAULT_MAX_REPLY_BYTES`](crate::client::DEFAULT_MAX_REPLY_BYTES)); a larger one is
-    /// not read further, and its request is asked again as a lost reply is.
+    /// not read further, and is an [`Error::Decode`] (ask for fewer rows a page).
     pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
         self.max_reply_bytes = bytes;
         self

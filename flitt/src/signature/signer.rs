@@ -117,12 +117,13 @@ impl Signer {
         }
     }
 
-    /// Adds an integer value: its decimal text, as [`push`](Self::push) would add it. Below
-    /// 10^8 the digits are worked out in a register and stored with one move: digits written
-    /// to memory by a formatter and read back at once by the copy stalled on store
-    /// forwarding, the largest single cost of signing outside the hash (`perf annotate`).
+    /// Adds an integer value: its decimal text, as [`push`](Self::push) would add it.
     #[inline(always)]
     pub fn push_int(&mut self, n: u64) {
+        // Below 10^8 the digits are worked out in a register and stored with one move:
+        // digits written to memory by a formatter and read back at once by the copy stalled
+        // on store forwarding, the largest single cost of signing outside the hash
+        // (`perf annotate`).
         let start = self.filled;
         match u32::try_from(n) {
             Ok(n) if n < 100_000_000 && start + 9 < BUF => {
@@ -269,6 +270,17 @@ mod tests {
         for n in 0..value.len() {
             let (signed, joined) = signed_and_joined("k", &[&value[..n], "", "z"]);
             assert_eq!(signed, joined, "after {n} bytes");
+        }
+    }
+
+    /// The two divisions by multiply and shift, over their whole domains.
+    #[test]
+    fn the_lane_divisions_are_exact() {
+        for x in 0..10_000u64 {
+            assert_eq!((x * 10_486) >> 20, x / 100, "{x}");
+        }
+        for x in 0..100u64 {
+            assert_eq!((x * 103) >> 10, x / 10, "{x}");
         }
     }
 
