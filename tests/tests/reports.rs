@@ -258,3 +258,35 @@ async fn errors_are_typed_and_mandatory_filters_are_checked_before_sending() {
         Some("you have no access to this report")
     );
 }
+
+#[tokio::test]
+async fn a_page_larger_than_the_reply_bound_is_an_error() {
+    let (sandbox, _) = setup(0, 30).await;
+    let capped = |bytes| {
+        ReportsClient::builder(
+            flitt_sandbox::REPORTS_APP_ID,
+            flitt_sandbox::REPORTS_KEY,
+            flitt_sandbox::MERCHANT_ID,
+        )
+        .url(sandbox.url())
+        .max_reply_bytes(bytes)
+        .build()
+        .unwrap()
+    };
+    let filters = [all::order_timestart().dateis(today())];
+    // The whole page fits in the default bound.
+    let page = capped(flitt::client::DEFAULT_MAX_REPLY_BYTES)
+        .page::<all::Report>(&filters, 1, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.rows_count, 30);
+    // A bound the token fits in and the page does not.
+    let e = capped(2048)
+        .page::<all::Report>(&filters, 1, 100)
+        .await
+        .unwrap_err();
+    let Error::Decode { reason, .. } = &e else {
+        panic!("{e}")
+    };
+    assert!(reason.contains("larger than the 2048 bytes"), "{reason}");
+}
