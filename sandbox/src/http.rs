@@ -48,6 +48,19 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/sandbox/checkout/{token}", get(pages::checkout_page))
         .route("/sandbox/checkout/{token}/pay", post(pages::checkout_pay))
         // The control API (JSON) and the dashboard (HTML): one implementation, control.rs.
+        .merge(operator_routes(&state))
+        // Around everything: the access log (access.rs).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::observe,
+        ))
+        .with_state(state)
+}
+
+/// The operator's routes, the control API and the dashboard, each refused to another site's
+/// page ([`refuse_other_sites`]).
+fn operator_routes(state: &Arc<State>) -> Router<Arc<State>> {
+    Router::new()
         .route("/sandbox/control", get(control::index))
         .route("/sandbox/control/clock", get(control::clock))
         .route(
@@ -92,12 +105,55 @@ pub(crate) fn router(state: Arc<State>) -> Router {
             "/sandbox/dashboard/callbacks/{id}/resend",
             post(dashboard::resend),
         )
-        // Around everything: the access log (access.rs).
-        .layer(axum::middleware::from_fn_with_state(
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            access::observe,
+            refuse_other_sites,
         ))
-        .with_state(state)
+}
+
+/// Refuses (403) a request that changes something when a browser sent it from another site's
+/// page: its `Sec-Fetch-Site` says `cross-site` or `same-site`, or its `Origin` is neither
+/// its own `Host` nor the sandbox's public URL. Without this, any page a developer visits
+/// could reset the sandbox, inject faults or resend callbacks with a form or a `fetch` to
+/// 127.0.0.1. Clients that are not browsers (curl, the SDKs, tests) send neither header and
+/// pass; reads (`GET`, `HEAD`) change nothing and pass.
+async fn refuse_other_sites(
+    AxumState(state): AxumState<Arc<State>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method();
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let cross_site = matches!(text("sec-fetch-site"), Some("cross-site" | "same-site"));
+    let foreign_origin = text("origin").is_some_and(|origin| {
+        let own_host = text("host").is_some_and(|host| {
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                == Some(host)
+        });
+        !own_host && origin != origin_of(&state.base_url)
+    });
+    if cross_site || foreign_origin {
+        return (
+            StatusCode::FORBIDDEN,
+            "refused: the sandbox's control API and dashboard do not take changes from another site's page\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// The origin (`scheme://host[:port]`) of `url`.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |i| &url[..after_scheme + i])
 }
 
 /// How the request came, so the reply goes back the same way.

@@ -880,3 +880,96 @@ async fn the_dashboard_buttons_post_and_redirect_back() {
     let (_, home) = http.page("/").await;
     assert!(home.contains("No orders yet."));
 }
+
+/// A change sent by a browser from another site's page (a form or a `fetch` to 127.0.0.1 that
+/// any page a developer visits could make) is refused and changes nothing; the dashboard's
+/// own page, and clients that are not browsers, are served.
+#[tokio::test]
+async fn another_sites_page_cannot_change_the_sandbox() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let http = Http::new(&sandbox);
+    let own = sandbox.url().trim_end_matches('/').to_owned();
+    let advance = |headers: &[(&str, &str)]| {
+        let mut r = http
+            .http
+            .post(format!("{own}/sandbox/control/clock/advance"))
+            .body(r#"{"seconds": 60}"#);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r
+    };
+    for hostile in [
+        vec![("origin", "http://evil.example")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site"), ("origin", own.as_str())],
+    ] {
+        let (status, text, _) = http.send(advance(&hostile)).await;
+        assert_eq!(status, 403, "{hostile:?}: {text}");
+        assert_eq!(sandbox.now(), 0, "{hostile:?} changed the clock");
+        // The dashboard's buttons too.
+        let mut r = http
+            .http
+            .post(format!("{own}/sandbox/dashboard/advance"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("seconds=60");
+        for (k, v) in &hostile {
+            r = r.header(*k, *v);
+        }
+        assert_eq!(http.send(r).await.0, 403, "{hostile:?}");
+        assert_eq!(sandbox.now(), 0, "{hostile:?} changed the clock");
+    }
+    // Reads pass: a link from elsewhere opens the dashboard.
+    let r = http
+        .http
+        .get(format!("{own}/"))
+        .header("origin", "http://evil.example")
+        .header("sec-fetch-site", "cross-site");
+    assert_eq!(http.send(r).await.0, 200);
+    // The dashboard's own page (same origin), then a client with neither header.
+    let (status, text, _) = http
+        .send(advance(&[
+            ("origin", own.as_str()),
+            ("sec-fetch-site", "same-origin"),
+        ]))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(sandbox.now(), 60);
+    let (status, _, _) = http.send(advance(&[])).await;
+    assert_eq!(status, 200);
+    assert_eq!(sandbox.now(), 120);
+    // Behind a proxy that gives the sandbox another name (`public_url`), its pages' origin is
+    // that name, whatever `Host` reaches the sandbox.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let proxied = Sandbox::builder()
+        .port(port)
+        .public_url("https://sandbox.example:8443/")
+        .start()
+        .await
+        .unwrap();
+    let r = http
+        .http
+        .post(format!(
+            "http://127.0.0.1:{port}/sandbox/control/clock/advance"
+        ))
+        .header("origin", "https://sandbox.example:8443")
+        .body(r#"{"seconds": 60}"#);
+    assert_eq!(http.send(r).await.0, 200);
+    assert_eq!(proxied.now(), 60);
+    // The payment API is not the operator's: a shop's page posts its checkout form to it.
+    let (status, _, _) = http
+        .send(
+            http.http
+                .post(format!("{own}/api/status/order_id"))
+                .header("origin", "http://shop.example")
+                .header("content-type", "application/json")
+                .body("{}"),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
