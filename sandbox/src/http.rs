@@ -106,9 +106,21 @@ fn operator_routes(state: &Arc<State>) -> Router<Arc<State>> {
             post(dashboard::resend),
         )
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            public_origin(&state.base_url),
             refuse_other_sites,
         ))
+}
+
+/// The origin a browser names for pages under `url` (`scheme://host[:port]`, a default port
+/// left out), worked out once; empty, which no `Origin` is, when `url` has none (an opaque
+/// origin would read `null`, which a sandboxed frame sends).
+fn public_origin(url: &str) -> Arc<str> {
+    reqwest::Url::parse(url)
+        .ok()
+        .map(|u| u.origin())
+        .filter(|o| o.is_tuple())
+        .map_or_else(String::new, |o| o.ascii_serialization())
+        .into()
 }
 
 /// Refuses (403) a request that changes something when a browser sent it from another site's
@@ -118,7 +130,7 @@ fn operator_routes(state: &Arc<State>) -> Router<Arc<State>> {
 /// 127.0.0.1. Clients that are not browsers (curl, the SDKs, tests) send neither header and
 /// pass; reads (`GET`, `HEAD`) change nothing and pass.
 async fn refuse_other_sites(
-    AxumState(state): AxumState<Arc<State>>,
+    AxumState(public_origin): AxumState<Arc<str>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -136,7 +148,7 @@ async fn refuse_other_sites(
                 .or_else(|| origin.strip_prefix("https://"))
                 == Some(host)
         });
-        !own_host && origin != origin_of(&state.base_url)
+        !own_host && origin != &*public_origin
     });
     if cross_site || foreign_origin {
         return (
@@ -146,14 +158,6 @@ async fn refuse_other_sites(
             .into_response();
     }
     next.run(request).await
-}
-
-/// The origin (`scheme://host[:port]`) of `url`.
-fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..]
-        .find('/')
-        .map_or(url, |i| &url[..after_scheme + i])
 }
 
 /// How the request came, so the reply goes back the same way.

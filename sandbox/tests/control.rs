@@ -941,26 +941,35 @@ async fn another_sites_page_cannot_change_the_sandbox() {
     assert_eq!(sandbox.now(), 120);
     // Behind a proxy that gives the sandbox another name (`public_url`), its pages' origin is
     // that name, whatever `Host` reaches the sandbox.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let proxied = Sandbox::builder()
-        .port(port)
-        .public_url("https://sandbox.example:8443/")
-        .start()
-        .await
-        .unwrap();
-    let r = http
-        .http
-        .post(format!(
-            "http://127.0.0.1:{port}/sandbox/control/clock/advance"
-        ))
-        .header("origin", "https://sandbox.example:8443")
-        .body(r#"{"seconds": 60}"#);
-    assert_eq!(http.send(r).await.0, 200);
-    assert_eq!(proxied.now(), 60);
+    for (public_url, origin) in [
+        (
+            "https://sandbox.example:8443/",
+            "https://sandbox.example:8443",
+        ),
+        // A browser leaves a scheme's default port out of `Origin`.
+        ("https://sandbox.example:443", "https://sandbox.example"),
+    ] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let proxied = Sandbox::builder()
+            .port(port)
+            .public_url(public_url)
+            .start()
+            .await
+            .unwrap();
+        let r = http
+            .http
+            .post(format!(
+                "http://127.0.0.1:{port}/sandbox/control/clock/advance"
+            ))
+            .header("origin", origin)
+            .body(r#"{"seconds": 60}"#);
+        assert_eq!(http.send(r).await.0, 200, "{public_url}");
+        assert_eq!(proxied.now(), 60, "{public_url}");
+    }
     // The payment API is not the operator's: a shop's page posts its checkout form to it.
     let (status, _, _) = http
         .send(
