@@ -97,6 +97,18 @@ pub fn write_key(out: &mut Vec<u8>, key: &str) {
     out.push(b':');
 }
 
+/// [`write_key`] for a key with nothing to escape (a field name of the spec): copied as it
+/// is, without looking for escapes.
+pub fn write_plain_key(out: &mut Vec<u8>, key: &str) {
+    debug_assert!(!key.bytes().any(is_stop), "{key:?} has a byte to escape");
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
 /// Appends `s` as a JSON string: the same bytes as `serde_json::to_writer(out, s)` (`\"`,
 /// `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control characters as `\u00xx`, everything else
 /// as it is), with the runs between escapes copied whole.
@@ -197,6 +209,17 @@ mod tests {
             ours.push(b'}');
             let theirs: std::collections::BTreeMap<&String, u8> = keys.iter().map(|k| (k, 1)).collect();
             prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&theirs).unwrap());
+        }
+
+        /// A plain key is written as `write_key` writes it.
+        #[test]
+        fn plain_keys_are_written_as_any_key(keys in prop::collection::vec("[a-z_0-9]{0,30}", 1..6)) {
+            let (mut plain, mut any) = (b"{".to_vec(), b"{".to_vec());
+            for key in &keys {
+                write_plain_key(&mut plain, key);
+                write_key(&mut any, key);
+            }
+            prop_assert_eq!(plain, any);
         }
     }
 

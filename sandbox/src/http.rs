@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use flitt::__private::json_text::{write_key, write_str};
+use flitt::__private::json_text::{write_plain_key, write_str};
 use flitt::api::ResponseCode;
 use flitt::request::{ApiRequest as _, Endpoint, ParamKind, Protocol, SigningKey};
 use serde_json::{Map, Value, json};
@@ -24,7 +24,21 @@ use std::time::Duration;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     let report_path = flitt::api::CompanyReportRequest::ENDPOINT.path;
+    // The spec's API paths, each a route of its own, so a request to one has no path
+    // parameter for the router to decode and store; any other path under /api/ reaches the
+    // same handler through the catch-all below, which answers it as the gateway does.
+    let mut api_paths: Vec<&str> = flitt::api::ENDPOINTS
+        .iter()
+        .map(|e| e.path)
+        .filter(|p| p.starts_with("/api/") && !p.ends_with('/'))
+        .collect();
+    api_paths.sort_unstable();
+    api_paths.dedup();
+    let api_routes = api_paths
+        .into_iter()
+        .fold(Router::new(), |r, path| r.route(path, post(api)));
     Router::new()
+        .merge(api_routes)
         .route(
             flitt::api::ReportsTokenRequest::ENDPOINT.path,
             post(crate::reports::token),
@@ -730,7 +744,11 @@ fn json_response(v: &Value) -> Response {
 
 fn json_bytes(body: Vec<u8>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            // Static: a `&str` is copied into a new header value on every reply.
+            header::HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
         body,
     )
         .into_response()
@@ -749,23 +767,24 @@ pub(crate) fn order_json(secret: &str, fields: &OrderFields) -> Vec<u8> {
     .peekable();
     // Strings by `write_str`: serde_json's bytes, with the runs between escapes copied whole
     // (serde_json's byte-by-byte escaping was the largest single cost of a status lookup).
+    // Keys are the spec's field names, written as they are (the test below holds them to
+    // serde_json's bytes).
     let mut out = Vec::with_capacity(2048);
+    let mut digits = itoa::Buffer::new();
     out.extend_from_slice(b"{\"response\":{");
     for (key, value) in fields.iter() {
         while let Some((k, v)) = added.next_if(|(k, _)| *k < key) {
-            write_key(&mut out, k);
+            write_plain_key(&mut out, k);
             write_str(&mut out, v);
         }
-        write_key(&mut out, key);
+        write_plain_key(&mut out, key);
         match value {
             Field::Text(s) => write_str(&mut out, s),
-            Field::Number(n) => {
-                let _ = serde_json::to_writer(&mut out, n);
-            }
+            Field::Number(n) => out.extend_from_slice(digits.format(*n).as_bytes()),
         }
     }
     for (k, v) in added {
-        write_key(&mut out, k);
+        write_plain_key(&mut out, k);
         write_str(&mut out, v);
     }
     out.extend_from_slice(b"}}");
