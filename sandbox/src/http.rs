@@ -19,6 +19,7 @@ use flitt::__private::json_text::{write_plain_key, write_str};
 use flitt::api::ResponseCode;
 use flitt::request::{ApiRequest as _, Endpoint, ParamKind, Protocol, SigningKey};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -353,18 +354,25 @@ fn take(value: Value, key: &str) -> Option<Value> {
     }
 }
 
+/// A field's text: a string as it is, a number or boolean as JSON writes it; `None` when it is
+/// absent, empty or neither.
 pub(crate) fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
+    text_ref(fields, key).map(Cow::into_owned)
+}
+
+/// [`text`], a string borrowed (the checks every request passes read it without a copy).
+fn text_ref<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<Cow<'a, str>> {
     match fields.get(key)? {
         Value::String(s) if s.is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         _ => None,
     }
 }
 
 pub(crate) fn number(fields: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
-    text(fields, key)
+    text_ref(fields, key)
         .ok_or_else(|| {
             refuse(
                 ResponseCode::ParameterIsMissing,
@@ -405,7 +413,7 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
             }
             continue;
         }
-        let Some(t) = text(fields, p.name) else {
+        let Some(t) = text_ref(fields, p.name) else {
             if p.gateway_required {
                 return Err(refuse(
                     ResponseCode::ParameterIsEmpty,
@@ -459,10 +467,10 @@ async fn api(
     let format = incoming.format;
     let path = uri.path();
     let order_id = text(&incoming.fields, "order_id");
-    if let Some(n) = &note {
-        n.order_id(order_id.clone());
-    }
     let fault = lock(&state.faults).take(path, order_id.as_deref());
+    if let Some(n) = &note {
+        n.order_id(order_id);
+    }
     if fault.as_ref().is_some_and(|f| !f.after_ledger()) {
         noted(String::new());
         return html(
@@ -836,7 +844,7 @@ pub(crate) fn admit(path: &str, incoming: &Incoming) -> Result<Admitted, Refusal
                     "Parameter `version` is incorrect: protocol 2.0 required",
                 ));
             }
-            let given = text(fields, "signature").ok_or_else(|| {
+            let given = text_ref(fields, "signature").ok_or_else(|| {
                 refuse(
                     ResponseCode::ParameterIsMissing,
                     "Parameter `signature` is missing",
