@@ -50,7 +50,12 @@ wait_up() {
 
 port=$(free_port)
 "${FLITT_BIN:-target/release/flitt}" sandbox --port "$port" > /dev/null 2>&1 &
-pids+=($!)
+sandbox_pid=$!
+pids+=("$sandbox_pid")
+# The sandbox's CPU time so far, in clock ticks (user + system), from /proc; empty without it.
+sandbox_ticks() { awk '{ print $14 + $15 }' "/proc/$sandbox_pid/stat" 2>/dev/null || true; }
+# Microseconds of sandbox CPU per request: ticks before, ticks after, requests/s.
+per_request() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v r="$3" -v s="$seconds" -v tk="$(getconf CLK_TCK)" 'BEGIN { if (r > 0) printf "%.0f", (b - a) / tk * 1e6 / (r * s); else print "nan" }'; }
 url="http://127.0.0.1:$port"
 wait_up "$url/api/status/order_id"
 
@@ -95,15 +100,23 @@ fi
 for r in $(seq "$repeats"); do
   echo "== run $r of $repeats ($(date -u +%H:%M:%S), load average $(cut -d' ' -f1-3 /proc/loadavg))"
   for c in 1 32; do
+    t0=$(sandbox_ticks)
     out=$("$example" client "$url" "$c" "$seconds")
+    t1=$(sandbox_ticks)
     echo "$out" >&2
     rust=$(echo "$out" | rps)
     out=$(PYTHONPATH="$sdk" python3 "$work/python.py" "$url" "$c" "$seconds")
+    t2=$(sandbox_ticks)
     echo "$out" >&2
     py=$(echo "$out" | rps)
     x=$(ratio "$rust" "$py")
     echo "rust client / python sdk, concurrency $c: ${x}x"
     echo "rust_over_python_c$c $x" >> "$work/ratios"
+    if [ "$c" = 1 ] && [ -n "$t0" ]; then
+      # At one connection a round trip is the client's and the sandbox's work end to end: the
+      # sandbox's share bounds the ratio whatever the client costs.
+      echo "  concurrency 1: a Rust round trip $(awk -v r="$rust" 'BEGIN { if (r > 0) printf "%.0f", 1e6 / r }') us, of which the sandbox's CPU $(per_request "$t0" "$t1" "$rust") us; the sandbox's CPU per Python lookup $(per_request "$t1" "$t2" "$py") us" >&2
+    fi
   done
   out=$("$example" servers 32 "$seconds")
   echo "$out" >&2
