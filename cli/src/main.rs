@@ -103,7 +103,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// The base URL the sandbox names in the checkout and ACS URLs it hands out, when
-        /// clients reach it by another name than --host (default http://HOST:PORT).
+        /// clients reach it by another name than --host (default http://HOST:PORT); the
+        /// dashboard's buttons work in a browser at this name too (else only at an IP address
+        /// or localhost).
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
         /// The most orders the ledger keeps; past it the oldest finished orders are evicted

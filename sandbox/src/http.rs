@@ -140,10 +140,13 @@ fn public_origin(url: &str) -> Arc<str> {
 
 /// Refuses (403) a request that changes something when a browser sent it from another site's
 /// page: its `Sec-Fetch-Site` says `cross-site` or `same-site`, or its `Origin` is neither
-/// its own `Host` nor the sandbox's public URL. Without this, any page a developer visits
-/// could reset the sandbox, inject faults or resend callbacks with a form or a `fetch` to
-/// 127.0.0.1. Clients that are not browsers (curl, the SDKs, tests) send neither header and
-/// pass; reads (`GET`, `HEAD`) change nothing and pass.
+/// the sandbox's public URL nor its own `Host` named as a browser cannot be made to name a
+/// hostile site ([`is_loopback_or_address`]). Without this, any page a developer visits could
+/// reset the sandbox, inject faults or resend callbacks with a form or a `fetch` to
+/// 127.0.0.1; and a page whose own name is made to resolve to 127.0.0.1 (DNS rebinding) would
+/// be same-origin with the sandbox, so a `Host` that is a name must be the public URL's.
+/// Clients that are not browsers (curl, the SDKs, tests) send neither header and pass, under
+/// any `Host`; reads (`GET`, `HEAD`) change nothing and pass.
 async fn refuse_other_sites(
     AxumState(public_origin): AxumState<Arc<str>>,
     request: axum::extract::Request,
@@ -158,21 +161,45 @@ async fn refuse_other_sites(
     let cross_site = matches!(text("sec-fetch-site"), Some("cross-site" | "same-site"));
     let foreign_origin = text("origin").is_some_and(|origin| {
         let own_host = text("host").is_some_and(|host| {
-            origin
-                .strip_prefix("http://")
-                .or_else(|| origin.strip_prefix("https://"))
-                == Some(host)
+            is_loopback_or_address(host)
+                && origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"))
+                    == Some(host)
         });
         !own_host && origin != &*public_origin
     });
     if cross_site || foreign_origin {
         return (
             StatusCode::FORBIDDEN,
-            "refused: the sandbox's control API and dashboard do not take changes from another site's page\n",
+            "refused: the sandbox's control API and dashboard take changes from their own pages only \
+             (opened at an IP address, at localhost, or at the sandbox's --public-url)\n",
         )
             .into_response();
     }
     next.run(request).await
+}
+
+/// Whether a `Host` (`name[:port]`) names this machine in a way no other site can take over:
+/// `localhost` or a name under it (browsers resolve those to loopback themselves, RFC 6761),
+/// or an IP address. Any other name may be a hostile site's, resolved to 127.0.0.1 by its own
+/// DNS server.
+fn is_loopback_or_address(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[') {
+        // `[address]` or `[address]:port`.
+        return v6
+            .split(']')
+            .next()
+            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = host
+        .rsplit_once(':')
+        .map_or(host, |(name, _port)| name)
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 /// How the request came, so the reply goes back the same way.
@@ -891,6 +918,34 @@ pub(crate) fn parse_and_admit<'a>(
 mod tests {
     use super::*;
     use crate::ledger::sample_orders;
+
+    #[test]
+    fn only_loopback_names_and_addresses_are_hosts_no_other_site_can_take() {
+        for host in [
+            "127.0.0.1:8080",
+            "127.0.0.1",
+            "10.1.2.3:80",
+            "localhost:3000",
+            "LocalHost",
+            "localhost.",
+            "app.localhost:8080",
+            "[::1]:8080",
+            "[::1]",
+        ] {
+            assert!(is_loopback_or_address(host), "{host}");
+        }
+        for host in [
+            "evil.example:8080",
+            "evil.example",
+            "localhost.evil.example:8080",
+            "127.0.0.1.evil.example",
+            "sandbox:8080",
+            "[evil]:80",
+            "",
+        ] {
+            assert!(!is_loopback_or_address(host), "{host}");
+        }
+    }
 
     #[test]
     fn a_status_reply_written_directly_is_the_map_built_one_byte_for_byte() {

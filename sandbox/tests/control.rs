@@ -939,6 +939,48 @@ async fn another_sites_page_cannot_change_the_sandbox() {
     let (status, _, _) = http.send(advance(&[])).await;
     assert_eq!(status, 200);
     assert_eq!(sandbox.now(), 120);
+    // DNS rebinding: a hostile name whose DNS answers 127.0.0.1 makes its page same-origin
+    // with the sandbox (its `Origin` is the `Host` it sends), so a browser's change under a
+    // `Host` that is neither an address, localhost nor the public URL's name is refused.
+    let port = own.rsplit_once(':').unwrap().1;
+    for name in [
+        "evil.example",
+        "localhost.evil.example",
+        "127.0.0.1.evil.example",
+    ] {
+        let host = format!("{name}:{port}");
+        let origin = format!("http://{host}");
+        for headers in [
+            vec![("host", host.as_str()), ("origin", origin.as_str())],
+            vec![
+                ("host", host.as_str()),
+                ("origin", origin.as_str()),
+                ("sec-fetch-site", "same-origin"),
+            ],
+        ] {
+            let (status, text, _) = http.send(advance(&headers)).await;
+            assert_eq!(status, 403, "{headers:?}: {text}");
+            assert!(text.contains("--public-url"), "{text}");
+            assert_eq!(sandbox.now(), 120, "{headers:?} changed the clock");
+        }
+    }
+    // The same kind of name without a browser's headers (a test service reaching the sandbox
+    // by its compose name), and the sandbox's own page opened at localhost, are served.
+    let compose = format!("sandbox:{port}");
+    let (status, text, _) = http.send(advance(&[("host", compose.as_str())])).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(sandbox.now(), 180);
+    let local = format!("localhost:{port}");
+    let local_origin = format!("http://{local}");
+    let (status, text, _) = http
+        .send(advance(&[
+            ("host", local.as_str()),
+            ("origin", local_origin.as_str()),
+            ("sec-fetch-site", "same-origin"),
+        ]))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(sandbox.now(), 240);
     // Behind a proxy that gives the sandbox another name (`public_url`), its pages' origin is
     // that name, whatever `Host` reaches the sandbox.
     for (public_url, origin) in [
