@@ -200,15 +200,18 @@ pub fn find_endpoint<'a>(
 ) -> Option<&'static Endpoint> {
     let full = path_or_name.trim_end_matches('/');
     let wanted = full.strip_prefix("/api/").unwrap_or(full);
-    let candidates: Vec<&'static Endpoint> = crate::api::ENDPOINTS
-        .iter()
-        .filter(|e| {
+    let matching = || {
+        crate::api::ENDPOINTS.iter().filter(|e| {
             e.call_path == wanted || e.name == wanted || e.path.trim_end_matches('/') == full
         })
-        .collect();
-    if candidates.len() <= 1 {
-        return candidates.first().copied();
+    };
+    // Most paths name one endpoint: found without collecting the candidates.
+    let mut found = matching();
+    let first = found.next()?;
+    if found.next().is_none() {
+        return Some(first);
     }
+    let candidates: Vec<&'static Endpoint> = matching().collect();
     // A parameter that not every candidate has tells them apart.
     let shared = |name: &str| candidates.iter().all(|e| e.param(name).is_some());
     candidates

@@ -5,7 +5,9 @@
 //! compiling, and an endpoint added to the spec without a handler fails the test
 //! `every_pay_host_endpoint_has_a_handler`.
 
-use crate::http::{Admitted, Format, Incoming, Reply, ReplyBody, admit, number, refuse, text};
+use crate::http::{
+    Admitted, Format, Incoming, Reply, ReplyBody, admit, number, refuse, text, text_ref,
+};
 use crate::ledger::{
     Ledger, NewOrder, Order, OrderFields, PayoutTo, Refusal, Status, order_fields,
 };
@@ -271,7 +273,9 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
 }
 
 fn status(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
-    let o = ledger.get(ctx.merchant_id, &ctx.order_id())?;
+    // The lookup most often polled: the order id read without a copy.
+    let order_id = text_ref(ctx.fields, "order_id").unwrap_or_default();
+    let o = ledger.get(ctx.merchant_id, &order_id)?;
     Ok(Handled::reply(Reply {
         body: ReplyBody::Order(Box::new(OrderFields::of(o, ctx.time.clone()))),
         sign_with: Some(ctx.secret),

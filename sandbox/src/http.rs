@@ -388,7 +388,7 @@ pub(crate) fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// [`text`], a string borrowed (the checks every request passes read it without a copy).
-fn text_ref<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<Cow<'a, str>> {
+pub(crate) fn text_ref<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<Cow<'a, str>> {
     match fields.get(key)? {
         Value::String(s) if s.is_empty() => None,
         Value::String(s) => Some(Cow::Borrowed(s)),

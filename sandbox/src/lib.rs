@@ -533,7 +533,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl State {
     /// The payment key of a merchant, if it exists.
     pub(crate) fn secret(merchant_id: u64, credit: bool) -> Option<&'static str> {
-        (merchant_id.to_string() == MERCHANT_ID).then_some(if credit {
+        (MERCHANT_ID.parse() == Ok(merchant_id)).then_some(if credit {
             CREDIT_KEY
         } else {
             SECRET_KEY

@@ -122,15 +122,18 @@ fn masked(pre: String, secret: &str) -> String {
     if secret.is_empty() {
         return pre;
     }
-    let mut found = memchr::memmem::find_iter(pre.as_bytes(), secret.as_bytes()).peekable();
-    if found.peek().is_none() {
+    let found = || memchr::memmem::find_iter(pre.as_bytes(), secret.as_bytes());
+    let count = found().count();
+    if count == 0 {
         return pre;
     }
-    let mut out = String::with_capacity(pre.len() + MASK.len());
+    // Counted first, so the text is built in one allocation (a test key such as `test` is
+    // also inside `is_test` in every order's `additional_info`).
+    let mut out = String::with_capacity(pre.len() + count * MASK.len());
     let mut done = 0;
     // Non-overlapping, left to right, as `str::replace`; a match of whole UTF-8 text starts
     // and ends on character boundaries.
-    for at in found {
+    for at in found() {
         out.push_str(&pre[done..at]);
         out.push_str(MASK);
         done = at + secret.len();
