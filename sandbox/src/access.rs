@@ -28,6 +28,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -96,21 +97,21 @@ fn shown(s: &str) -> String {
 /// [`shown`] for text that recurs from request to request (a path, a result), remembered
 /// per thread for the last few texts: redaction is most of a log line's cost, and the same
 /// text is always shown the same way.
-fn shown_recurring(s: &str) -> String {
+fn shown_recurring(s: &str) -> Rc<str> {
     /// How many texts each thread remembers.
     const REMEMBERED: usize = 16;
     thread_local! {
-        static SHOWN: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+        static SHOWN: RefCell<Vec<(String, Rc<str>)>> = const { RefCell::new(Vec::new()) };
     }
     SHOWN.with_borrow_mut(|memo| {
         if let Some((_, out)) = memo.iter().find(|(text, _)| text == s) {
-            return out.clone();
+            return Rc::clone(out);
         }
-        let out = shown(s);
+        let out: Rc<str> = shown(s).into();
         if memo.len() == REMEMBERED {
             memo.remove(0);
         }
-        memo.push((s.to_owned(), out.clone()));
+        memo.push((s.to_owned(), Rc::clone(&out)));
         out
     })
 }
@@ -147,7 +148,7 @@ fn result_by(text: impl Fn(&str) -> Option<String>) -> String {
     }
     for key in ["order_status", "response_status"] {
         if let Some(v) = text(key) {
-            return shown_recurring(&v);
+            return String::from(&*shown_recurring(&v));
         }
     }
     String::new()
@@ -199,7 +200,10 @@ impl Line {
             .as_deref()
             .or(self.order_id.as_deref())
             .map_or("-".to_owned(), shown);
-        let status = self.status.map_or("no reply".to_owned(), |s| s.to_string());
+        let status: &dyn std::fmt::Display = match &self.status {
+            Some(code) => code,
+            None => &"no reply",
+        };
         tracing::info!(
             target: "flitt_sandbox::access",
             "{} {} order_id={} -> {}{}{}",
@@ -365,12 +369,12 @@ mod tests {
         assert!(!shown("4444555511116666").contains("4444"));
         assert_eq!(shown(&"x".repeat(500)).chars().count(), MAX_SHOWN + 1);
         for s in ["a\nb", "4444555511116666", "/api/status/order_id", "a\nb"] {
-            assert_eq!(shown_recurring(s), shown(s));
+            assert_eq!(*shown_recurring(s), *shown(s));
         }
         for i in 0..40 {
             let s = format!("/api/{i}/4444555511116666");
-            assert_eq!(shown_recurring(&s), shown(&s));
-            assert_eq!(shown_recurring(&s), shown(&s));
+            assert_eq!(*shown_recurring(&s), *shown(&s));
+            assert_eq!(*shown_recurring(&s), *shown(&s));
         }
     }
 }
