@@ -808,7 +808,12 @@ pub(crate) fn order_json(secret: &str, fields: &OrderFields) -> Vec<u8> {
     let mut digits = itoa::Buffer::new();
     out.extend_from_slice(b"{\"response\":{");
     for (key, value) in fields.iter() {
-        while let Some((k, v)) = added.next_if(|(k, _)| *k < key) {
+        // `k < key`, decided by the first bytes when they differ (as they mostly do).
+        let before = |k: &str| match k.as_bytes().first().cmp(&key.as_bytes().first()) {
+            std::cmp::Ordering::Equal => k < key,
+            order => order.is_lt(),
+        };
+        while let Some((k, v)) = added.next_if(|(k, _)| before(k)) {
             write_plain_key(&mut out, k);
             write_str(&mut out, v);
         }

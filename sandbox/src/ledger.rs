@@ -1516,13 +1516,16 @@ fn additional_info(o: &Order) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// One `"key": value` of a Python-style JSON object, after a `, ` unless it is the first.
+/// One `"key": value` of a Python-style JSON object, after a `, ` unless it is the first. The
+/// keys are plain names, written as they are.
 fn python_entry(out: &mut Vec<u8>, key: &str, value: &impl serde::Serialize) {
+    debug_assert!(key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
     if out.len() > 1 {
         out.extend_from_slice(b", ");
     }
-    let _ = serde_json::to_writer(&mut *out, key);
-    out.extend_from_slice(b": ");
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\": ");
     let _ = serde_json::to_writer(&mut *out, value);
 }
 

@@ -122,7 +122,8 @@ fn masked(pre: String, secret: &str) -> String {
     if secret.is_empty() {
         return pre;
     }
-    let found = || memchr::memmem::find_iter(pre.as_bytes(), secret.as_bytes());
+    let finder = memchr::memmem::Finder::new(secret);
+    let found = || finder.find_iter(pre.as_bytes());
     let count = found().count();
     if count == 0 {
         return pre;
