@@ -10,7 +10,7 @@ use crate::{State, access, control, dashboard, lock, pages, sign};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxumState;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use base64::Engine as _;
@@ -465,12 +465,26 @@ fn check_params(endpoint: &Endpoint, fields: &Map<String, Value>) -> Result<(), 
     Ok(())
 }
 
+/// A request's `Content-Type`, taken alone (the `HeaderMap` extractor copies every header).
+struct ContentType(Option<header::HeaderValue>);
+
+impl<S: Sync> axum::extract::FromRequestParts<S> for ContentType {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get(header::CONTENT_TYPE).cloned()))
+    }
+}
+
 async fn api(
     AxumState(state): AxumState<Arc<State>>,
     connection: Option<axum::Extension<crate::serve::Connection>>,
     note: Option<axum::Extension<crate::access::Note>>,
     uri: Uri,
-    headers: HeaderMap,
+    ContentType(content_type): ContentType,
     RequestBody(body): RequestBody,
 ) -> Response {
     // What the access log says of this request (access.rs); a page says nothing.
@@ -480,8 +494,8 @@ async fn api(
             n.result(result);
         }
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
+    let content_type = content_type
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let incoming = match parse(content_type, &body) {
