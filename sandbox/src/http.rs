@@ -533,30 +533,50 @@ async fn api(
         },
         Err(r) => crate::access::result_of_refusal(r),
     });
-    let mut response = match result {
+    let response = match result {
         Ok(reply) => encode(format, reply, tamper),
         Err(r) => encode_error(format, &r),
     };
     match fault {
-        Some(Fault::ErrorAfterLedger) => {
+        None => response,
+        // Boxed: held inline, its awaits would make every request's future as large as theirs
+        // (a future over 1 KiB is allocated on malloc's slow path).
+        Some(fault) => Box::pin(apply_fault(fault, response, connection, note.as_ref())).await,
+    }
+}
+
+/// `response` as an injected fault that applies after the ledger changes it.
+async fn apply_fault(
+    fault: Fault,
+    mut response: Response,
+    connection: Option<axum::Extension<crate::serve::Connection>>,
+    note: Option<&crate::access::Note>,
+) -> Response {
+    let noted = |result: String| {
+        if let Some(n) = note {
+            n.result(result);
+        }
+    };
+    match fault {
+        Fault::ErrorAfterLedger => {
             noted(String::new());
             response = html(StatusCode::BAD_GATEWAY, "502 Bad Gateway");
         }
-        Some(Fault::HtmlBody) => {
+        Fault::HtmlBody => {
             noted(String::new());
             response = html(StatusCode::OK, "Service temporarily unavailable");
         }
-        Some(Fault::Hold(d)) => {
+        Fault::Hold(d) => {
             tokio::time::sleep(d).await;
         }
-        Some(Fault::DropConnection) => {
+        Fault::DropConnection => {
             // The pause lets hyper flush the status line and headers; then the body fails.
             response = scripted(
                 response,
                 vec![Step::Pause(Duration::from_millis(20)), Step::Fail],
             );
         }
-        Some(Fault::ConnectionReset) => {
+        Fault::ConnectionReset => {
             // The connection task drops the socket with SO_LINGER 0: a TCP reset. This
             // handler never returns meanwhile, so hyper has no head to write; the connection
             // task drops it with the connection. Without the handle (not served by our accept
@@ -570,7 +590,7 @@ async fn api(
                 None => response = scripted(response, vec![Step::Fail]),
             }
         }
-        Some(Fault::TruncatedBody) => {
+        Fault::TruncatedBody => {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
                 .await
                 .unwrap_or_default();
@@ -584,7 +604,7 @@ async fn api(
                 ])))
                 .unwrap_or_default();
         }
-        Some(Fault::SlowDrip(total)) => {
+        Fault::SlowDrip(total) => {
             let (parts, body) = response.into_parts();
             let bytes = axum::body::to_bytes(body, usize::MAX)
                 .await
