@@ -52,10 +52,16 @@ port=$(free_port)
 "${FLITT_BIN:-target/release/flitt}" sandbox --port "$port" > /dev/null 2>&1 &
 sandbox_pid=$!
 pids+=("$sandbox_pid")
-# The sandbox's CPU time so far, in clock ticks (user + system), from /proc; empty without it.
-sandbox_ticks() { awk '{ print $14 + $15 }' "/proc/$sandbox_pid/stat" 2>/dev/null || true; }
-# Microseconds of sandbox CPU per request: ticks before, ticks after, requests/s.
-per_request() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v r="$3" -v s="$seconds" -v tk="$(getconf CLK_TCK)" 'BEGIN { if (r > 0) printf "%.0f", (b - a) / tk * 1e6 / (r * s); else print "nan" }'; }
+# The sandbox's CPU time so far, in clock ticks (user + system), from /proc (the fields after
+# the command name, which may hold spaces); empty without it. With FLITT_BIN a wrapper script,
+# this is the wrapper's.
+sandbox_ticks() { sed 's/^.*) //' "/proc/$sandbox_pid/stat" 2>/dev/null | awk '{ print $12 + $13 }' || true; }
+# Microseconds of sandbox CPU per request (about: the requests are requests/s times SECONDS, and
+# the Python window includes its start): ticks before, ticks after, requests/s.
+per_request() {
+  if [ -z "$1" ] || [ -z "$2" ]; then echo "?"; return; fi
+  awk -v a="$1" -v b="$2" -v r="$3" -v s="$seconds" -v tk="$(getconf CLK_TCK)" 'BEGIN { if (r > 0) printf "%.0f", (b - a) / tk * 1e6 / (r * s); else print "nan" }'
+}
 url="http://127.0.0.1:$port"
 wait_up "$url/api/status/order_id"
 

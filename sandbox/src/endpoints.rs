@@ -273,7 +273,7 @@ fn checkout(Call { ctx, ledger }: &mut Call<'_>, kind: Checkout) -> Result<Handl
 }
 
 fn status(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
-    // The lookup most often polled: the order id read without a copy.
+    // The lookup most often polled: the order id read borrowed from the request.
     let order_id = text_ref(ctx.fields, "order_id").unwrap_or_default();
     let o = ledger.get(ctx.merchant_id, &order_id)?;
     Ok(Handled::reply(Reply {

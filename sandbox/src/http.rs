@@ -26,12 +26,19 @@ use std::time::Duration;
 pub(crate) fn router(state: Arc<State>) -> Router {
     let report_path = flitt::api::CompanyReportRequest::ENDPOINT.path;
     // The spec's API paths, each a route of its own, so a request to one has no path
-    // parameter for the router to decode and store; any other path under /api/ reaches the
-    // same handler through the catch-all below, which answers it as the gateway does.
+    // parameter for the router to decode and store. Other paths under /api/ (trailing slashes,
+    // unknown endpoints) reach the same handler through the catch-all below, which answers
+    // them as the gateway does; the paths routed on their own below are left out here.
+    let own_routes = [
+        flitt::api::ReportsTokenRequest::ENDPOINT.path,
+        report_path,
+        report_path.trim_end_matches('/'),
+        "/api/checkout/redirect",
+    ];
     let mut api_paths: Vec<&str> = flitt::api::ENDPOINTS
         .iter()
         .map(|e| e.path)
-        .filter(|p| p.starts_with("/api/") && !p.ends_with('/'))
+        .filter(|p| p.starts_with("/api/") && !p.ends_with('/') && !own_routes.contains(p))
         .collect();
     api_paths.sort_unstable();
     api_paths.dedup();
@@ -138,13 +145,15 @@ fn public_origin(url: &str) -> Arc<str> {
         .into()
 }
 
-/// Refuses (403) a request that changes something when a browser sent it from another site's
-/// page: its `Sec-Fetch-Site` says `cross-site` or `same-site`, or its `Origin` is neither
-/// the sandbox's public URL nor its own `Host` named as a browser cannot be made to name a
-/// hostile site ([`is_loopback_or_address`]). Without this, any page a developer visits could
-/// reset the sandbox, inject faults or resend callbacks with a form or a `fetch` to
-/// 127.0.0.1; and a page whose own name is made to resolve to 127.0.0.1 (DNS rebinding) would
-/// be same-origin with the sandbox, so a `Host` that is a name must be the public URL's.
+/// Refuses (403) a request that changes something when a browser sent it from a page other
+/// than the sandbox's own. Without this, any page a developer visits could reset the sandbox,
+/// inject faults or resend callbacks with a form or a `fetch` to 127.0.0.1. A change is a
+/// browser's when it carries `Origin` or `Sec-Fetch-Site`; it is refused when
+/// `Sec-Fetch-Site` says `cross-site` or `same-site`, or when its `Origin` is neither the
+/// public URL's nor `http(s)://HOST` for its own `Host`, or when it names no `Origin` and its
+/// `Host` is not the public URL's. A `Host` counts as the sandbox's own only when no other
+/// site can be given it ([`is_loopback_or_address`]): a page whose name a hostile DNS server
+/// points at 127.0.0.1 (DNS rebinding) is same-origin with the sandbox, and sends that name.
 /// Clients that are not browsers (curl, the SDKs, tests) send neither header and pass, under
 /// any `Host`; reads (`GET`, `HEAD`) change nothing and pass.
 async fn refuse_other_sites(
@@ -158,48 +167,58 @@ async fn refuse_other_sites(
     }
     let headers = request.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let cross_site = matches!(text("sec-fetch-site"), Some("cross-site" | "same-site"));
-    let foreign_origin = text("origin").is_some_and(|origin| {
-        let own_host = text("host").is_some_and(|host| {
-            is_loopback_or_address(host)
-                && origin
-                    .strip_prefix("http://")
-                    .or_else(|| origin.strip_prefix("https://"))
-                    == Some(host)
-        });
-        !own_host && origin != &*public_origin
-    });
-    if cross_site || foreign_origin {
+    let host = text("host").unwrap_or("");
+    // `http(s)://HOST` for a `Host` no other site can be given.
+    let own_origin = |origin: &str| {
+        is_loopback_or_address(host)
+            && origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                == Some(host)
+    };
+    let public_host = public_origin.split_once("://").map_or("", |(_, h)| h);
+    let refused = match (text("sec-fetch-site"), headers.get("origin")) {
+        (Some("cross-site" | "same-site"), _) => true,
+        (_, Some(origin)) => !origin
+            .to_str()
+            .is_ok_and(|o| o == &*public_origin || own_origin(o)),
+        // A browser that names no origin: the host it asked for decides.
+        (Some(_), None) => !is_loopback_or_address(host) && host != public_host,
+        (None, None) => false,
+    };
+    if refused {
         return (
             StatusCode::FORBIDDEN,
-            "refused: the sandbox's control API and dashboard take changes from their own pages only \
-             (opened at an IP address, at localhost, or at the sandbox's --public-url)\n",
+            "refused: the sandbox's control API and dashboard take a browser's changes only from \
+             their own pages, opened at an IP address, at localhost, or at the sandbox's public \
+             URL (`--public-url`, `Config::public_url`)\n",
         )
             .into_response();
     }
     next.run(request).await
 }
 
-/// Whether a `Host` (`name[:port]`) names this machine in a way no other site can take over:
-/// `localhost` or a name under it (browsers resolve those to loopback themselves, RFC 6761),
-/// or an IP address. Any other name may be a hostile site's, resolved to 127.0.0.1 by its own
-/// DNS server.
+/// Whether a `Host` (`name[:port]`) names this machine in a way no other site can be given:
+/// `localhost` or an IP address. Any other name may be a hostile site's, resolved to
+/// 127.0.0.1 by its own DNS server (names under `localhost` too: not every browser keeps them
+/// from DNS).
 fn is_loopback_or_address(host: &str) -> bool {
+    let port_or_nothing = |rest: &str| {
+        rest.is_empty()
+            || rest
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
     if let Some(v6) = host.strip_prefix('[') {
         // `[address]` or `[address]:port`.
-        return v6
-            .split(']')
-            .next()
-            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+        return v6.split_once(']').is_some_and(|(address, rest)| {
+            address.parse::<std::net::Ipv6Addr>().is_ok() && port_or_nothing(rest)
+        });
     }
-    let name = host
-        .rsplit_once(':')
-        .map_or(host, |(name, _port)| name)
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.parse::<std::net::Ipv4Addr>().is_ok()
+    let (name, rest) = host.find(':').map_or((host, ""), |at| host.split_at(at));
+    let name = name.strip_suffix('.').unwrap_or(name);
+    port_or_nothing(rest)
+        && (name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok())
 }
 
 /// How the request came, so the reply goes back the same way.
@@ -967,7 +986,7 @@ mod tests {
             "localhost:3000",
             "LocalHost",
             "localhost.",
-            "app.localhost:8080",
+            "localhost.:8080",
             "[::1]:8080",
             "[::1]",
         ] {
@@ -978,8 +997,15 @@ mod tests {
             "evil.example",
             "localhost.evil.example:8080",
             "127.0.0.1.evil.example",
+            "app.localhost:8080",
             "sandbox:8080",
             "[evil]:80",
+            "[::1]evil",
+            "[::1]:x",
+            "[::1]:",
+            "localhost:evil.example",
+            "localhost:",
+            "127.0.0.1:80:80",
             "",
         ] {
             assert!(!is_loopback_or_address(host), "{host}");

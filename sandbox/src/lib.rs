@@ -726,8 +726,9 @@ pub struct Config {
     /// The base URL the sandbox names in the URLs it hands out (checkout pages, the ACS),
     /// e.g. `http://sandbox.test:8080`, when clients reach it by another name than the address
     /// it listens on; default `http://HOST:PORT` as bound (`127.0.0.1` for an unspecified
-    /// address such as `0.0.0.0`). A browser's changes through the dashboard are taken from
-    /// pages at this URL, at an IP address or at localhost, and no other name.
+    /// address such as `0.0.0.0`). A browser's changes through the dashboard or the control
+    /// API are taken from pages at this URL, at an IP address or at localhost, and no other
+    /// name.
     pub public_url: Option<String>,
     /// The most orders the ledger keeps (default [`Config::DEFAULT_MAX_ORDERS`]); see
     /// [`ledger::Ledger::with_max_orders`] for which are evicted.

@@ -116,8 +116,9 @@ fn seal(secret: &str, pre: String) -> Sealed {
     }
 }
 
-/// `pre.replace(secret, MASK)`, found with `memchr`'s vectorised search: the standard
-/// library's searcher was the largest part of signing a status reply (callgrind).
+/// `pre.replace(secret, MASK)` for a non-empty `secret` (`pre` as it is for an empty one),
+/// found with `memchr`'s vectorised search: the standard library's searcher was the largest
+/// part of signing a status reply (callgrind).
 fn masked(pre: String, secret: &str) -> String {
     if secret.is_empty() {
         return pre;

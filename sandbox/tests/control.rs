@@ -947,6 +947,7 @@ async fn another_sites_page_cannot_change_the_sandbox() {
         "evil.example",
         "localhost.evil.example",
         "127.0.0.1.evil.example",
+        "app.localhost",
     ] {
         let host = format!("{name}:{port}");
         let origin = format!("http://{host}");
@@ -957,10 +958,23 @@ async fn another_sites_page_cannot_change_the_sandbox() {
                 ("origin", origin.as_str()),
                 ("sec-fetch-site", "same-origin"),
             ],
+            // A browser that sends no `Origin`.
+            vec![("host", host.as_str()), ("sec-fetch-site", "same-origin")],
         ] {
             let (status, text, _) = http.send(advance(&headers)).await;
             assert_eq!(status, 403, "{headers:?}: {text}");
             assert!(text.contains("--public-url"), "{text}");
+            assert_eq!(sandbox.now(), 120, "{headers:?} changed the clock");
+            // The dashboard's buttons too.
+            let mut r = http
+                .http
+                .post(format!("{own}/sandbox/dashboard/advance"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("seconds=60");
+            for (k, v) in &headers {
+                r = r.header(*k, *v);
+            }
+            assert_eq!(http.send(r).await.0, 403, "{headers:?}");
             assert_eq!(sandbox.now(), 120, "{headers:?} changed the clock");
         }
     }
@@ -981,6 +995,12 @@ async fn another_sites_page_cannot_change_the_sandbox() {
         .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(sandbox.now(), 240);
+    // A browser without `Origin` at the sandbox's address.
+    let (status, text, _) = http
+        .send(advance(&[("sec-fetch-site", "same-origin")]))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(sandbox.now(), 300);
     // Behind a proxy that gives the sandbox another name (`public_url`), its pages' origin is
     // that name, whatever `Host` reaches the sandbox.
     for (public_url, origin) in [
