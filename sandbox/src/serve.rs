@@ -117,7 +117,11 @@ async fn connection(stream: TcpStream, app: Router, limits: Limits) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .keep_alive(true);
+        .keep_alive(true)
+        // A reply (head and a body of about 2 KiB) copied into one buffer and written with one
+        // `write`, not a `writev` of its pieces: 2.7% less CPU per status lookup (median of 6
+        // alternating runs under `wrk -t2 -c32`, 44.5 -> 43.3 us), the same instructions.
+        .writev(false);
     let served = http.serve_connection(io, service);
     tokio::select! {
         _ = served => {}
