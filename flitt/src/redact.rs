@@ -51,9 +51,32 @@ fn is_sensitive_name(name: &[u8]) -> bool {
     if name.len() < 64 && KEY_LENGTHS & (1 << name.len()) == 0 {
         return false;
     }
+    // Nor is a name whose first letter begins none of them (most of an order id's words).
+    if name
+        .first()
+        .is_some_and(|b| b.is_ascii() && KEY_FIRST_BYTES & (1 << b.to_ascii_lowercase()) == 0)
+    {
+        return false;
+    }
     let known = |list: &[&str]| list.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(name));
     known(crate::api::SENSITIVE_FIELDS) || known(PROTOCOL_SECRETS)
 }
+
+/// The first bytes of the sensitive keys, lowercase, as bits (the keys are ASCII).
+const KEY_FIRST_BYTES: u128 = {
+    const fn firsts(list: &[&str]) -> u128 {
+        let (mut bits, mut i) = (0u128, 0);
+        while i < list.len() {
+            let key = list[i].as_bytes();
+            if !key.is_empty() && key[0] < 128 {
+                bits |= 1 << key[0].to_ascii_lowercase();
+            }
+            i += 1;
+        }
+        bits
+    }
+    firsts(crate::api::SENSITIVE_FIELDS) | firsts(PROTOCOL_SECRETS)
+};
 
 /// The lengths of the sensitive keys, as bits (any of 64 or more bytes sets none: such a
 /// name is always compared).

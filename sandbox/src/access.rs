@@ -81,13 +81,20 @@ fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
 /// Outside text made fit for one log line: redacted, no control characters, cut short.
 fn shown(s: &str) -> String {
     let mut clean = flitt::redact::text(s);
-    if clean.contains(char::is_control) {
+    // ASCII text (an order id, mostly) is checked byte by byte, without decoding characters.
+    let has_control = if clean.is_ascii() {
+        clean.bytes().any(|b| b.is_ascii_control())
+    } else {
+        clean.contains(char::is_control)
+    };
+    if has_control {
         clean = clean
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
     }
-    if clean.chars().count() > MAX_SHOWN {
+    // No more bytes than characters allowed: no more characters either.
+    if clean.len() > MAX_SHOWN && clean.chars().count() > MAX_SHOWN {
         clean.chars().take(MAX_SHOWN).collect::<String>() + "…"
     } else {
         clean
