@@ -124,11 +124,17 @@ pub(super) fn check_reply(
     } else if let Some(fields) = &raw {
         Value::Object(
             fields
+                .fields()
                 .iter()
-                .filter(|(k, _)| deciding(k))
-                .map(|(k, raw)| {
-                    let v = serde_json::from_str(raw).unwrap_or(Value::Null);
-                    (k.to_owned(), v)
+                .filter(|f| deciding(fields.key(f)))
+                .map(|f| {
+                    // A string is its text, read by the scan already; anything else is read
+                    // by serde_json.
+                    let v = fields.str_of(f).map_or_else(
+                        || serde_json::from_str(fields.raw(f)).unwrap_or(Value::Null),
+                        |s| Value::String(s.to_owned()),
+                    );
+                    (fields.key(f).to_owned(), v)
                 })
                 .collect(),
         )
@@ -346,6 +352,29 @@ mod tests {
             status(r#"{"response":{"a":1e999,"signature":"x"}}"#),
             Err(Error::Decode { .. })
         ));
+    }
+
+    #[test]
+    fn a_refusal_is_read_from_the_raw_values_as_written() {
+        // Plain strings, escaped ones and a number, each as serde_json reads it.
+        for (code, message, expected) in [
+            (r#""1014""#, r#""Invalid signature""#, "Invalid signature"),
+            ("1014", r#""bad \"card\" \u00e9\n""#, "bad \"card\" é "),
+        ] {
+            let body = format!(
+                r#"{{"response":{{"response_status":"failure","error_code":{code},"error_message":{message},"request_id":"r-1"}}}}"#
+            );
+            let Err(Error::Gateway(e)) = status(&body) else {
+                panic!("{body}: not a refusal");
+            };
+            assert_eq!(
+                (e.code, e.raw_code.as_str()),
+                (Some(1014), "1014"),
+                "{body}"
+            );
+            assert_eq!(e.message.replace('\n', " "), expected, "{body}");
+            assert_eq!(e.request_id.as_deref(), Some("r-1"), "{body}");
+        }
     }
 
     /// The typed reply as read before the one-pass check: the body into a map, unwrapped,
