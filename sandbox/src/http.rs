@@ -12,7 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State as AxumState;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use flitt::__private::json_text::{write_plain_key, write_str};
@@ -25,46 +25,47 @@ use std::time::Duration;
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     let report_path = flitt::api::CompanyReportRequest::ENDPOINT.path;
+    // Paths under /api/ that are not the payment API: the Reports API, and the redirect
+    // checkout a browser posts (redirect.rs).
+    let own_routes: [(&str, MethodRouter<Arc<State>>); 5] = [
+        (
+            flitt::api::ReportsTokenRequest::ENDPOINT.path,
+            post(crate::reports::token),
+        ),
+        (report_path, post(crate::reports::report)),
+        (
+            report_path.trim_end_matches('/'),
+            post(crate::reports::report),
+        ),
+        (
+            "/api/checkout/redirect",
+            post(crate::redirect::checkout_redirect),
+        ),
+        (
+            "/api/checkout/redirect/",
+            post(crate::redirect::checkout_redirect),
+        ),
+    ];
     // The spec's API paths, each a route of its own, so a request to one has no path
     // parameter for the router to decode and store. Other paths under /api/ (trailing slashes,
     // unknown endpoints) reach the same handler through the catch-all below, which answers
-    // them as the gateway does; the paths routed on their own below are left out here.
-    let own_routes = [
-        flitt::api::ReportsTokenRequest::ENDPOINT.path,
-        report_path,
-        report_path.trim_end_matches('/'),
-        "/api/checkout/redirect",
-    ];
+    // them as the gateway does.
     let mut api_paths: Vec<&str> = flitt::api::ENDPOINTS
         .iter()
         .map(|e| e.path)
-        .filter(|p| p.starts_with("/api/") && !p.ends_with('/') && !own_routes.contains(p))
+        .filter(|p| {
+            p.starts_with("/api/")
+                && !p.ends_with('/')
+                && !own_routes.iter().any(|(own, _)| own == p)
+        })
         .collect();
     api_paths.sort_unstable();
     api_paths.dedup();
-    let api_routes = api_paths
+    let routes = own_routes
         .into_iter()
-        .fold(Router::new(), |r, path| r.route(path, post(api)));
-    Router::new()
-        .merge(api_routes)
-        .route(
-            flitt::api::ReportsTokenRequest::ENDPOINT.path,
-            post(crate::reports::token),
-        )
-        .route(report_path, post(crate::reports::report))
-        .route(
-            report_path.trim_end_matches('/'),
-            post(crate::reports::report),
-        )
-        // The redirect checkout a browser posts (redirect.rs); the rest of /api/ is the API.
-        .route(
-            "/api/checkout/redirect",
-            post(crate::redirect::checkout_redirect),
-        )
-        .route(
-            "/api/checkout/redirect/",
-            post(crate::redirect::checkout_redirect),
-        )
+        .chain(api_paths.into_iter().map(|path| (path, post(api))))
+        .fold(Router::new(), |r, (path, method)| r.route(path, method));
+    routes
         .route("/api/{*path}", post(api))
         .route("/sandbox/acs", post(pages::acs))
         .route("/sandbox/checkout/{token}", get(pages::checkout_page))

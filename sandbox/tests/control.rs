@@ -899,6 +899,18 @@ async fn another_sites_page_cannot_change_the_sandbox() {
         }
         r
     };
+    // The dashboard's button for the same change.
+    let press = |headers: &[(&str, &str)]| {
+        let mut r = http
+            .http
+            .post(format!("{own}/sandbox/dashboard/advance"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("seconds=60");
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r
+    };
     for hostile in [
         vec![("origin", "http://evil.example")],
         vec![("origin", "null")],
@@ -909,15 +921,7 @@ async fn another_sites_page_cannot_change_the_sandbox() {
         assert_eq!(status, 403, "{hostile:?}: {text}");
         assert_eq!(sandbox.now(), 0, "{hostile:?} changed the clock");
         // The dashboard's buttons too.
-        let mut r = http
-            .http
-            .post(format!("{own}/sandbox/dashboard/advance"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("seconds=60");
-        for (k, v) in &hostile {
-            r = r.header(*k, *v);
-        }
-        assert_eq!(http.send(r).await.0, 403, "{hostile:?}");
+        assert_eq!(http.send(press(&hostile)).await.0, 403, "{hostile:?}");
         assert_eq!(sandbox.now(), 0, "{hostile:?} changed the clock");
     }
     // Reads pass: a link from elsewhere opens the dashboard.
@@ -966,15 +970,7 @@ async fn another_sites_page_cannot_change_the_sandbox() {
             assert!(text.contains("--public-url"), "{text}");
             assert_eq!(sandbox.now(), 120, "{headers:?} changed the clock");
             // The dashboard's buttons too.
-            let mut r = http
-                .http
-                .post(format!("{own}/sandbox/dashboard/advance"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body("seconds=60");
-            for (k, v) in &headers {
-                r = r.header(*k, *v);
-            }
-            assert_eq!(http.send(r).await.0, 403, "{headers:?}");
+            assert_eq!(http.send(press(&headers)).await.0, 403, "{headers:?}");
             assert_eq!(sandbox.now(), 120, "{headers:?} changed the clock");
         }
     }
