@@ -924,6 +924,17 @@ async fn another_sites_page_cannot_change_the_sandbox() {
         assert_eq!(http.send(press(&hostile)).await.0, 403, "{hostile:?}");
         assert_eq!(sandbox.now(), 0, "{hostile:?} changed the clock");
     }
+    // An `Origin` that is not text at all.
+    let r = http
+        .http
+        .post(format!("{own}/sandbox/control/clock/advance"))
+        .header(
+            "origin",
+            reqwest::header::HeaderValue::from_bytes(b"http://\xffevil.example").unwrap(),
+        )
+        .body(r#"{"seconds": 60}"#);
+    assert_eq!(http.send(r).await.0, 403);
+    assert_eq!(sandbox.now(), 0, "a non-text Origin changed the clock");
     // Reads pass: a link from elsewhere opens the dashboard.
     let r = http
         .http
