@@ -9,26 +9,14 @@
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-/// When a property is listed in the object's `required`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Required {
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-    /// Only in schemas for deserializing. The derive's rule for an optional field whose schema
-    /// comes from a function (`schema_with`): the value is always written when present, but
-    /// it cannot tell that the function's schema stands for an `Option`.
-    WhenDeserializing,
-}
-
 /// One property of a generated struct.
 #[derive(Clone, Copy, Debug)]
 pub struct Field {
     /// The wire name.
     pub name: &'static str,
-    /// Whether it is listed in `required`.
-    pub required: Required,
+    /// Whether it is listed in `required` (whether it must be present, for serializing and
+    /// deserializing alike).
+    pub required: bool,
     /// The `title` of its schema (empty: none).
     pub title: &'static str,
     /// The `description` of its schema (empty: none).
@@ -55,16 +43,10 @@ pub fn object(
     fields: &[Field],
 ) -> Schema {
     let mut schema = json_schema!({ "type": "object" });
-    let deserializing = generator.contract().is_deserialize();
     for field in fields {
         let mut property = (field.schema)(generator);
         insert_if_not_empty(&mut property, "title", field.title);
         insert_if_not_empty(&mut property, "description", field.description);
-        let required = match field.required {
-            Required::Always => true,
-            Required::Never => false,
-            Required::WhenDeserializing => deserializing,
-        };
         let object = schema.ensure_object();
         if let Value::Object(properties) = object
             .entry("properties")
@@ -72,7 +54,7 @@ pub fn object(
         {
             properties.insert(field.name.to_owned(), property.into());
         }
-        if required {
+        if field.required {
             if let Value::Array(names) = object
                 .entry("required")
                 .or_insert_with(|| Value::Array(Vec::new()))

@@ -86,3 +86,39 @@ fn a_root_schema_is_the_derives() {
     assert_eq!(root, twin);
     assert_eq!(root.get("title"), Some(&"CheckoutUrlRequest".into()));
 }
+
+/// A request's schema lists as required the parameters the caller must give, and no others,
+/// for reading requests as for writing them: an optional Y/N or date parameter (`preauth`,
+/// whose schema comes from a function) is not required either way.
+#[test]
+fn a_request_schema_requires_what_the_caller_must_give() {
+    let endpoint = flitt::api::ENDPOINTS
+        .iter()
+        .find(|e| e.name == "checkout_url")
+        .expect("checkout_url is in the spec");
+    let mut expected: Vec<&str> = endpoint
+        .params
+        .iter()
+        .filter(|p| p.required && !p.client_supplied && p.fixed.is_none())
+        .map(|p| p.name)
+        .collect();
+    expected.sort_unstable();
+    assert!(expected.contains(&"amount"), "{expected:?}");
+    for settings in [
+        SchemaSettings::default(),
+        SchemaSettings::default().for_serialize(),
+    ] {
+        let schema = SchemaGenerator::new(settings)
+            .into_root_schema_for::<flitt::api::CheckoutUrlRequest>()
+            .to_value();
+        assert!(schema["properties"].get("preauth").is_some(), "{schema}");
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .expect("a required list")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        required.sort_unstable();
+        assert_eq!(required, expected);
+    }
+}

@@ -35,8 +35,9 @@ const LENIENT_DOC: [&str; 3] = [
 ];
 
 /// The schema-only twin of [`struct_def`] for `tests/schemas.rs`: the struct as it was before
-/// the table of [`schema_impl`], with `#[derive(JsonSchema)]` and the same `serde` attributes,
-/// and nothing else.
+/// the table of [`schema_impl`], with `#[derive(JsonSchema)]` and the same `serde` attributes
+/// (plus `default` where the derive needs it to see that a field is optional), and nothing
+/// else.
 pub fn schema_reference_struct(s: &Struct) -> TokenStream {
     let name = format_ident!("{}{}", camel(&s.name), s.kind.type_suffix());
     let kind = s.kind.spelling();
@@ -85,7 +86,11 @@ pub(super) fn schema_reference_request(
         } = &f;
         let schema_with = special.as_ref().map(|base| {
             let schema = format!("::flitt::__private::wire::schema_{base}");
-            quote!(#[schemars(schema_with = #schema)])
+            // The derive cannot see that a function's schema stands for an `Option`, and would
+            // list the field as required in schemas for deserializing; `default` tells it the
+            // field may be absent, as it may.
+            let default = f.item.is_optional().then(|| quote!(#[serde(default)]));
+            quote!(#[schemars(schema_with = #schema)] #default)
         });
         quote! {
             #doc
@@ -125,7 +130,7 @@ fn response_struct(s: &Struct, name: &syn::Ident, doc: &[String]) -> TokenStream
         .map(|f| {
             let ty = response_type(f);
             let schema = quote!(schema::sub::<::std::option::Option<#ty>>);
-            schema_field(f, "Never", schema)
+            schema_field(f, false, schema)
         })
         .collect();
     let schema = schema_impl(name, doc, &schema_fields);
@@ -172,13 +177,12 @@ fn schema_impl(name: &syn::Ident, doc: &[String], fields: &[TokenStream]) -> Tok
     }
 }
 
-/// One row of [`schema_impl`]'s table. `required` names a variant of `schema::Required`.
-fn schema_field(item: &Item, required: &str, schema: TokenStream) -> TokenStream {
+/// One row of [`schema_impl`]'s table.
+fn schema_field(item: &Item, required: bool, schema: TokenStream) -> TokenStream {
     let name = &item.name;
-    let required = format_ident!("{required}");
     let (title, description) = title_and_description(&item_doc(item));
     quote! {
-        schema::Field { name: #name, required: schema::Required::#required, title: #title, description: #description, schema: #schema }
+        schema::Field { name: #name, required: #required, title: #title, description: #description, schema: #schema }
     }
 }
 
@@ -275,22 +279,14 @@ fn request_schema_fields(fields: &[RequestField]) -> Vec<TokenStream> {
         .map(|f| {
             let optional = f.item.is_optional();
             let ty = &f.ty;
-            // The derive's rule: an optional field with a `schema_with` function is required
-            // in schemas for deserializing (see `schema::Required::WhenDeserializing`).
-            let (required, schema) = match &f.special {
+            let schema = match &f.special {
                 Some(base) => {
                     let function = format_ident!("schema_{base}");
-                    let required = if optional {
-                        "WhenDeserializing"
-                    } else {
-                        "Always"
-                    };
-                    (required, quote!(::flitt::__private::wire::#function))
+                    quote!(::flitt::__private::wire::#function)
                 }
-                None if optional => ("Never", quote!(schema::sub::<#ty>)),
-                None => ("Always", quote!(schema::sub::<#ty>)),
+                None => quote!(schema::sub::<#ty>),
             };
-            schema_field(f.item, required, schema)
+            schema_field(f.item, !optional, schema)
         })
         .collect()
 }

@@ -225,7 +225,7 @@ impl ::flitt::__private::schemars::JsonSchema for FeeLine {
             &[
                 schema::Field {
                     name: "amount",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Fee in major units.\n\nWire: `amount`, `decimal`. Source: sample.",
                     schema: schema::sub::<::std::option::Option<::flitt::types::Decimal>>,
@@ -292,21 +292,21 @@ impl ::flitt::__private::schemars::JsonSchema for Schedule {
             &[
                 schema::Field {
                     name: "every",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "How many periods between charges.\n\nWire: `every`, `integer(3)`, required, min 1. Source: sample.",
                     schema: schema::sub::<u64>,
                 },
                 schema::Field {
                     name: "period",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "The period.\n\nWire: `period`, `enum(period)`, required. Source: sample.",
                     schema: schema::sub::<Period>,
                 },
                 schema::Field {
                     name: "start_time",
-                    required: schema::Required::WhenDeserializing,
+                    required: false,
                     title: "",
                     description: "First charge.\n\nWire: `start_time`, `date(YYYY-MM-DD)`. Source: sample.",
                     schema: ::flitt::__private::wire::schema_date_ymd,
@@ -469,35 +469,35 @@ impl ::flitt::__private::schemars::JsonSchema for OrderResponse {
             &[
                 schema::Field {
                     name: "order_id",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "The merchant's order id.\n\nWire: `order_id`, `string`. Source: sample.",
                     schema: schema::sub::<::std::option::Option<::std::string::String>>,
                 },
                 schema::Field {
                     name: "order_status",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Status.\n\nWire: `order_status`, `enum(order_status)`. Source: sample.",
                     schema: schema::sub::<::std::option::Option<OrderStatus>>,
                 },
                 schema::Field {
                     name: "amount",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Amount in minor units.\n\nWire: `amount`, `amount`. Source: sample.",
                     schema: schema::sub::<::std::option::Option<u64>>,
                 },
                 schema::Field {
                     name: "response_code",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Decline code, or empty.\n\nWire: `response_code`, `integer`. Source: sample.",
                     schema: schema::sub::<::std::option::Option<i64>>,
                 },
                 schema::Field {
                     name: "rectoken",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Saved-card token.\n\nWire: `rectoken`, `string`, sensitive (redacted in `Debug`). Source: sample.",
                     schema: schema::sub::<
@@ -508,7 +508,7 @@ impl ::flitt::__private::schemars::JsonSchema for OrderResponse {
                 },
                 schema::Field {
                     name: "additional_info",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Extra data as JSON text.\n\nWire: `additional_info`, `json_string`. Source: sample.",
                     schema: schema::sub::<
@@ -517,7 +517,7 @@ impl ::flitt::__private::schemars::JsonSchema for OrderResponse {
                 },
                 schema::Field {
                     name: "fees",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Fees.\n\nWire: `fees`, `list(object(fee_line))`. Source: sample.",
                     schema: schema::sub::<
@@ -614,49 +614,49 @@ impl ::flitt::__private::schemars::JsonSchema for CheckoutRequest {
             &[
                 schema::Field {
                     name: "order_id",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "The merchant's order id.\n\nWire: `order_id`, `order_id`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::OrderId>,
                 },
                 schema::Field {
                     name: "order_desc",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "What is bought.\n\nWire: `order_desc`, `string(1024)`, required. Source: sample.",
                     schema: schema::sub::<::std::string::String>,
                 },
                 schema::Field {
                     name: "amount",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "Amount in minor units.\n\nWire: `amount`, `amount`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::Amount>,
                 },
                 schema::Field {
                     name: "currency",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "Currency.\n\nWire: `currency`, `currency`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::Currency>,
                 },
                 schema::Field {
                     name: "preauth",
-                    required: schema::Required::WhenDeserializing,
+                    required: false,
                     title: "",
                     description: "Hold the funds only.\n\nWire: `preauth`, `yes_no`, gateway default `N`. Source: sample.",
                     schema: ::flitt::__private::wire::schema_yes_no,
                 },
                 schema::Field {
                     name: "lifetime",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Seconds the order lives.\n\nWire: `lifetime`, `integer(9)`, max 69120000. Source: sample.",
                     schema: schema::sub::<::std::option::Option<u64>>,
                 },
                 schema::Field {
                     name: "server_callback_url",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "Where callbacks go.\n\nWire: `server_callback_url`, `string(2048)`, format Url. Source: sample.",
                     schema: schema::sub::<::std::option::Option<::std::string::String>>,
@@ -978,14 +978,14 @@ impl ::flitt::__private::schemars::JsonSchema for StatusRequest {
             &[
                 schema::Field {
                     name: "order_id",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "The order.\n\nWire: `order_id`, `order_id`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::OrderId>,
                 },
                 schema::Field {
                     name: "card_number",
-                    required: schema::Required::Never,
+                    required: false,
                     title: "",
                     description: "A sensitive sample value.\n\nWire: `card_number`, `string(19)`, format CardNumber, sensitive (redacted in `Debug`). Source: sample.",
                     schema: schema::sub::<
@@ -996,7 +996,7 @@ impl ::flitt::__private::schemars::JsonSchema for StatusRequest {
                 },
                 schema::Field {
                     name: "date_from",
-                    required: schema::Required::WhenDeserializing,
+                    required: false,
                     title: "",
                     description: "A sample date.\n\nWire: `date_from`, `date(DD.MM.YYYY HH:MM:SS)`. Source: sample.",
                     schema: ::flitt::__private::wire::schema_date_dmyhms,
@@ -1200,35 +1200,35 @@ impl ::flitt::__private::schemars::JsonSchema for SubscribeRequest {
             &[
                 schema::Field {
                     name: "order_id",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "The merchant's order id.\n\nWire: `order_id`, `order_id`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::OrderId>,
                 },
                 schema::Field {
                     name: "order_desc",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "What is bought.\n\nWire: `order_desc`, `string(1024)`, required. Source: sample.",
                     schema: schema::sub::<::std::string::String>,
                 },
                 schema::Field {
                     name: "amount",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "Amount in minor units.\n\nWire: `amount`, `amount`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::Amount>,
                 },
                 schema::Field {
                     name: "currency",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "Currency.\n\nWire: `currency`, `currency`, required. Source: sample.",
                     schema: schema::sub::<::flitt::types::Currency>,
                 },
                 schema::Field {
                     name: "recurring_data",
-                    required: schema::Required::Always,
+                    required: true,
                     title: "",
                     description: "The schedule.\n\nWire: `recurring_data`, `object(schedule)`, required. Source: sample.",
                     schema: schema::sub::<Schedule>,
