@@ -1,19 +1,24 @@
 //! Generates the `flitt` crate's request and response types from the TOML API spec.
 //!
-//! `flitt/build.rs` calls [`build`]; tests and `examples/generate.rs` call [`generate`]. A bad
-//! spec is a [`SpecError`] naming the file, the key and the rule. The output is deterministic:
-//! the same spec always gives the same bytes.
-//!
-//! Inside, the pipeline is: `load` reads the spec files into the serde structs of `model` →
-//! `check` (one checker per kind of file; every rule of `spec/README.md`) builds the typed
-//! model of `ir` → `emit` (one emitter per kind of output: enums, structs, requests, codes,
-//! reports) produces tokens with `quote` → `syn::parse2` → `prettyplease::unparse`. Those
-//! modules are private: the crate's API is [`generate`], [`build`], [`Generated`] and
-//! [`SpecError`].
-//!
 //! All of it is behind the `generator` feature, which `flitt` turns on; without it the crate
 //! is empty (see `Cargo.toml` for why).
+// The rest links to items that exist only with the feature: rustdoc without it (`cargo doc
+// --workspace`) would find the links broken.
+#![cfg_attr(
+    feature = "generator",
+    doc = r#"
+`flitt/build.rs` calls [`build`]; tests and `examples/generate.rs` call [`generate`]. A bad
+spec is a [`SpecError`] naming the file, the key and the rule. The output is deterministic:
+the same spec always gives the same bytes.
 
+Inside, the pipeline is: `load` reads the spec files into the serde structs of `model` →
+`check` (one checker per kind of file; every rule of `spec/README.md`) builds the typed
+model of `ir` → `emit` (one emitter per kind of output: enums, structs, requests, codes,
+reports) produces tokens with `quote` → `syn::parse2` → `prettyplease::unparse`. Those
+modules are private: the crate's API is [`generate`], [`build`], [`Generated`] and
+[`SpecError`].
+"#
+)]
 #![cfg(feature = "generator")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
