@@ -25,17 +25,17 @@
 //! value out of range) or 404 (an unknown order or callback).
 
 use crate::faults::{Fault, FaultRule, RandomFaults};
-use crate::ledger::{Order, order_fields};
+use crate::ledger::Order;
 use crate::money::format_minor;
 use crate::serve::RequestBody;
-use crate::{Callback, Clock, State, lock};
+use crate::{Callback, Clock, Owed, State, lock};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State as AxumState};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -107,21 +107,18 @@ const MAX_RULE_TEXT: usize = 1024;
 /// callback now due. Returns the new time.
 pub(crate) async fn advance(state: &Arc<State>, seconds: u64) -> u64 {
     let now = state.clock.advance(seconds);
-    let owed: Vec<(String, Map<String, Value>)> = {
+    let owed: Vec<Owed> = {
         let mut ledger = lock(&state.ledger);
         ledger.expire(now);
         let charged = ledger.charge_due_subscriptions(now);
         charged
             .iter()
             .filter_map(|(m, id)| ledger.get(*m, id).ok())
-            .filter_map(|o| {
-                let url = o.server_callback_url.clone()?;
-                Some((url, order_fields(o, &state.clock.order_time(o.created_at))))
-            })
+            .filter_map(|o| Owed::of(o, &state.clock.order_time(o.created_at)))
             .collect()
     };
-    for (url, fields) in owed {
-        state.queue_callback(&url, fields, crate::SECRET_KEY);
+    for owed in owed {
+        state.queue_callback(owed, crate::SECRET_KEY);
     }
     state.deliver_due().await;
     now

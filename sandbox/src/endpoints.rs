@@ -11,7 +11,7 @@ use crate::http::{
 use crate::ledger::{
     Ledger, NewOrder, Order, OrderFields, PayoutTo, Refusal, Status, order_fields,
 };
-use crate::{Clock, State, cards, lock};
+use crate::{Clock, Owed, State, cards, lock};
 use flitt::api;
 use flitt::api::ResponseCode;
 use flitt::request::{ApiRequest, Endpoint};
@@ -85,7 +85,7 @@ struct Ctx<'a> {
 /// A handler's answer, and the server callback it owes (the URL and the order's fields).
 struct Handled {
     reply: Reply,
-    owed: Option<(String, Map<String, Value>)>,
+    owed: Option<Owed>,
 }
 
 impl Handled {
@@ -111,6 +111,7 @@ impl Ctx<'_> {
             wants_token: text(fields, "required_rectoken").as_deref() == Some("Y"),
             lifetime: text(fields, "lifetime").and_then(|l| l.parse().ok()),
             server_callback_url: text(fields, "server_callback_url"),
+            created_in_v2: self.incoming.format == Format::V2,
             response_url: text(fields, "response_url"),
             merchant_data: text(fields, "merchant_data").unwrap_or_default(),
             tran_type: None,
@@ -132,10 +133,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn callback(&self, o: &Order) -> Option<(String, Map<String, Value>)> {
-        o.server_callback_url
-            .clone()
-            .map(|url| (url, order_fields(o, &self.time)))
+    fn callback(&self, o: &Order) -> Option<Owed> {
+        Owed::of(o, &self.time)
     }
 }
 
@@ -197,9 +196,9 @@ pub(crate) fn handle(state: &Arc<State>, path: &str, incoming: Incoming) -> Resu
         // A 2.0 request is answered by a signed 2.0 envelope, whatever 1.0 would sign.
         reply.sign_with = Some(secret);
     }
-    if let Some((url, fields)) = owed {
+    if let Some(owed) = owed {
         let key = State::secret(merchant_id, credit).unwrap_or(secret);
-        state.queue_callback(&url, fields, key);
+        state.queue_callback(owed, key);
     }
     Ok(reply)
 }

@@ -771,8 +771,7 @@ fn encode(format: Format, reply: Reply, tamper: Tamper) -> Response {
     let mut body = reply.body.into_value();
     if let (Some(secret), Value::Object(map)) = (reply.sign_with, &mut body) {
         if format == Format::V2 {
-            let data = B64.encode(json!({ "order": map }).to_string());
-            let signature = sign::v2(secret, &data);
+            let (data, signature) = sign::v2_envelope(secret, map);
             let envelope = match tamper {
                 Tamper::None => json!({"version": "2.0", "data": data, "signature": signature}),
                 Tamper::Corrupt => {

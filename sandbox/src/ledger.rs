@@ -152,6 +152,8 @@ pub struct Order {
     pub lifetime: u64,
     /// Callback URL.
     pub server_callback_url: Option<String>,
+    /// Created by a protocol 2.0 request: its server callbacks go as 2.0 envelopes.
+    pub created_in_v2: bool,
     /// Browser return URL.
     pub response_url: Option<String>,
     /// Merchant data echoed back.
@@ -378,6 +380,12 @@ pub struct NewOrder {
     pub lifetime: Option<u64>,
     /// Callback URL.
     pub server_callback_url: Option<String>,
+    /// Created by a protocol 2.0 request: its server callbacks go as flat 2.0 envelopes,
+    /// `{"version": "2.0", "data": …, "signature": …}`, the shape the official SDKs check a
+    /// 2.0 callback in (Node `lib/util.js` `validateResponse`: `version` `"2.0"`, then the
+    /// SHA-1 of `secret|data`; PHP `lib/Result/Result.php` `getData`: `data` decoded to its
+    /// `order`).
+    pub created_in_v2: bool,
     /// Browser return URL.
     pub response_url: Option<String>,
     /// Merchant data.
@@ -630,6 +638,7 @@ impl Ledger {
             created_at: now,
             lifetime: new.lifetime.unwrap_or(36_000),
             server_callback_url: new.server_callback_url,
+            created_in_v2: new.created_in_v2,
             response_url: new.response_url,
             merchant_data: new.merchant_data,
             three_ds: None,
@@ -1289,6 +1298,7 @@ impl Ledger {
                 currency: parent_order.currency.clone(),
                 order_desc: parent_order.order_desc.clone(),
                 server_callback_url: parent_order.server_callback_url.clone(),
+                created_in_v2: parent_order.created_in_v2,
                 ..NewOrder::default()
             };
             let seed = self.next();

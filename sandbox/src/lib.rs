@@ -11,7 +11,8 @@
 //! for a partial refund of a hold), saved-card tokens, payouts, settlements, subscriptions and
 //! order expiry; the published test cards (approve or decline, with or without 3-D Secure); an
 //! ACS page that posts `PaRes` and `MD` back to the `TermUrl`; server callbacks on Flitt's retry
-//! schedule on a virtual clock; the Reports API (tokens by sha512 signature, reports 500, 528
+//! schedule on a virtual clock, in the protocol the order was created in (1.0 fields, or a 2.0
+//! envelope); the Reports API (tokens by sha512 signature, reports 500, 528
 //! and 745 over the ledger with the documented filter operators and pagination); and scripted
 //! or random faults.
 //!
@@ -244,6 +245,27 @@ pub struct Try {
     pub resend: bool,
 }
 
+/// A server callback an order owes, before it is signed and queued.
+pub(crate) struct Owed {
+    /// Where it goes.
+    pub(crate) url: String,
+    /// The order's fields.
+    pub(crate) fields: Map<String, Value>,
+    /// The order was created in protocol 2.0: the callback goes as a 2.0 envelope.
+    pub(crate) v2: bool,
+}
+
+impl Owed {
+    /// What `o` owes, its fields written at `order_time`; `None` when it has no callback URL.
+    pub(crate) fn of(o: &ledger::Order, order_time: &str) -> Option<Self> {
+        Some(Self {
+            url: o.server_callback_url.clone()?,
+            fields: ledger::order_fields(o, order_time),
+            v2: o.created_in_v2,
+        })
+    }
+}
+
 /// A server callback the sandbox owes a merchant.
 #[derive(Clone, Debug)]
 pub struct Callback {
@@ -255,7 +277,9 @@ pub struct Callback {
     pub order_id: String,
     /// Where it goes.
     pub url: String,
-    /// The signed JSON body.
+    /// The signed JSON body: the order's fields (protocol 1.0), or for an order created by a
+    /// 2.0 request a 2.0 envelope, `{"version": "2.0", "data": …, "signature": …}` with `data`
+    /// the base64 of `{"order": {…}}`.
     pub body: Vec<u8>,
     /// Tries made on Flitt's retry schedule so far (resends are counted in `resends`).
     pub attempts: u32,
@@ -360,8 +384,21 @@ impl Callback {
 
     /// The `order_status` the callback reports.
     pub fn order_status(&self) -> Option<String> {
+        use base64::Engine as _;
         let body: Value = serde_json::from_slice(&self.body).ok()?;
-        body.get("order_status")?.as_str().map(str::to_owned)
+        let order = match body.get("data").and_then(Value::as_str) {
+            Some(data) => {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .ok()?;
+                serde_json::from_slice::<Value>(&decoded)
+                    .ok()?
+                    .get("order")?
+                    .clone()
+            }
+            None => body,
+        };
+        order.get("order_status")?.as_str().map(str::to_owned)
     }
 
     /// Records a try, keeping the latest [`MAX_TRIES_KEPT`].
@@ -540,13 +577,14 @@ impl State {
         })
     }
 
-    /// Queues a signed 1.0 JSON callback and tries it at once.
-    pub(crate) fn queue_callback(
-        self: &Arc<Self>,
-        url: &str,
-        mut fields: Map<String, Value>,
-        secret: &str,
-    ) {
+    /// Queues a signed callback (1.0 JSON, or a 2.0 envelope for an order created in 2.0)
+    /// and tries it at once.
+    pub(crate) fn queue_callback(self: &Arc<Self>, owed: Owed, secret: &str) {
+        let Owed {
+            url,
+            mut fields,
+            v2,
+        } = owed;
         let order_id = fields
             .get("order_id")
             .and_then(Value::as_str)
@@ -557,14 +595,20 @@ impl State {
             Some(Value::String(s)) => s.parse().unwrap_or(0),
             _ => 0,
         };
-        sign::sign_reply(secret, &mut fields);
+        let body = if v2 {
+            let (data, signature) = sign::v2_envelope(secret, &fields);
+            serde_json::json!({"version": "2.0", "data": data, "signature": signature})
+        } else {
+            sign::sign_reply(secret, &mut fields);
+            Value::Object(fields)
+        };
         let now = self.clock.now();
         let cb = Callback {
             id: 0,
             merchant_id,
             order_id,
-            url: url.to_owned(),
-            body: Value::Object(fields).to_string().into_bytes(),
+            url,
+            body: body.to_string().into_bytes(),
             attempts: 0,
             resends: 0,
             tries: Vec::new(),

@@ -9,7 +9,7 @@ use crate::html::{self, escape};
 use crate::ledger::{Order, Status, ThreeDs, expected_pares, order_fields};
 use crate::money::format_minor;
 use crate::serve::RequestBody;
-use crate::{MERCHANT_ID, State, lock, sign};
+use crate::{MERCHANT_ID, Owed, State, lock, sign};
 use axum::extract::{Path, State as AxumState};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -281,7 +281,7 @@ pub(crate) async fn checkout_pay(
             ),
         )
     };
-    let (fields, callback_url, response_url) = {
+    let (fields, owed, response_url) = {
         let mut ledger = lock(&state.ledger);
         // As every API request does first: an order whose lifetime passed cannot be paid.
         ledger.expire(now);
@@ -303,7 +303,7 @@ pub(crate) async fn checkout_pay(
         };
         (
             order_fields(o, &time),
-            o.server_callback_url.clone(),
+            Owed::of(o, &time),
             o.response_url.clone(),
         )
     };
@@ -312,8 +312,8 @@ pub(crate) async fn checkout_pay(
         .and_then(|s| s.as_str())
         .unwrap_or("")
         .to_owned();
-    if let Some(url) = callback_url {
-        state.queue_callback(&url, fields.clone(), crate::SECRET_KEY);
+    if let Some(owed) = owed {
+        state.queue_callback(owed, crate::SECRET_KEY);
     }
     match response_url.as_deref().and_then(html::http_url) {
         Some(url) => {

@@ -91,6 +91,16 @@ pub fn v2(secret: &str, data: &str) -> String {
     hex(&Sha1::digest(format!("{secret}|{data}").as_bytes()))
 }
 
+/// An order's fields as a 2.0 envelope's `data` (base64 of `{"order": {…}}`) and its
+/// `signature`.
+pub fn v2_envelope(secret: &str, order: &Map<String, Value>) -> (String, String) {
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD
+        .encode(serde_json::json!({ "order": order }).to_string());
+    let signature = v2(secret, &data);
+    (data, signature)
+}
+
 /// Signs a reply in place: `signature`, and in test mode `response_signature_string` with
 /// every occurrence of the secret masked, as Flitt does.
 pub fn sign_reply(secret: &str, fields: &mut Map<String, Value>) {

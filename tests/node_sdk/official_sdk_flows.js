@@ -361,7 +361,8 @@ async function flowsIn (mode, cb) {
   const around = mode.contentType === 'form' ? JSON.parse(last().reply).response : r
   check(tag('Reports (around its order_time): lists the held order'), around.some((o) => o.order_id === held.order_id), true)
 
-  // The server callbacks, by the SDK's own check.
+  // The server callbacks, by the SDK's own check (a callback of an order created in 2.0 is a
+  // 2.0 envelope, which `isValidResponse` checks over its `data`).
   for (const name of ['held', 'three_ds', 'payout']) {
     const [got] = await callbacksTo(cb.received, new URL(hook(name)).pathname, 1)
     const body = JSON.parse(got.body)

@@ -11,6 +11,7 @@ Reports API (`Payment.reports`), `https://portal.flitt.com/...` itself, and take
 those two origins rewritten to the sandbox's http URL, which also records each exchange (what
 was sent, what came back) so the checks can see the wire. Nothing else of the SDK is touched.
 """
+import base64
 import datetime
 import http.server
 import json
@@ -278,11 +279,21 @@ def flows_in(url, hooks, name, protocol, request_type):
     check(tag("payment.ibancredit: order_status"), (r["order_status"], r["receiver_iban"]), ("approved", IBAN))
     check_signed(tag("payment.ibancredit"), credit, r, CREDIT_KEY)
 
-    # The server callbacks, by the SDK's own check (callbacks are 1.0 JSON).
+    # The server callbacks, by the SDK's own helpers. An order created in 1.0 is called back
+    # with its fields (`is_valid`, `is_approved`); one created in 2.0 with a 2.0 envelope,
+    # which `is_valid` cannot take (it joins the key with a dict): `get_signature` over its
+    # `data`, then the order decoded from it.
     for which, key in (("held", SECRET_KEY), ("three_ds", SECRET_KEY), ("payout", CREDIT_KEY)):
         body = callback_to(hook(which)[len(hooks):])
-        check(tag("callback %s: is_valid" % which), helpers.is_valid(dict(body), key, "1.0"), True)
-        check(tag("callback %s: is_approved" % which), helpers.is_approved(dict(body), key, "1.0"), True)
+        if v2:
+            check(tag("callback %s: a 2.0 envelope" % which), sorted(body), ["data", "signature", "version"])
+            check(tag("callback %s: get_signature(2.0 data) matches" % which),
+                  helpers.get_signature(key, body["data"], "2.0"), body["signature"])
+            order = json.loads(base64.b64decode(body["data"]))["order"]
+            check(tag("callback %s: approved" % which), order.get("order_status"), "approved")
+        else:
+            check(tag("callback %s: is_valid" % which), helpers.is_valid(dict(body), key, "1.0"), True)
+            check(tag("callback %s: is_approved" % which), helpers.is_approved(dict(body), key, "1.0"), True)
     return held
 
 

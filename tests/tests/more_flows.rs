@@ -390,6 +390,15 @@ async fn subscriptions_charge_on_their_schedule() {
     );
     sandbox.advance(Duration::from_secs(30 * 86_400)).await;
     assert_eq!(children().len(), 2);
+    // Created over 2.0 (as every subscription is), and so are its charges: their callbacks
+    // go as 2.0 envelopes.
+    assert!(
+        sandbox
+            .order(request.order_id.as_str())
+            .unwrap()
+            .created_in_v2
+    );
+    assert!(children().iter().all(|o| o.created_in_v2));
     sandbox.advance(Duration::from_secs(90 * 86_400)).await;
     assert_eq!(children().len(), 2, "quantity 2: no more charges");
     // A stopped subscription charges nothing.
