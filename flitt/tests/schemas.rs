@@ -1,8 +1,10 @@
 //! The JSON schema of every generated struct, built from its table (`flitt::__private::schema`),
 //! is the one `#[derive(JsonSchema)]` gives: the build script also writes each struct's
-//! schema-only twin, a plain derive with the same `serde` attributes
-//! (`flitt_codegen::Generated::schema_reference`), and this test compares the two under several
-//! generator settings, for deserializing and for serializing. Any difference fails.
+//! schema-only twin, a plain derive with the same `serde` attributes (and `default` on the
+//! optional fields whose schema comes from a function, which the derive cannot otherwise see
+//! are optional) (`flitt_codegen::Generated::schema_reference`), and this test compares the two
+//! under several generator settings, for deserializing and for serializing. Any difference
+//! fails.
 
 use schemars::generate::SchemaSettings;
 use schemars::{Schema, SchemaGenerator};

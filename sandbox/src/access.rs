@@ -23,8 +23,6 @@ use axum::extract::{Request, State as AxumState};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -51,16 +49,7 @@ fn fields(content_type: &str, body: &[u8], wrapper: &str) -> Map<String, Value> 
             _ => outer,
         };
         if inner.get("version").and_then(Value::as_str) == Some("2.0") {
-            let data = inner.get("data").and_then(Value::as_str).unwrap_or("");
-            return B64
-                .decode(data)
-                .ok()
-                .and_then(|d| serde_json::from_slice::<Value>(&d).ok())
-                .and_then(|mut v| match v.get_mut("order").map(Value::take) {
-                    Some(Value::Object(m)) => Some(m),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            return crate::sign::open_v2(&inner).unwrap_or_default();
         }
         return inner;
     }
@@ -350,6 +339,8 @@ pub(crate) async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
 
     #[test]
     fn results_come_from_every_reply_shape() {

@@ -762,6 +762,23 @@ enum Tamper {
     Strip,
 }
 
+impl Tamper {
+    /// Does it to the `signature` of `signed`.
+    fn apply(self, signed: &mut Map<String, Value>) {
+        match self {
+            Self::None => {}
+            Self::Corrupt => {
+                if let Some(Value::String(s)) = signed.get_mut("signature") {
+                    *s = corrupt_hex(s);
+                }
+            }
+            Self::Strip => {
+                signed.remove("signature");
+            }
+        }
+    }
+}
+
 fn encode(format: Format, reply: Reply, tamper: Tamper) -> Response {
     if let (ReplyBody::Order(fields), Some(secret), Format::Json, Tamper::None) =
         (&reply.body, reply.sign_with, format, tamper)
@@ -771,28 +788,12 @@ fn encode(format: Format, reply: Reply, tamper: Tamper) -> Response {
     let mut body = reply.body.into_value();
     if let (Some(secret), Value::Object(map)) = (reply.sign_with, &mut body) {
         if format == Format::V2 {
-            let (data, signature) = sign::v2_envelope(secret, map);
-            let envelope = match tamper {
-                Tamper::None => json!({"version": "2.0", "data": data, "signature": signature}),
-                Tamper::Corrupt => {
-                    json!({"version": "2.0", "data": data, "signature": corrupt_hex(&signature)})
-                }
-                Tamper::Strip => json!({"version": "2.0", "data": data}),
-            };
+            let mut envelope = sign::v2_envelope(secret, map);
+            tamper.apply(&mut envelope);
             return json_response(&json!({ "response": envelope }));
         }
         sign::sign_reply(secret, map);
-        match tamper {
-            Tamper::None => {}
-            Tamper::Corrupt => {
-                if let Some(Value::String(s)) = map.get_mut("signature") {
-                    *s = corrupt_hex(s);
-                }
-            }
-            Tamper::Strip => {
-                map.remove("signature");
-            }
-        }
+        tamper.apply(map);
     }
     match format {
         Format::Form => {

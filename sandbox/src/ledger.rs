@@ -380,11 +380,8 @@ pub struct NewOrder {
     pub lifetime: Option<u64>,
     /// Callback URL.
     pub server_callback_url: Option<String>,
-    /// Created by a protocol 2.0 request: its server callbacks go as flat 2.0 envelopes,
-    /// `{"version": "2.0", "data": …, "signature": …}`, the shape the official SDKs check a
-    /// 2.0 callback in (Node `lib/util.js` `validateResponse`: `version` `"2.0"`, then the
-    /// SHA-1 of `secret|data`; PHP `lib/Result/Result.php` `getData`: `data` decoded to its
-    /// `order`).
+    /// Created by a protocol 2.0 request: its server callbacks go as 2.0 envelopes (see
+    /// [`Callback::body`](crate::Callback::body)).
     pub created_in_v2: bool,
     /// Browser return URL.
     pub response_url: Option<String>,

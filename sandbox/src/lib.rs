@@ -277,9 +277,12 @@ pub struct Callback {
     pub order_id: String,
     /// Where it goes.
     pub url: String,
-    /// The signed JSON body: the order's fields (protocol 1.0), or for an order created by a
-    /// 2.0 request a 2.0 envelope, `{"version": "2.0", "data": …, "signature": …}` with `data`
-    /// the base64 of `{"order": {…}}`.
+    /// The signed JSON body: the order's fields (protocol 1.0); for an order created by a 2.0
+    /// request, a 2.0 envelope `{"version": "2.0", "data": …, "signature": …}`, `data` the
+    /// base64 of `{"order": {…}}` and `signature` the SHA-1 of `secret|data`. That is the shape
+    /// the official SDKs check a 2.0 callback in (Node `lib/util.js` `validateResponse`:
+    /// `version` `"2.0"`, then the signature over `data`; PHP `lib/Result/Result.php`
+    /// `getData`: `data` decoded to its `order`).
     pub body: Vec<u8>,
     /// Tries made on Flitt's retry schedule so far (resends are counted in `resends`).
     pub attempts: u32,
@@ -384,20 +387,10 @@ impl Callback {
 
     /// The `order_status` the callback reports.
     pub fn order_status(&self) -> Option<String> {
-        use base64::Engine as _;
-        let body: Value = serde_json::from_slice(&self.body).ok()?;
-        let order = match body.get("data").and_then(Value::as_str) {
-            Some(data) => {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .ok()?;
-                serde_json::from_slice::<Value>(&decoded)
-                    .ok()?
-                    .get("order")?
-                    .clone()
-            }
-            None => body,
+        let Value::Object(body) = serde_json::from_slice(&self.body).ok()? else {
+            return None;
         };
+        let order = sign::open_v2(&body).unwrap_or(body);
         order.get("order_status")?.as_str().map(str::to_owned)
     }
 
@@ -480,6 +473,56 @@ mod callback_tests {
             delivered,
             in_flight: false,
         }
+    }
+
+    /// The status is read from either shape of body, and from anything else nothing, never a
+    /// panic.
+    #[test]
+    fn a_callbacks_status_is_read_from_either_shape() {
+        use base64::Engine as _;
+        let with = |body: &str| Callback {
+            body: body.as_bytes().to_vec(),
+            ..cb(false)
+        };
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let mut order = Map::new();
+        order.insert("order_status".into(), "approved".into());
+        let envelope = Value::Object(sign::v2_envelope("key", &order)).to_string();
+        let approved = Some("approved".to_owned());
+        assert_eq!(with(&envelope).order_status(), approved);
+        assert_eq!(
+            with(r#"{"order_status":"approved"}"#).order_status(),
+            approved
+        );
+        let odd = [
+            String::new(),
+            "[]".to_owned(),
+            "not json".to_owned(),
+            r#"{"version":"2.0","data":7}"#.to_owned(),
+            r#"{"version":"2.0","data":"%%% not base64"}"#.to_owned(),
+            format!(r#"{{"version":"2.0","data":"{}"}}"#, b64("not json")),
+            format!(
+                r#"{{"version":"2.0","data":"{}"}}"#,
+                b64(r#"{"order":"approved"}"#)
+            ),
+            format!(
+                r#"{{"version":"2.0","data":"{}"}}"#,
+                b64(r#"{"order_status":"approved"}"#)
+            ),
+            r#"{"order_status":7}"#.to_owned(),
+        ];
+        for body in odd {
+            assert_eq!(with(&body).order_status(), None, "{body}");
+        }
+        // Without `version` 2.0, `data` is a field like any other.
+        let unversioned = format!(
+            r#"{{"data":"{}","order_status":"declined"}}"#,
+            b64(r#"{"order":{"order_status":"approved"}}"#)
+        );
+        assert_eq!(
+            with(&unversioned).order_status(),
+            Some("declined".to_owned())
+        );
     }
 
     #[test]
@@ -596,11 +639,10 @@ impl State {
             _ => 0,
         };
         let body = if v2 {
-            let (data, signature) = sign::v2_envelope(secret, &fields);
-            serde_json::json!({"version": "2.0", "data": data, "signature": signature})
+            sign::v2_envelope(secret, &fields)
         } else {
             sign::sign_reply(secret, &mut fields);
-            Value::Object(fields)
+            fields
         };
         let now = self.clock.now();
         let cb = Callback {
@@ -608,7 +650,7 @@ impl State {
             merchant_id,
             order_id,
             url,
-            body: body.to_string().into_bytes(),
+            body: Value::Object(body).to_string().into_bytes(),
             attempts: 0,
             resends: 0,
             tries: Vec::new(),

@@ -317,7 +317,9 @@ pub(crate) async fn checkout_pay(
     }
     match response_url.as_deref().and_then(html::http_url) {
         Some(url) => {
-            // As Flitt does: the browser posts the signed result to response_url.
+            // As Flitt does: the browser posts the signed result to response_url. As 1.0
+            // fields whatever protocol created the order: no source shows a 2.0 envelope
+            // posted there (server callbacks do follow the order's protocol).
             let mut signed = fields;
             sign::sign_reply(crate::SECRET_KEY, &mut signed);
             let inputs: String = signed

@@ -91,14 +91,40 @@ pub fn v2(secret: &str, data: &str) -> String {
     hex(&Sha1::digest(format!("{secret}|{data}").as_bytes()))
 }
 
-/// An order's fields as a 2.0 envelope's `data` (base64 of `{"order": {…}}`) and its
-/// `signature`.
-pub fn v2_envelope(secret: &str, order: &Map<String, Value>) -> (String, String) {
+/// An order's fields as a 2.0 envelope, signed with [`v2`] (the shape is
+/// [`Callback::body`](crate::Callback::body)'s): the sandbox answers a 2.0 request with one
+/// (inside `"response"`) and calls back an order created in 2.0 with one (flat).
+pub fn v2_envelope(secret: &str, order: &Map<String, Value>) -> Map<String, Value> {
     use base64::Engine as _;
     let data = base64::engine::general_purpose::STANDARD
         .encode(serde_json::json!({ "order": order }).to_string());
     let signature = v2(secret, &data);
-    (data, signature)
+    let mut envelope = Map::new();
+    envelope.insert("version".into(), "2.0".into());
+    envelope.insert("data".into(), Value::String(data));
+    envelope.insert("signature".into(), Value::String(signature));
+    envelope
+}
+
+/// The order inside a 2.0 envelope (see [`v2_envelope`]; the signature is not checked):
+/// `None` unless `version` is `"2.0"` and `data` is the base64 of `{"order": {…}}`.
+pub fn open_v2(envelope: &Map<String, Value>) -> Option<Map<String, Value>> {
+    use base64::Engine as _;
+    if envelope.get("version").and_then(Value::as_str) != Some("2.0") {
+        return None;
+    }
+    let data = envelope.get("data").and_then(Value::as_str)?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
+    match serde_json::from_slice::<Value>(&decoded)
+        .ok()?
+        .get_mut("order")?
+        .take()
+    {
+        Value::Object(order) => Some(order),
+        _ => None,
+    }
 }
 
 /// Signs a reply in place: `signature`, and in test mode `response_signature_string` with

@@ -9,7 +9,7 @@ use flitt::api::{
 use flitt::callback::Callback;
 use flitt::client::BodyFormat;
 use flitt::flows::{self, StepOne, Subscription};
-use flitt::signature::SecretKey;
+use flitt::signature::{BodyProtocol, SecretKey};
 use flitt::types::{Amount, Currency, Date, DateTime, OrderId};
 use flitt::{Client, Error};
 use flitt_sandbox::Sandbox;
@@ -351,10 +351,12 @@ async fn orders_are_dated_now_and_the_legacy_report_over_today_lists_them() {
 async fn subscriptions_charge_on_their_schedule() {
     let sandbox = on_new_year_2026().await;
     let c = client(&sandbox, BodyFormat::Json);
+    let merchant = Recorder::start(|_| ("200 OK", String::new())).await;
     let request = CheckoutSubscriptionRequest::builder()
         .order_desc("plan")
         .amount(amount(2_500))
         .currency(Currency::GEL)
+        .server_callback_url(format!("{}/callback", merchant.url()))
         .recurring_data(
             RecurringData::builder()
                 .every(1)
@@ -390,15 +392,32 @@ async fn subscriptions_charge_on_their_schedule() {
     );
     sandbox.advance(Duration::from_secs(30 * 86_400)).await;
     assert_eq!(children().len(), 2);
-    // Created over 2.0 (as every subscription is), and so are its charges: their callbacks
-    // go as 2.0 envelopes.
-    assert!(
-        sandbox
-            .order(request.order_id.as_str())
-            .unwrap()
-            .created_in_v2
+    // Created over 2.0 (as every subscription is): its payment and its charges are called
+    // back with 2.0 envelopes.
+    settle().await;
+    let key = SecretKey::new(flitt_sandbox::SECRET_KEY);
+    let called_back: Vec<String> = merchant
+        .received()
+        .iter()
+        .map(|r| {
+            let verified = Callback::verify(&r.body, r.content_type.as_deref(), &key).unwrap();
+            assert_eq!(verified.protocol(), BodyProtocol::V2);
+            assert_eq!(
+                verified.order().unwrap().order_status,
+                Some(OrderStatus::Approved)
+            );
+            verified.order_id().unwrap().to_owned()
+        })
+        .collect();
+    let parent = request.order_id.as_str();
+    assert_eq!(
+        called_back,
+        [
+            parent.to_owned(),
+            format!("{parent}_1"),
+            format!("{parent}_2")
+        ]
     );
-    assert!(children().iter().all(|o| o.created_in_v2));
     sandbox.advance(Duration::from_secs(90 * 86_400)).await;
     assert_eq!(children().len(), 2, "quantity 2: no more charges");
     // A stopped subscription charges nothing.
