@@ -146,3 +146,43 @@ fn raw_parameters_mixing_a_container_and_a_card_are_refused_before_sending() {
         "{e}"
     );
 }
+
+/// The container's length rule (`string(20480)`): a real token padded to exactly 20,480
+/// base64 characters pays, one of 20,484 is refused before the network, naming the
+/// parameter and the rule.
+#[tokio::test]
+async fn a_container_at_its_length_limit_pays_and_one_past_it_never_leaves() {
+    use base64::Engine as _;
+    use flitt::validate::Rule;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let token = b64.decode(WALLET_CONTAINER_APPROVED).unwrap();
+    // JSON allows whitespace after the value: 15,360 bytes are 20,480 base64 characters.
+    let padded = |bytes: usize| {
+        let mut t = token.clone();
+        t.resize(bytes, b' ');
+        b64.encode(t)
+    };
+    let at_limit = padded(15_360);
+    assert_eq!(at_limit.len(), 20_480);
+    let past_limit = padded(15_363);
+    assert_eq!(past_limit.len(), 20_484);
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(&sandbox);
+    let StepOne::Approved(paid) = flows::pay_direct(&c, &container(&at_limit)).await.unwrap()
+    else {
+        panic!("approved expected")
+    };
+    assert_eq!(paid.amount(), 1_250);
+    let e = flows::pay_direct(&c, &container(&past_limit))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidInput(i) if i.field == "container" && i.rule == Rule::MaxChars(20_480)),
+        "{e}"
+    );
+    assert_eq!(
+        sandbox.orders().len(),
+        1,
+        "the refused one never reached the sandbox"
+    );
+}
