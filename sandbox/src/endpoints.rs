@@ -129,12 +129,8 @@ impl Ctx<'_> {
     fn order_reply(&self, o: &Order) -> Handled {
         Handled {
             reply: self.signed(Value::Object(order_fields(o, &self.time))),
-            owed: self.callback(o),
+            owed: Owed::of(o, &self.time),
         }
-    }
-
-    fn callback(&self, o: &Order) -> Option<Owed> {
-        Owed::of(o, &self.time)
     }
 }
 
@@ -320,7 +316,7 @@ fn reverse_split(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal
     let body = reverse_reply(o, reversed, reverse_id);
     Ok(Handled {
         reply: ctx.signed(body),
-        owed: ctx.callback(o),
+        owed: Owed::of(o, &ctx.time),
     })
 }
 
@@ -383,7 +379,7 @@ fn reverse(Call { ctx, ledger }: &mut Call<'_>) -> Result<Handled, Refusal> {
     let o = ledger.get(merchant_id, &order_id)?;
     Ok(Handled {
         reply: ctx.signed(body),
-        owed: ctx.callback(o),
+        owed: Owed::of(o, &ctx.time),
     })
 }
 
@@ -509,7 +505,7 @@ fn payout(ctx: &Ctx<'_>, ledger: &mut Ledger, to: PayoutTo<'_>) -> Result<Handle
     }
     Ok(Handled {
         reply: ctx.signed(Value::Object(body)),
-        owed: ctx.callback(o),
+        owed: Owed::of(o, &ctx.time),
     })
 }
 

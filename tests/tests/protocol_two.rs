@@ -262,3 +262,31 @@ async fn an_order_created_in_two_is_called_back_in_two() {
         .collect();
     assert_eq!(statuses, vec![Some("approved".to_owned()); 3]);
 }
+
+/// A 2.0 reply whose signature is forged or missing (the sandbox's faults, applied to the
+/// envelope) is refused as a signature error, never taken as the order; the same lookup
+/// untouched then reads.
+#[tokio::test]
+async fn a_forged_or_unsigned_envelope_is_refused() {
+    use flitt_sandbox::{Fault, FaultRule};
+    let sandbox = Sandbox::start().await.unwrap();
+    let c = client(sandbox.url());
+    let id = OrderId::new("two-forged").unwrap();
+    let order = CheckoutUrlRequest::builder()
+        .order_id(id.clone())
+        .order_desc("forged replies")
+        .amount(amount(300))
+        .currency(Currency::GEL)
+        .build();
+    c.send(&order).await.unwrap();
+    let status = StatusRequest::builder().order_id(id.clone()).build();
+    for fault in [Fault::BadSignature, Fault::MissingSignature] {
+        sandbox.inject(FaultRule::on_order(id.as_str(), fault.clone()));
+        let e = c.send(&status).await.unwrap_err();
+        assert!(matches!(e, flitt::Error::Signature(_)), "{fault:?}: {e}");
+    }
+    assert_eq!(
+        c.send(&status).await.unwrap().order_status,
+        Some(OrderStatus::Created)
+    );
+}
