@@ -4,7 +4,9 @@
 # Python SDK's `json.loads` + `flittpayments.helpers.is_valid` on the very same body bytes
 # (written by the bench), in rounds alternating with the bench's own (one Rust process answers
 # each Python round's neighbour, so both sides of a ratio run in the same tenth of a second),
-# RUNS times.
+# RUNS times. Each run also says what 4x the Python SDK asks of the Rust side: a quarter of
+# the Python time, as a share of that run's floor (below 1.0, it asks for less than one
+# serde_json parse of the bytes).
 # Usage: scripts/measure-callback.sh [RUNS]   (needs python3; the Python SDK is looked for in
 # $PYTHON_SDK, then target/python-sdk, then installed there with pip)
 set -euo pipefail
@@ -19,6 +21,7 @@ cargo bench --quiet -p flitt --bench callback_ratio --no-run 2>/dev/null
 bench=$(ls -t target/release/deps/callback_ratio-* | grep -v '\.d$' | head -1)
 floor_ratios=()
 python_ratios=()
+need_ratios=()
 for run in $(seq 1 "$runs"); do
   out=$(CALLBACK_BODY_OUT="$body" cargo bench --quiet -p flitt --bench callback_ratio 2>/dev/null)
   echo "run $run"
@@ -60,8 +63,16 @@ print(f"  python / rust verify+order: {statistics.median(ratios):.2f}x (median o
 PY
 )
   echo "$py_out"
+  # What 4x the Python SDK asks of the Rust side this run, against the floor (the one typed
+  # parse of the bytes that any decoder must do).
+  floor_ns=$(echo "$out" | sed -n 's/.*from_slice::<OrderResponse> \([0-9]*\) ns.*/\1/p')
+  py_ns=$(echo "$py_out" | sed -n 's/.*is_valid: \([0-9]*\) ns.*/\1/p')
+  need=$(awk -v p="$py_ns" -v f="$floor_ns" 'BEGIN { if (f > 0) printf "%.0f ns, %.2f of the floor", p / 4, p / 4 / f; else print "?" }')
+  echo "  4x the python sdk needs rust verify+order at most $need"
+  need_ratios+=("$(awk -v p="$py_ns" -v f="$floor_ns" 'BEGIN { if (f > 0) printf "%.3f", p / 4 / f; else print "nan" }')")
   python_ratios+=("$(echo "$py_out" | sed -n 's/.*python \/ rust verify+order: \([0-9.]*\)x.*/\1/p')")
 done
 spread() { python3 -c "import sys, statistics as s; v = sorted(map(float, sys.argv[1:])); print(f'{v[0]:.2f}-{v[-1]:.2f}, median {s.median(v):.2f} over {len(v)} runs')" "$@"; }
 echo "verify + order / serde_json floor: $(spread "${floor_ratios[@]}")"
 echo "python SDK / rust verify + order: $(spread "${python_ratios[@]}")"
+echo "4x the python SDK needs rust verify + order at most this much of the floor: $(spread "${need_ratios[@]}")"

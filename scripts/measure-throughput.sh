@@ -2,7 +2,9 @@
 # Throughput of status lookups on 127.0.0.1, side by side in one run (every load loop is bounded
 # in time and count):
 #   1. the Rust client vs the official Python SDK (flittpayments 3.0.0, default transport) against
-#      the same `flitt sandbox` process, at concurrency 1 and 32;
+#      the same `flitt sandbox` process, at concurrency 1 and 32; at 1, also bare reqwest POSTs
+#      of the same lookup to the sandbox, and the ceiling: bare reqwest POSTs to a hello-world
+#      axum server in another process, each over the Python SDK;
 #   2. the sandbox vs a hello-world axum handler under the same load generator (the throughput
 #      example's, in one process and runtime), at concurrency 32;
 #   3. when `wrk` is installed: `flitt sandbox` vs the hello-world handler served alone on the
@@ -91,10 +93,11 @@ for t in threads: t.join()
 print(f"official python sdk, concurrency {conc}: {count[0] / (time.perf_counter() - start):.0f} requests/s")
 PY
 
+# A signed status request body, for the bare reqwest row and for wrk.
+body=$("$example" status-body "$url")
 wrk_ok=
 if command -v wrk > /dev/null; then
   wrk_ok=1
-  body=$("$example" status-body "$url")
   # Lua long brackets: the body is JSON, it has no "]]".
   printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$body" > "$work/status.lua"
   printf 'wrk.method = "POST"\n' > "$work/hello.lua"
@@ -105,6 +108,19 @@ fi
 : > "$work/ratios"
 for r in $(seq "$repeats"); do
   echo "== run $r of $repeats ($(date -u +%H:%M:%S), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  # The hello-world server in a process of its own, up for the whole run: the c1 ceiling and
+  # the wrk row use it.
+  pairs=$(( seconds > 5 ? seconds : 5 )); slice=2
+  "$example" hello $(( seconds * 8 + pairs * slice * 2 + 30 )) > "$work/hello.url" &
+  hello_pid=$!
+  pids+=("$hello_pid")
+  # Up to 30 s: on a loaded machine the server can be slow to start.
+  for _ in $(seq 300); do grep -q '^http' "$work/hello.url" 2>/dev/null && break; sleep 0.1; done
+  hello_url=$(head -1 "$work/hello.url")
+  case "$hello_url" in
+    http*) ;;
+    *) echo "the hello-world server did not start (no URL after 30 s)" >&2; exit 1 ;;
+  esac
   for c in 1 32; do
     t0=$(sandbox_ticks)
     out=$("$example" client "$url" "$c" "$seconds")
@@ -123,6 +139,21 @@ for r in $(seq "$repeats"); do
       # sandbox's share bounds the ratio whatever the client costs.
       echo "  concurrency 1: a Rust round trip $(awk -v r="$rust" 'BEGIN { if (r > 0) printf "%.0f", 1e6 / r }') us, of which the sandbox's CPU $(per_request "$t0" "$t1" "$rust") us; the sandbox's CPU per Python lookup $(per_request "$t1" "$t2" "$py") us" >&2
     fi
+    if [ "$c" = 1 ]; then
+      # Right after the pair: bare reqwest POSTs of the same lookup to the sandbox (the row
+      # without the SDK's own work), then of nothing to the hello-world server: the ceiling,
+      # which no client built on reqwest, against any server, passes here.
+      out=$("$example" post "$url/api/status/order_id" 1 "$seconds" "$body")
+      echo "$out" >&2
+      x=$(ratio "$(echo "$out" | rps)" "$py")
+      echo "  bare reqwest to the sandbox / python sdk, concurrency 1: ${x}x"
+      echo "bare_over_python_c1 $x" >> "$work/ratios"
+      out=$("$example" post "$hello_url" 1 "$seconds")
+      echo "$out" >&2
+      x=$(ratio "$(echo "$out" | rps)" "$py")
+      echo "  ceiling: bare reqwest to hello-world axum / python sdk, concurrency 1: ${x}x"
+      echo "ceiling_over_python_c1 $x" >> "$work/ratios"
+    fi
   done
   out=$("$example" servers 32 "$seconds")
   echo "$out" >&2
@@ -136,17 +167,6 @@ for r in $(seq "$repeats"); do
     # of each pair alternating), both servers up throughout; the row is the median of the
     # pairs' ratios. Two 5-second runs seconds apart gave 0.31-0.61x on this VM, whose speed
     # changes from one second to the next: pairs close in time cancel most of that.
-    pairs=$(( seconds > 5 ? seconds : 5 )); slice=2
-    "$example" hello $(( pairs * slice * 2 + 20 )) > "$work/hello.url" &
-    hello_pid=$!
-    pids+=("$hello_pid")
-    # Up to 30 s: on a loaded machine the server can be slow to start.
-    for _ in $(seq 300); do grep -q '^http' "$work/hello.url" 2>/dev/null && break; sleep 0.1; done
-    hello_url=$(head -1 "$work/hello.url")
-    case "$hello_url" in
-      http*) ;;
-      *) echo "the hello-world server did not start (no URL after 30 s)" >&2; exit 1 ;;
-    esac
     wrk_rps() { wrk -t2 -c32 -d"${slice}s" -s "$1" "$2" | awk '/^Requests\/sec/ { print $2 }'; }
     : > "$work/pairs"
     for p in $(seq "$pairs"); do
@@ -157,8 +177,6 @@ for r in $(seq "$repeats"); do
       fi
       echo "$h $s" >> "$work/pairs"
     done
-    kill "$hello_pid" 2>/dev/null || true
-    wait "$hello_pid" 2>/dev/null || true
     read -r wrk_hello wrk_sandbox x < <(python3 -c '
 import statistics as st, sys
 p = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
@@ -167,6 +185,8 @@ print(f"{st.median(h for h, _ in p):.0f} {st.median(s for _, s in p):.0f} {st.me
     echo "sandbox / hello-world axum, wrk -t2 -c32: ${x}x (median of $pairs pairs' ratios)"
     echo "sandbox_over_axum_wrk $x" >> "$work/ratios"
   fi
+  kill "$hello_pid" 2>/dev/null || true
+  wait "$hello_pid" 2>/dev/null || true
 done
 
 echo "== spread over $repeats run(s) of $seconds s each (min-max)"

@@ -2,15 +2,17 @@
 //!
 //! ```text
 //! throughput client URL CONCURRENCY SECONDS   # the SDK's Client::send(StatusRequest) against URL
+//! throughput post URL CONCURRENCY SECONDS [BODY]  # bare reqwest POSTs of BODY (or nothing) to URL
 //! throughput servers CONCURRENCY SECONDS      # the sandbox vs a hello-world axum handler, same load generator
 //! throughput status-body URL                   # creates an order at URL, prints a signed status request body
 //! throughput hello SECONDS                     # serves the hello-world handler alone for SECONDS, prints its URL
 //! ```
 //!
-//! `client` and `servers` print `requests/s`. `status-body` and `hello` are for an outside load
-//! generator (`wrk`): the body to post to `URL/api/status/order_id`, and the hello-world
-//! server to compare with, on the same runtime as `flitt sandbox` (multi-threaded, a worker
-//! per core). Used by `scripts/measure-throughput.sh`.
+//! `client`, `post` and `servers` print `requests/s`. `status-body` and `hello` are for
+//! `post` and an outside load generator (`wrk`): the body to post to
+//! `URL/api/status/order_id`, and the hello-world server to compare with, on the same runtime
+//! as `flitt sandbox` (multi-threaded, a worker per core). Used by
+//! `scripts/measure-throughput.sh`.
 
 use flitt::api::{CheckoutUrlRequest, StatusRequest};
 use flitt::request::ApiRequest;
@@ -27,10 +29,14 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("client") if args.len() == 4 => client(&args[1], parse(&args[2]), parse(&args[3])).await,
+        Some("post") if matches!(args.len(), 4 | 5) => {
+            let body = args.get(4).cloned().unwrap_or_default();
+            post(&args[1], parse(&args[2]), parse(&args[3]), body).await
+        }
         Some("servers") if args.len() == 3 => servers(parse(&args[1]), parse(&args[2])).await,
         Some("status-body") if args.len() == 2 => status_body(&args[1]).await,
         Some("hello") if args.len() == 2 => hello(parse(&args[1])).await,
-        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput servers CONCURRENCY SECONDS | throughput status-body URL | throughput hello SECONDS".into()),
+        _ => Err("usage: throughput client URL CONCURRENCY SECONDS | throughput post URL CONCURRENCY SECONDS [BODY] | throughput servers CONCURRENCY SECONDS | throughput status-body URL | throughput hello SECONDS".into()),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -152,6 +158,47 @@ async fn status_body(url: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// One POST of [`poster`]'s, under way.
+type Posted = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Error>> + Send>>;
+
+/// A load generator's operation: POST `body` to `url` with a bare reqwest client, read the
+/// whole reply, refuse a status other than 2xx.
+fn poster(
+    http: &reqwest::Client,
+    url: String,
+    body: String,
+) -> impl Fn() -> Posted + Clone + Send + Sync + 'static {
+    let http = http.clone();
+    move || {
+        let (http, url, body) = (http.clone(), url.clone(), body.clone());
+        Box::pin(async move {
+            let r = http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?;
+            if !r.status().is_success() {
+                return Err(format!("HTTP {}", r.status()).into());
+            }
+            r.bytes().await?;
+            Ok(())
+        })
+    }
+}
+
+/// Bare reqwest POSTs of `body` to `url`. Against the hello-world server (run by `hello` in
+/// another process), what any client built on reqwest reaches against the lightest server: the
+/// ceiling of the client's rows. Against the sandbox with a signed status body (from
+/// `status-body`), the client's rows without the SDK's own work.
+async fn post(url: &str, concurrency: u64, seconds: u64, body: String) -> Result<(), Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let rps = load(concurrency, seconds, poster(&http, url.to_owned(), body)).await?;
+    println!("bare reqwest post, concurrency {concurrency}: {rps:.0} requests/s");
+    Ok(())
+}
+
 /// Serves the hello-world app on 127.0.0.1 for `seconds`, after printing its URL.
 async fn hello(seconds: u64) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -182,30 +229,20 @@ async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
     // One signed status request body, sent as is by the same load generator as for hello.
     let body = signed_status_body(&order.order_id);
     let http = reqwest::Client::new();
-    let post = |url: String, body: String| {
-        let http = http.clone();
-        move || {
-            let (http, url, body) = (http.clone(), url.clone(), body.clone());
-            async move {
-                let r = http
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                if !r.status().is_success() {
-                    return Err(format!("HTTP {}", r.status()).into());
-                }
-                r.bytes().await?;
-                Ok(())
-            }
-        }
-    };
-    let hello = load(concurrency, seconds, post(hello_url, String::new())).await?;
+    let hello = load(
+        concurrency,
+        seconds,
+        poster(&http, hello_url, String::new()),
+    )
+    .await?;
     let sandbox_rps = load(
         concurrency,
         seconds,
-        post(format!("{}/api/status/order_id", sandbox.url()), body),
+        poster(
+            &http,
+            format!("{}/api/status/order_id", sandbox.url()),
+            body,
+        ),
     )
     .await?;
     println!("hello-world axum, concurrency {concurrency}: {hello:.0} requests/s");
