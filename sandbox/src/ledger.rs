@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 /// A refusal: a Flitt error code and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Refusal {
     /// The code (1013, 1018, 1084, 1109, …).
     pub code: u32,
@@ -83,6 +84,7 @@ impl Status {
 
 /// One transaction of an order (`transaction_list`).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Transaction {
     /// Transaction id.
     pub id: u64,
@@ -98,6 +100,7 @@ pub struct Transaction {
 
 /// A pending 3-D Secure authentication.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ThreeDs {
     /// The `MD` handed to the ACS.
     pub md: String,
@@ -109,6 +112,7 @@ pub struct ThreeDs {
 
 /// An order in the ledger.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Order {
     /// Merchant order id.
     pub order_id: String,
@@ -202,6 +206,7 @@ pub enum PayoutTo<'a> {
 
 /// One receiver's share of a split payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Share {
     /// The receiving merchant.
     pub merchant_id: u64,
@@ -266,6 +271,7 @@ impl EventKind {
 
 /// One entry of an order's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Event {
     /// Virtual time, seconds since the sandbox started.
     pub at: u64,
@@ -310,6 +316,7 @@ impl Order {
 
 /// A subscription's charge schedule, in virtual seconds.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Schedule {
     /// Amount of each charge, minor units.
     pub amount: u64,
@@ -359,7 +366,8 @@ impl Default for Ledger {
     }
 }
 
-/// What a new order is.
+/// What a new order is. Build it with `..NewOrder::default()` after the fields you give:
+/// fields may be added.
 #[derive(Clone, Debug, Default)]
 pub struct NewOrder {
     /// Merchant order id.

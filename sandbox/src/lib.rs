@@ -231,6 +231,7 @@ pub const MAX_ANSWER_CHARS: usize = 256;
 
 /// One try to deliver a callback: when, and what the merchant answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Try {
     /// Virtual time of the try, seconds.
     pub at: u64,
@@ -268,6 +269,7 @@ impl Owed {
 
 /// A server callback the sandbox owes a merchant.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Callback {
     /// Its number, in queueing order, for [`Sandbox::resend_callback`].
     pub id: usize,
