@@ -11,45 +11,26 @@ Reports API (`Payment.reports`), `https://portal.flitt.com/...` itself, and take
 those two origins rewritten to the sandbox's http URL, which also records each exchange (what
 was sent, what came back) so the checks can see the wire. Nothing else of the SDK is touched.
 """
-import base64
 import datetime
-import http.server
 import json
-import re
 import sys
-import threading
-import time
 import uuid
 
 try:
     from flittpayments import Api, Checkout, Order, Payment, Pcidss, helpers
     from flittpayments.transport import SyncTransport
-    import requests
+    from peer import (APPROVE, APPROVE_3DS, CREDIT_KEY, DECLINE, MERCHANT_ID, SECRET_KEY, Failed,
+                      acs, check, check_callbacks, run)
+    import peer
 except ImportError as e:
     print("flittpayments or requests is not importable: %s" % e)
     sys.exit(3)
 
-MERCHANT_ID = 1549901
-SECRET_KEY = "test"
-CREDIT_KEY = "testcredit"
 REPORTS_APP_ID = "1019"
 REPORTS_KEY = "test"
-APPROVE = "4444555511116666"
-APPROVE_3DS = "4444555566661111"
-DECLINE = "4444111155556666"
 IBAN = "GE29NB0000000101904917"
 
 MODES = [("1.0 json", "1.0", "json"), ("1.0 form", "1.0", "form"), ("2.0", "2.0", "json")]
-
-
-class Failed(Exception):
-    pass
-
-
-def check(label, got, want):
-    print("%-70s %r" % (label, got))
-    if got != want:
-        raise Failed("%s: expected %r, got %r" % (label, want, got))
 
 
 ORIGINS = ("https://pay.flitt.com/", "https://portal.flitt.com/")
@@ -92,53 +73,8 @@ def order_of(api, reply):
 
 
 def check_signed(label, api, reply, key=SECRET_KEY):
-    """The reply's signature verifies by the SDK's own helpers: `is_valid` for 1.0 (JSON and
-    form); for 2.0 (where `is_valid` cannot run: it joins the key with a dict) `get_signature`
-    over the envelope's `data` as it came on the wire."""
-    if api.api_protocol == "2.0":
-        envelope = json.loads(WIRE[-1]["reply"])["response"]
-        check(label + ": get_signature(2.0 data) matches",
-              helpers.get_signature(key, envelope["data"], "2.0"), envelope["signature"])
-    else:
-        check(label + ": is_valid", helpers.is_valid(dict(reply), key, "1.0"), True)
-
-
-def acs(acs_url, pareq, md):
-    """Posts PaReq/MD/TermUrl to the ACS as a browser does and reads PaRes and MD back."""
-    page = requests.post(acs_url, data={"PaReq": pareq, "MD": md, "TermUrl": "https://shop.example/3ds"}).text
-    form = page.split("<form")[1]
-    value = lambda name: re.search(r'name="%s" value="([^"]*)"' % name, form).group(1)
-    return value("PaRes"), value("MD")
-
-
-class Callbacks(http.server.BaseHTTPRequestHandler):
-    """The merchant's server callback endpoint: records each callback the sandbox delivers."""
-    received = []
-    lock = threading.Lock()
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with Callbacks.lock:
-            Callbacks.received.append((self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"OK")
-
-    def log_message(self, *args):
-        pass
-
-
-def callback_to(path):
-    """The first callback to `path`, waiting at most about 10 s (200 steps of 50 ms)."""
-    for _ in range(200):
-        with Callbacks.lock:
-            for p, body in Callbacks.received:
-                if p == path:
-                    return json.loads(body)
-        time.sleep(0.05)
-    raise Failed("no callback to %s" % path)
+    """The reply's signature, by the SDK's own helpers (`peer.check_signed`)."""
+    peer.check_signed(label, helpers, WIRE, api.api_protocol, reply, key)
 
 
 def flows_in(url, hooks, name, protocol, request_type):
@@ -279,21 +215,9 @@ def flows_in(url, hooks, name, protocol, request_type):
     check(tag("payment.ibancredit: order_status"), (r["order_status"], r["receiver_iban"]), ("approved", IBAN))
     check_signed(tag("payment.ibancredit"), credit, r, CREDIT_KEY)
 
-    # The server callbacks, by the SDK's own helpers. An order created in 1.0 is called back
-    # with its fields (`is_valid`, `is_approved`); one created in 2.0 with a 2.0 envelope,
-    # which `is_valid` cannot take (it joins the key with a dict): `get_signature` over its
-    # `data`, then the order decoded from it.
-    for which, key in (("held", SECRET_KEY), ("three_ds", SECRET_KEY), ("payout", CREDIT_KEY)):
-        body = callback_to(hook(which)[len(hooks):])
-        if v2:
-            check(tag("callback %s: a 2.0 envelope" % which), sorted(body), ["data", "signature", "version"])
-            check(tag("callback %s: get_signature(2.0 data) matches" % which),
-                  helpers.get_signature(key, body["data"], "2.0"), body["signature"])
-            order = json.loads(base64.b64decode(body["data"]))["order"]
-            check(tag("callback %s: approved" % which), order.get("order_status"), "approved")
-        else:
-            check(tag("callback %s: is_valid" % which), helpers.is_valid(dict(body), key, "1.0"), True)
-            check(tag("callback %s: is_approved" % which), helpers.is_approved(dict(body), key, "1.0"), True)
+    # The server callbacks, by the SDK's own helpers.
+    check_callbacks(tag, helpers, protocol, hooks, hook,
+                    (("held", SECRET_KEY), ("three_ds", SECRET_KEY), ("payout", CREDIT_KEY)))
     return held
 
 
@@ -309,10 +233,7 @@ def company_reports(api, order_id):
 
 
 def main(url):
-    hooks_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callbacks)
-    threading.Thread(target=hooks_server.serve_forever, daemon=True).start()
-    hooks = "http://127.0.0.1:%d" % hooks_server.server_address[1]
-    try:
+    def flows(hooks):
         held = None
         for name, protocol, request_type in MODES:
             held = flows_in(url, hooks, name, protocol, request_type)
@@ -325,16 +246,7 @@ def main(url):
         types = sorted({w["headers"].get("Content-Type") for w in WIRE})
         check("Content-Types sent", types, ["application/json", "application/json; charset=utf-8",
                                             "application/x-www-form-urlencoded; charset=utf-8"])
-    except Failed as e:
-        print("FAILED: %s" % e)
-        if WIRE:
-            w = WIRE[-1]
-            print("last exchange: %s %r\n  -> %s %s" % (w["url"], str(w["body"])[:400], w["status"], w["reply"][:400]))
-        sys.exit(1)
-    finally:
-        hooks_server.shutdown()
-    print("%d exchanges" % len(WIRE))
-    print("all flows completed")
+    run(flows, WIRE)
 
 
 if __name__ == "__main__":
