@@ -67,9 +67,9 @@ PY
   # parse of the bytes that any decoder must do).
   floor_ns=$(echo "$out" | sed -n 's/.*from_slice::<OrderResponse> \([0-9]*\) ns.*/\1/p')
   py_ns=$(echo "$py_out" | sed -n 's/.*is_valid: \([0-9]*\) ns.*/\1/p')
-  need=$(awk -v p="$py_ns" -v f="$floor_ns" 'BEGIN { if (f > 0) printf "%.0f ns, %.2f of the floor", p / 4, p / 4 / f; else print "?" }')
+  need=$(awk -v p="$py_ns" -v f="$floor_ns" 'BEGIN { if (f > 0 && p > 0) printf "%.0f ns, %.2f of the floor", p / 4, p / 4 / f; else print "?" }')
   echo "  4x the python sdk needs rust verify+order at most $need"
-  need_ratios+=("$(awk -v p="$py_ns" -v f="$floor_ns" 'BEGIN { if (f > 0) printf "%.3f", p / 4 / f; else print "nan" }')")
+  need_ratios+=("$(awk -v p="$py_ns" -v f="$floor_ns" 'BEGIN { if (f > 0 && p > 0) printf "%.3f", p / 4 / f; else print "nan" }')")
   python_ratios+=("$(echo "$py_out" | sed -n 's/.*python \/ rust verify+order: \([0-9.]*\)x.*/\1/p')")
 done
 spread() { python3 -c "import sys, statistics as s; v = sorted(map(float, sys.argv[1:])); print(f'{v[0]:.2f}-{v[-1]:.2f}, median {s.median(v):.2f} over {len(v)} runs')" "$@"; }

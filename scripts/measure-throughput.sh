@@ -111,6 +111,7 @@ for r in $(seq "$repeats"); do
   # The hello-world server in a process of its own, up for the whole run: the c1 ceiling and
   # the wrk row use it.
   pairs=$(( seconds > 5 ? seconds : 5 )); slice=2
+  rm -f "$work/hello.url"
   "$example" hello $(( seconds * 8 + pairs * slice * 2 + 30 )) > "$work/hello.url" &
   hello_pid=$!
   pids+=("$hello_pid")
@@ -179,8 +180,12 @@ for r in $(seq "$repeats"); do
     done
     read -r wrk_hello wrk_sandbox x < <(python3 -c '
 import statistics as st, sys
-p = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
-print(f"{st.median(h for h, _ in p):.0f} {st.median(s for _, s in p):.0f} {st.median(s / h for h, s in p):.2f}")' "$work/pairs")
+p = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 2]
+p = [(h, s) for h, s in p if h > 0]
+if p:
+    print(f"{st.median(h for h, _ in p):.0f} {st.median(s for _, s in p):.0f} {st.median(s / h for h, s in p):.2f}")
+else:
+    print("0 0 nan")' "$work/pairs")
     echo "wrk -t2 -c32, $pairs pairs of ${slice} s: hello-world axum ${wrk_hello} requests/s, sandbox status ${wrk_sandbox} requests/s (medians)" >&2
     echo "sandbox / hello-world axum, wrk -t2 -c32: ${x}x (median of $pairs pairs' ratios)"
     echo "sandbox_over_axum_wrk $x" >> "$work/ratios"

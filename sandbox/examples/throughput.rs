@@ -143,7 +143,7 @@ async fn status_body(url: &str) -> Result<(), Error> {
         .build();
     client.send(&order).await?;
     let body = signed_status_body(&order.order_id);
-    let reply = reqwest::Client::new()
+    let reply = bare_client()?
         .post(format!("{url}/api/status/order_id"))
         .header("content-type", "application/json")
         .body(body.clone())
@@ -156,6 +156,15 @@ async fn status_body(url: &str) -> Result<(), Error> {
     }
     println!("{body}");
     Ok(())
+}
+
+/// A plain reqwest client whose every request ends within 10 s, so a stalled server cannot
+/// hold a load loop past its time.
+fn bare_client() -> Result<reqwest::Client, Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?)
 }
 
 /// One POST of [`poster`]'s, under way.
@@ -192,8 +201,7 @@ fn poster(
 /// ceiling of the client's rows. Against the sandbox with a signed status body (from
 /// `status-body`), the client's rows without the SDK's own work.
 async fn post(url: &str, concurrency: u64, seconds: u64, body: String) -> Result<(), Error> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
+    let http = bare_client()?;
     let rps = load(concurrency, seconds, poster(&http, url.to_owned(), body)).await?;
     println!("bare reqwest post, concurrency {concurrency}: {rps:.0} requests/s");
     Ok(())
@@ -209,7 +217,6 @@ async fn hello(seconds: u64) -> Result<(), Error> {
 }
 
 async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     // A hello-world axum handler on its own port.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let hello_url = format!("http://{}/hello", listener.local_addr()?);
@@ -228,7 +235,7 @@ async fn servers(concurrency: u64, seconds: u64) -> Result<(), Error> {
     client.send(&order).await?;
     // One signed status request body, sent as is by the same load generator as for hello.
     let body = signed_status_body(&order.order_id);
-    let http = reqwest::Client::new();
+    let http = bare_client()?;
     let hello = load(
         concurrency,
         seconds,

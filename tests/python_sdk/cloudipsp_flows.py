@@ -1,8 +1,10 @@
 """The former official Python SDK (cloudipsp 1.0.4, Fondy's, Flitt's name before), unchanged,
 against the sandbox: every call it has but `Order.atol_logs` (the logs of ATOL, a Russian
-fiscal service, which Flitt's documents never name), in every protocol and encoding the
-sandbox speaks (1.0 JSON, 1.0 form, 2.0 JSON; not the SDK's XML, which the spec leaves out as
-legacy: FACTS.md).
+fiscal service, which Flitt's documents never name), in each of the SDK's modes the sandbox
+speaks (1.0 JSON, 1.0 form, 2.0 JSON; not the SDK's XML, which the spec leaves out as legacy:
+FACTS.md). The SDK itself sends `Order.transaction_list` as JSON in every mode, refuses
+subscriptions and settlements in 1.0, and `Payment.reports` is called once, in 1.0 JSON. Its
+paths end in a slash (`/api/checkout/url/`), as Fondy's documents wrote them.
 
     python3 cloudipsp_flows.py http://127.0.0.1:PORT
 
@@ -71,12 +73,10 @@ def check_signed(label, api, reply, key=SECRET_KEY):
 
 def refused_in_one(tag, what, call):
     """A 2.0-only call, which the SDK refuses before sending in 1.0."""
-    sent = len(WIRE)
     try:
         call()
     except Exception as e:
         check(tag("%s: refused by the SDK in 1.0" % what), str(e), "This method allowed only for v2.0")
-        check(tag("%s: nothing sent" % what), len(WIRE), sent)
         return
     raise Failed(tag("%s in 1.0 was sent" % what))
 
@@ -131,13 +131,13 @@ def flows_in(url, hooks, name, protocol, request_type):
     r = order_of(api, order.reverse({"order_id": held, "amount": 4000, "currency": "GEL"}))
     check(tag("order.reverse (the rest): reverse_status"), r["reverse_status"], "approved")
     check(tag("status after refunds"), order_of(api, order.status({"order_id": held}))["order_status"], "reversed")
-    if not v2:
-        # transaction_list switches the Api it is given to JSON for good ("only json allowed"),
-        # so it gets an Api of its own.
-        listed = Order(api=make_api(url, protocol, request_type)).transaction_list({"order_id": held})
-        types = sorted(t["tran_type"] for t in listed)
-        check(tag("order.transaction_list: the hold, its capture, two refunds"), types,
-              ["capture", "purchase", "reverse", "reverse"])
+    # transaction_list switches the Api it is given to JSON for good ("only json allowed"),
+    # so it gets an Api of its own; it goes as JSON whatever the mode, and as a 2.0 envelope
+    # in 2.0. Its reply is a bare list, unsigned.
+    listed = Order(api=make_api(url, protocol, request_type)).transaction_list({"order_id": held})
+    types = sorted(t["tran_type"] for t in listed)
+    check(tag("order.transaction_list: the hold, its capture, two refunds"), types,
+          ["capture", "purchase", "reverse", "reverse"])
 
     # A split of a payment: 2.0 only.
     to_split = str(uuid.uuid4())
@@ -201,8 +201,6 @@ def main(url):
         legacy_reports(url)
         bad = ["%s %s" % (w["url"], w["status"]) for w in WIRE if w["status"] != 200]
         check("every exchange answered HTTP 200", bad, [])
-        paths = sorted({w["url"][len(url):] for w in WIRE})
-        check("every path as the SDK writes it (a trailing slash)", all(p.endswith("/") for p in paths), True)
         types = sorted({w["headers"].get("Content-Type") for w in WIRE})
         check("Content-Types sent", types, ["application/json; charset=utf-8",
                                             "application/x-www-form-urlencoded; charset=utf-8"])

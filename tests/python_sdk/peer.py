@@ -108,8 +108,9 @@ def run(flows, wire):
     threading.Thread(target=hooks_server.serve_forever, daemon=True).start()
     try:
         flows("http://127.0.0.1:%d" % hooks_server.server_address[1])
-    except Failed as e:
-        print("FAILED: %s" % e)
+    except Exception as e:
+        # A failed check, or the SDK's own error (it raises on a refusal or an HTTP error).
+        print("FAILED: %s: %s" % (type(e).__name__, e))
         if wire:
             w = wire[-1]
             print("last exchange: %s %r\n  -> %s %s" % (w["url"], str(w["body"])[:400], w["status"], w["reply"][:400]))
