@@ -31,8 +31,11 @@ sdk=target/python-sdk
 example=target/release/examples/throughput
 work=$(mktemp -d)
 pids=()
+# The current run's hello-world server (each run stops its own; a dead one's id is not kept,
+# so the exit never signals a reused pid).
+hello_pid=
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" ${hello_pid:+"$hello_pid"}; do kill "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -114,7 +117,6 @@ for r in $(seq "$repeats"); do
   rm -f "$work/hello.url"
   "$example" hello $(( seconds * 8 + pairs * slice * 2 + 30 )) > "$work/hello.url" &
   hello_pid=$!
-  pids+=("$hello_pid")
   # Up to 30 s: on a loaded machine the server can be slow to start.
   for _ in $(seq 300); do grep -q '^http' "$work/hello.url" 2>/dev/null && break; sleep 0.1; done
   hello_url=$(head -1 "$work/hello.url")
@@ -142,8 +144,8 @@ for r in $(seq "$repeats"); do
     fi
     if [ "$c" = 1 ]; then
       # Right after the pair: bare reqwest POSTs of the same lookup to the sandbox (the row
-      # without the SDK's own work), then of nothing to the hello-world server: the ceiling,
-      # which no client built on reqwest, against any server, passes here.
+      # without the SDK's own work), then of nothing to the hello-world server: the ceiling of
+      # a reqwest client here, against the lightest server.
       out=$("$example" post "$url/api/status/order_id" 1 "$seconds" "$body")
       echo "$out" >&2
       x=$(ratio "$(echo "$out" | rps)" "$py")
@@ -192,6 +194,7 @@ else:
   fi
   kill "$hello_pid" 2>/dev/null || true
   wait "$hello_pid" 2>/dev/null || true
+  hello_pid=
 done
 
 echo "== spread over $repeats run(s) of $seconds s each (min-max)"

@@ -96,8 +96,14 @@ pub fn v2(secret: &str, data: &str) -> String {
 /// (inside `"response"`) and calls back an order created in 2.0 with one (flat).
 pub fn v2_envelope(secret: &str, order: &Map<String, Value>) -> Map<String, Value> {
     use base64::Engine as _;
-    let data = base64::engine::general_purpose::STANDARD
-        .encode(serde_json::json!({ "order": order }).to_string());
+    /// `{"order": {…}}`, written from the borrowed fields (no copy of them).
+    #[derive(serde::Serialize)]
+    struct Data<'a> {
+        order: &'a Map<String, Value>,
+    }
+    // A map of JSON values always serializes.
+    let json = serde_json::to_vec(&Data { order }).unwrap_or_default();
+    let data = base64::engine::general_purpose::STANDARD.encode(json);
     let signature = v2(secret, &data);
     let mut envelope = Map::new();
     envelope.insert("version".into(), "2.0".into());

@@ -31,6 +31,24 @@ def check(label, got, want):
         raise Failed("%s: expected %r, got %r" % (label, want, got))
 
 
+def order_of(api, reply):
+    """A reply's order: as returned (1.0), or decoded from the 2.0 `data`, which both SDKs hand
+    back as JSON text (flittpayments documents `json.loads(result['data'])['order']`)."""
+    if api.api_protocol == "2.0" and "data" in reply:
+        return json.loads(reply["data"])["order"]
+    return reply
+
+
+def refused_in_one(label, call):
+    """`call`, a 2.0-only method, refused by the SDK before sending in 1.0."""
+    try:
+        call()
+    except Exception as e:
+        check(label + ": refused by the SDK in 1.0", str(e), "This method allowed only for v2.0")
+        return
+    raise Failed(label + " in 1.0 was sent")
+
+
 def check_signed(label, helpers, wire, protocol, reply, key=SECRET_KEY):
     """The reply's signature verifies by the SDK's own `helpers`: `is_valid` for 1.0 (on a
     copy: it deletes the signature from the dict it is given); for 2.0 (where `is_valid` cannot
